@@ -1,0 +1,737 @@
+//! The profile: which domains, sub-domains and indicators make up the index, with their weights,
+//! and which areas are eligible. A profile is a TOML file; see `docs/PROFILES.md` for the schema.
+//!
+//! Every error names the profile file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{CoreError, Location, Result};
+
+/// How areas are ranked when a table holds several years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ranking {
+    /// Each year is ranked on its own (N = eligible areas of that year). The default.
+    #[default]
+    PerYear,
+    /// All area-years are ranked together (N = all eligible area-years), so that scores can be
+    /// compared between years (METHOD.md §6, pooled ranking).
+    Pooled,
+}
+
+/// Which way an indicator points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// A higher value means more deprived (e.g. a benefit rate).
+    HigherIsWorse,
+    /// A lower value means more deprived (e.g. labour participation, income).
+    LowerIsWorse,
+}
+
+/// How an indicator's raw value is turned into a value to rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transform {
+    /// The value itself, or numerator / denominator × scale. The default.
+    #[default]
+    Rate,
+    /// `ln(1 + value)` of the rate; the value must be ≥ 0. Ranks, and so normal scores, are
+    /// unchanged by it; it is kept so profiles can state the published construction.
+    Log,
+    /// The value is already a rank where 1 is the most deprived.
+    Rank,
+}
+
+/// How the indicators of one domain (or sub-domain) are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Combine {
+    /// The mean of the normal scores of the indicators present. The default.
+    #[default]
+    Equal,
+    /// One-factor weights `b = R⁻¹λ` on the normal scores (METHOD.md §1.5), normalised to sum 1;
+    /// equal weights when there are fewer than 3 indicators or the factor model fails.
+    Factor,
+}
+
+/// What to do when a column named by an indicator is in none of the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingColumns {
+    /// Stop with an error that names the profile line. The default: a typo never goes unseen.
+    #[default]
+    Error,
+    /// Treat the indicator as missing for every area, and report it in the summary.
+    Report,
+}
+
+/// How numbers in the tables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decimal {
+    /// `;`-separated files use a decimal comma; `,`-separated files a decimal point, with a comma
+    /// as thousands separator in quoted cells (`"29,199"`), unless the comma cannot be one
+    /// (`"1,5"`). The default.
+    #[default]
+    Auto,
+    /// A decimal point; commas are thousands separators.
+    Point,
+    /// A decimal comma; points are thousands separators.
+    Comma,
+}
+
+/// A column named in the profile, with where it was named (for error messages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRef {
+    /// The column name as written in the profile (a CBS short code, a header, …).
+    pub name: String,
+    /// Where in the profile it is named.
+    pub at: Location,
+    /// The profile key that names it.
+    pub key: String,
+}
+
+/// Where an indicator's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// One column.
+    Column(ColumnRef),
+    /// `numerator / (sum of denominator columns) × scale`.
+    Ratio {
+        /// The count.
+        numerator: ColumnRef,
+        /// The base, summed when several columns are given (e.g. age groups).
+        denominator: Vec<ColumnRef>,
+    },
+}
+
+/// One indicator of a domain or sub-domain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    /// Short id, unique within the profile.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Where the value comes from.
+    pub source: Source,
+    /// Which way it points. `Rank` indicators are always "rank 1 = most deprived".
+    pub direction: Direction,
+    /// How the raw value is treated.
+    pub transform: Transform,
+    /// Multiplier of a ratio (e.g. 1000 for "per 1,000").
+    pub scale: f64,
+}
+
+/// A weighted group of indicators inside a domain (METHOD.md §1.2, e.g. England's
+/// "Children and young people" and "Adult skills").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subdomain {
+    /// Short id, unique within the domain.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Weight within the domain.
+    pub weight: f64,
+    /// How its indicators are combined.
+    pub combine: Combine,
+    /// Its indicators.
+    pub indicators: Vec<Indicator>,
+}
+
+/// What a domain is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainParts {
+    /// Indicators combined directly.
+    Indicators(Vec<Indicator>),
+    /// Sub-domains, each ranked and exponentially transformed, then combined by weight.
+    Subdomains(Vec<Subdomain>),
+}
+
+/// Combination of indicators for a domain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    /// Short ASCII id used in column names, tile properties and API fields (`inkomen`).
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Weight in the MDI.
+    pub weight: f64,
+    /// How its indicators are combined (when it has no sub-domains).
+    pub combine: Combine,
+    /// Indicators or sub-domains.
+    pub parts: DomainParts,
+}
+
+impl Domain {
+    /// All indicators of the domain, through its sub-domains if it has them.
+    pub fn indicators(&self) -> Vec<&Indicator> {
+        match &self.parts {
+            DomainParts::Indicators(v) => v.iter().collect(),
+            DomainParts::Subdomains(s) => s.iter().flat_map(|s| s.indicators.iter()).collect(),
+        }
+    }
+}
+
+/// How the tables are read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// Header names of the area code column, tried in order before detection.
+    pub code_columns: Vec<String>,
+    /// Header names of the year column, tried in order.
+    pub year_columns: Vec<String>,
+    /// Only rows whose code starts with one of these are areas of the index (e.g. `BU`); other
+    /// rows (gemeenten, wijken, the country) are skipped and counted. Empty: keep all rows.
+    pub code_prefixes: Vec<String>,
+    /// The population column (for eligibility and for population-weighted summaries).
+    pub population: Option<ColumnRef>,
+    /// What to do when an indicator's column is in none of the tables.
+    pub missing_columns: MissingColumns,
+    /// How numbers are written.
+    pub decimal: Decimal,
+    /// Other names under which a column may appear: `a_inw = ["kwb_inwoners"]`. The name itself
+    /// is tried first, then the aliases in order.
+    pub aliases: BTreeMap<String, Vec<String>>,
+}
+
+/// Which areas are ranked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Eligibility {
+    /// An area with fewer inhabitants is not ranked (METHOD.md §4: 100 for buurten).
+    pub min_population: f64,
+    /// An area with fewer domains present is not ranked (METHOD.md §4: 5 of 7).
+    pub min_domains: usize,
+}
+
+/// A complete, validated profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Short id (`nl-cbs`).
+    pub id: String,
+    /// Title.
+    pub name: String,
+    /// Longer description.
+    pub description: String,
+    /// Attribution of the data sources.
+    pub attribution: String,
+    /// Year of tables that have no year column.
+    pub year: Option<i32>,
+    /// Per-year or pooled ranking.
+    pub ranking: Ranking,
+    /// How tables are read.
+    pub input: Input,
+    /// Which areas are ranked.
+    pub eligibility: Eligibility,
+    /// The domains, in output order.
+    pub domains: Vec<Domain>,
+}
+
+// ---- raw TOML model -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    id: Spanned<String>,
+    name: Option<String>,
+    description: Option<String>,
+    attribution: Option<String>,
+    year: Option<i32>,
+    #[serde(default)]
+    ranking: Ranking,
+    #[serde(default)]
+    input: RawInput,
+    #[serde(default)]
+    eligibility: RawEligibility,
+    #[serde(default)]
+    domain: Vec<Spanned<RawDomain>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    #[serde(default)]
+    code_columns: Vec<String>,
+    #[serde(default)]
+    year_columns: Vec<String>,
+    #[serde(default)]
+    code_prefixes: Vec<String>,
+    population: Option<Spanned<String>>,
+    #[serde(default)]
+    missing_columns: MissingColumns,
+    #[serde(default)]
+    decimal: Decimal,
+    #[serde(default)]
+    aliases: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEligibility {
+    min_population: Option<Spanned<f64>>,
+    min_domains: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDomain {
+    id: Spanned<String>,
+    name: Option<String>,
+    weight: Spanned<f64>,
+    #[serde(default)]
+    combine: Combine,
+    #[serde(default)]
+    indicator: Vec<Spanned<RawIndicator>>,
+    #[serde(default)]
+    subdomain: Vec<Spanned<RawSubdomain>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubdomain {
+    id: Spanned<String>,
+    name: Option<String>,
+    weight: Spanned<f64>,
+    #[serde(default)]
+    combine: Combine,
+    #[serde(default)]
+    indicator: Vec<Spanned<RawIndicator>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    id: Spanned<String>,
+    name: Option<String>,
+    column: Option<Spanned<String>>,
+    numerator: Option<Spanned<String>>,
+    denominator: Option<Spanned<toml::Value>>,
+    scale: Option<Spanned<f64>>,
+    direction: Option<Direction>,
+    #[serde(default)]
+    transform: Transform,
+}
+
+// ---- loading and validation -----------------------------------------------------------------
+
+/// Line/column lookup and key naming in the profile source.
+struct Src<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Src<'_> {
+    fn loc(&self, offset: usize) -> Location {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.bytes().filter(|b| *b == b'\n').count() as u64 + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+        Location {
+            path: self.path.to_path_buf(),
+            line,
+            column: col,
+        }
+    }
+
+    /// The key written on the line at `offset`: the left side of `key = value`, or a
+    /// `[table]` header.
+    fn key_at(&self, offset: usize) -> String {
+        let start = self.text[..offset.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = self.text[start..].lines().next().unwrap_or("").trim();
+        if let Some((k, _)) = line.split_once('=') {
+            k.trim().to_string()
+        } else {
+            line.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string()
+        }
+    }
+
+    fn err<T>(
+        &self,
+        offset: usize,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Result<T> {
+        Err(CoreError::Profile {
+            at: self.loc(offset),
+            key: key.into(),
+            message: message.into(),
+        })
+    }
+
+    fn col(&self, s: &Spanned<String>, key: &str) -> ColumnRef {
+        ColumnRef {
+            name: s.get_ref().trim().to_string(),
+            at: self.loc(s.span().start),
+            key: key.into(),
+        }
+    }
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
+impl Profile {
+    /// Read and validate a profile file.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] when the file cannot be read; [`CoreError::Profile`], naming the line and
+    /// the key, when it is not valid TOML, has an unknown key, or breaks a rule of the schema.
+    pub fn from_path(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Profile::from_str_at(&text, path)
+    }
+
+    /// Parse and validate profile text; `path` is used in error messages.
+    ///
+    /// # Errors
+    /// As [`Profile::from_path`].
+    pub fn from_str_at(text: &str, path: &Path) -> Result<Profile> {
+        let src = Src { path, text };
+        let raw: RawProfile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let message = e.message().trim().to_string();
+            // toml names unknown keys in its message; for value errors the key is on the line.
+            let key = if message.starts_with("unknown field") {
+                message
+                    .split('`')
+                    .nth(1)
+                    .map_or_else(|| src.key_at(offset), str::to_string)
+            } else {
+                src.key_at(offset)
+            };
+            CoreError::Profile {
+                at: src.loc(offset),
+                key,
+                message,
+            }
+        })?;
+        build(&src, raw)
+    }
+
+    /// Sum of the domain weights.
+    pub fn total_weight(&self) -> f64 {
+        self.domains.iter().map(|d| d.weight).sum()
+    }
+
+    /// All indicators of the profile, with the index of their domain.
+    pub fn indicators(&self) -> Vec<(usize, &Indicator)> {
+        self.domains
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| d.indicators().into_iter().map(move |ind| (i, ind)))
+            .collect()
+    }
+}
+
+fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
+    let id = raw.id.get_ref().trim().to_string();
+    if id.is_empty() {
+        return src.err(raw.id.span().start, "id", "must not be empty");
+    }
+    if raw.domain.is_empty() {
+        return src.err(
+            0,
+            "domain",
+            "the profile declares no [[domain]]; at least one is needed",
+        );
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut domains = Vec::with_capacity(raw.domain.len());
+    for d in &raw.domain {
+        let start = d.span().start;
+        let d = d.get_ref();
+        let did = d.id.get_ref().clone();
+        if !valid_id(&did) {
+            return src.err(
+                d.id.span().start,
+                "domain.id",
+                format!("`{did}` is not a valid id: use lower-case ASCII letters, digits and _ , starting with a letter"),
+            );
+        }
+        if domains.iter().any(|x: &Domain| x.id == did) {
+            return src.err(
+                d.id.span().start,
+                "domain.id",
+                format!("domain `{did}` is declared twice"),
+            );
+        }
+        check_weight(src, &d.weight, "domain.weight")?;
+        let parts = match (d.indicator.is_empty(), d.subdomain.is_empty()) {
+            (false, true) => DomainParts::Indicators(
+                d.indicator
+                    .iter()
+                    .map(|i| indicator(src, i, &mut ids))
+                    .collect::<Result<_>>()?,
+            ),
+            (true, false) => {
+                let mut subs: Vec<Subdomain> = Vec::new();
+                for s in &d.subdomain {
+                    let s_start = s.span().start;
+                    let s = s.get_ref();
+                    let sid = s.id.get_ref().clone();
+                    if !valid_id(&sid) || subs.iter().any(|x| x.id == sid) {
+                        return src.err(
+                            s.id.span().start,
+                            "domain.subdomain.id",
+                            format!("`{sid}` is not a valid, unique sub-domain id"),
+                        );
+                    }
+                    check_weight(src, &s.weight, "domain.subdomain.weight")?;
+                    if s.indicator.is_empty() {
+                        return src.err(
+                            s_start,
+                            "domain.subdomain",
+                            format!("sub-domain `{sid}` has no [[domain.subdomain.indicator]]"),
+                        );
+                    }
+                    subs.push(Subdomain {
+                        name: s.name.clone().unwrap_or_else(|| sid.clone()),
+                        id: sid,
+                        weight: *s.weight.get_ref(),
+                        combine: s.combine,
+                        indicators: s
+                            .indicator
+                            .iter()
+                            .map(|i| indicator(src, i, &mut ids))
+                            .collect::<Result<_>>()?,
+                    });
+                }
+                DomainParts::Subdomains(subs)
+            }
+            (true, true) => {
+                return src.err(
+                    start,
+                    "domain",
+                    format!(
+                        "domain `{did}` has neither [[domain.indicator]] nor [[domain.subdomain]]"
+                    ),
+                );
+            }
+            (false, false) => {
+                return src.err(
+                    start,
+                    "domain",
+                    format!("domain `{did}` has both indicators and sub-domains; put every indicator in a sub-domain"),
+                );
+            }
+        };
+        domains.push(Domain {
+            name: d.name.clone().unwrap_or_else(|| did.clone()),
+            id: did,
+            weight: *d.weight.get_ref(),
+            combine: d.combine,
+            parts,
+        });
+    }
+
+    let population = raw
+        .input
+        .population
+        .as_ref()
+        .map(|p| src.col(p, "input.population"));
+    let min_population = match &raw.eligibility.min_population {
+        Some(m) if *m.get_ref() < 0.0 || !m.get_ref().is_finite() => {
+            return src.err(
+                m.span().start,
+                "eligibility.min_population",
+                "must be a number ≥ 0",
+            );
+        }
+        Some(m) if *m.get_ref() > 0.0 && population.is_none() => {
+            return src.err(
+                m.span().start,
+                "eligibility.min_population",
+                "needs a population column: set [input] population",
+            );
+        }
+        Some(m) => *m.get_ref(),
+        None => 0.0,
+    };
+    let min_domains = match &raw.eligibility.min_domains {
+        Some(m) if *m.get_ref() < 1 || *m.get_ref() as usize > domains.len() => {
+            return src.err(
+                m.span().start,
+                "eligibility.min_domains",
+                format!(
+                    "must be between 1 and the number of domains ({})",
+                    domains.len()
+                ),
+            );
+        }
+        Some(m) => *m.get_ref() as usize,
+        None => domains.len(),
+    };
+
+    Ok(Profile {
+        path: src.path.to_path_buf(),
+        name: raw.name.unwrap_or_else(|| id.clone()),
+        id,
+        description: raw.description.unwrap_or_default(),
+        attribution: raw.attribution.unwrap_or_default(),
+        year: raw.year,
+        ranking: raw.ranking,
+        input: Input {
+            code_columns: raw.input.code_columns,
+            year_columns: if raw.input.year_columns.is_empty() {
+                ["year", "jaar", "Perioden", "Jaar", "Year"]
+                    .map(String::from)
+                    .to_vec()
+            } else {
+                raw.input.year_columns
+            },
+            code_prefixes: raw.input.code_prefixes,
+            population,
+            missing_columns: raw.input.missing_columns,
+            decimal: raw.input.decimal,
+            aliases: raw.input.aliases,
+        },
+        eligibility: Eligibility {
+            min_population,
+            min_domains,
+        },
+        domains,
+    })
+}
+
+fn check_weight(src: &Src<'_>, w: &Spanned<f64>, key: &str) -> Result<()> {
+    if !w.get_ref().is_finite() || *w.get_ref() < 0.0 {
+        return src.err(
+            w.span().start,
+            key,
+            format!("must be a number ≥ 0, got {}", w.get_ref()),
+        );
+    }
+    Ok(())
+}
+
+fn indicator(
+    src: &Src<'_>,
+    raw: &Spanned<RawIndicator>,
+    ids: &mut std::collections::BTreeSet<String>,
+) -> Result<Indicator> {
+    let start = raw.span().start;
+    let r = raw.get_ref();
+    let id = r.id.get_ref().clone();
+    if !valid_id(&id) {
+        return src.err(
+            r.id.span().start,
+            "indicator.id",
+            format!("`{id}` is not a valid id"),
+        );
+    }
+    if !ids.insert(id.clone()) {
+        return src.err(
+            r.id.span().start,
+            "indicator.id",
+            format!("indicator `{id}` is declared twice"),
+        );
+    }
+    let source = match (&r.column, &r.numerator, &r.denominator) {
+        (Some(c), None, None) => Source::Column(src.col(c, "indicator.column")),
+        (None, Some(n), Some(d)) => {
+            // One column, or a list of columns that are summed.
+            let names: Vec<String> = match d.get_ref() {
+                toml::Value::String(s) => vec![s.clone()],
+                toml::Value::Array(a) if !a.is_empty() && a.iter().all(toml::Value::is_str) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => {
+                    return src.err(
+                        d.span().start,
+                        "indicator.denominator",
+                        "must be a column name or a non-empty list of column names",
+                    );
+                }
+            };
+            let denominator = names
+                .into_iter()
+                .map(|name| ColumnRef {
+                    name: name.trim().to_string(),
+                    at: src.loc(d.span().start),
+                    key: "indicator.denominator".into(),
+                })
+                .collect();
+            Source::Ratio {
+                numerator: src.col(n, "indicator.numerator"),
+                denominator,
+            }
+        }
+        (None, Some(n), None) => {
+            return src.err(
+                n.span().start,
+                "indicator.numerator",
+                "a numerator needs a `denominator`",
+            );
+        }
+        (None, None, Some(d)) => {
+            return src.err(
+                d.span().start,
+                "indicator.denominator",
+                "a denominator needs a `numerator`",
+            );
+        }
+        (Some(c), _, _) => {
+            return src.err(
+                c.span().start,
+                "indicator.column",
+                "give either `column` or `numerator` and `denominator`, not both",
+            );
+        }
+        (None, None, None) => {
+            return src.err(
+                start,
+                "indicator",
+                format!("indicator `{id}` needs `column`, or `numerator` and `denominator`"),
+            );
+        }
+    };
+    let scale = match &r.scale {
+        Some(s) if !s.get_ref().is_finite() || *s.get_ref() <= 0.0 => {
+            return src.err(s.span().start, "indicator.scale", "must be a number > 0");
+        }
+        Some(s) => *s.get_ref(),
+        None => 1.0,
+    };
+    let direction = match (r.transform, r.direction) {
+        (Transform::Rank, None | Some(Direction::LowerIsWorse)) => Direction::LowerIsWorse,
+        (Transform::Rank, Some(Direction::HigherIsWorse)) => {
+            return src.err(
+                start,
+                "indicator.direction",
+                format!("indicator `{id}`: transform = \"rank\" means rank 1 is the most deprived, so direction must be \"lower-is-worse\" or left out"),
+            );
+        }
+        (_, Some(d)) => d,
+        (_, None) => {
+            return src.err(
+                start,
+                "indicator.direction",
+                format!("indicator `{id}` needs `direction = \"higher-is-worse\"` or `\"lower-is-worse\"`"),
+            );
+        }
+    };
+    Ok(Indicator {
+        name: r.name.clone().unwrap_or_else(|| id.clone()),
+        id,
+        source,
+        direction,
+        transform: r.transform,
+        scale,
+    })
+}

@@ -1,0 +1,662 @@
+//! Indicator tables: CSV files (optionally gzip-compressed) with one row per area and year,
+//! read with the CBS conventions, and joined on the area code into one [`Panel`].
+//!
+//! Conventions accepted: a UTF-8 byte-order mark; `,`, `;` or tab as separator (detected from the
+//! header); `.` or an empty cell, with surrounding spaces, as missing; decimal comma or point;
+//! thousands separators inside quoted cells (`"29,199"`); codes padded with spaces; CBS periods
+//! (`2017JJ00`) in the year column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{CoreError, Location, Result};
+use crate::profile::{ColumnRef, Decimal, MissingColumns, Profile};
+
+/// Header names tried for the area code when the profile names none that is present.
+const DEFAULT_CODE_COLUMNS: &[&str] = &[
+    "code",
+    "area_code",
+    "statcode",
+    "buurtcode",
+    "wijkcode",
+    "gemeentecode",
+    "gwb_code_10",
+    "gwb_code",
+    "WijkenEnBuurten",
+    "RegioS",
+    "regiocode",
+    "LSOA code (2011)",
+    "lsoa11cd",
+];
+
+/// A table as read from disk: the header and the raw cells, not yet interpreted.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The header names, trimmed of surrounding spaces.
+    pub headers: Vec<String>,
+    /// The field separator found in the header line.
+    pub delimiter: u8,
+    /// The rows with their 1-based line numbers.
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    /// Read a table from a file; `.gz` files (or any file starting with the gzip magic bytes) are
+    /// decompressed on the fly.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] if the file cannot be read or decompressed, [`CoreError::Table`] if it
+    /// is not valid UTF-8 CSV or a row has the wrong number of fields.
+    pub fn read(path: &Path) -> Result<Table> {
+        let io = |source| CoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let raw = std::fs::read(path).map_err(io)?;
+        let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::with_capacity(raw.len() * 4);
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut out)
+                .map_err(io)?;
+            out
+        } else {
+            raw
+        };
+        Table::from_bytes(path, &bytes)
+    }
+
+    /// Parse CSV bytes; `path` is used in error messages.
+    ///
+    /// # Errors
+    /// As [`Table::read`].
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Table> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let table_err = |line: u64, column: String, message: String| CoreError::Table {
+            at: Location {
+                path: path.to_path_buf(),
+                line,
+                column: 0,
+            },
+            column,
+            message,
+        };
+        let delimiter = detect_delimiter(bytes);
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(bytes);
+        let headers: Vec<String> = rdr
+            .headers()
+            .map_err(|e| table_err(1, "-".into(), format!("cannot read the header: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        if headers.iter().all(String::is_empty) {
+            return Err(table_err(1, "-".into(), "the header line is empty".into()));
+        }
+        for (i, h) in headers.iter().enumerate() {
+            let repeated = headers[..i].iter().position(|x| x == h);
+            if let (Some(j), false) = (repeated, h.is_empty()) {
+                return Err(CoreError::Table {
+                    at: Location {
+                        path: path.to_path_buf(),
+                        line: 1,
+                        column: i as u64 + 1,
+                    },
+                    column: h.clone(),
+                    message: format!("the header repeats column {}", j + 1),
+                });
+            }
+        }
+        let mut rows = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map_or(0, csv::Position::line);
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
+                        format!("this row has {len} fields, the header has {expected_len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
+                    _ => e.to_string(),
+                };
+                table_err(line, "-".into(), message)
+            })?;
+            let line = rec.position().map_or(0, csv::Position::line);
+            rows.push((line, rec));
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            headers,
+            delimiter,
+            rows,
+        })
+    }
+
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when the table has no data rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn column_index(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        self.headers.iter().position(|h| h == name)
+    }
+
+    fn code_column(&self, profile: &Profile) -> Result<usize> {
+        for name in profile
+            .input
+            .code_columns
+            .iter()
+            .map(String::as_str)
+            .chain(DEFAULT_CODE_COLUMNS.iter().copied())
+        {
+            if let Some(i) = self.column_index(name) {
+                return Ok(i);
+            }
+        }
+        // Detection: the first column whose first values all look like area codes.
+        (0..self.headers.len())
+            .find(|&c| {
+                let sample: Vec<&str> = self
+                    .rows
+                    .iter()
+                    .filter_map(|(_, r)| r.get(c).map(str::trim))
+                    .filter(|v| !v.is_empty())
+                    .take(20)
+                    .collect();
+                !sample.is_empty() && sample.iter().all(|v| looks_like_code(v))
+            })
+            .ok_or_else(|| CoreError::NoCodeColumn {
+                path: self.path.clone(),
+                looked_for: profile
+                    .input
+                    .code_columns
+                    .iter()
+                    .map(String::as_str)
+                    .chain(DEFAULT_CODE_COLUMNS.iter().copied())
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    fn decimal_comma(&self, mode: Decimal) -> bool {
+        match mode {
+            Decimal::Comma => true,
+            Decimal::Point => false,
+            Decimal::Auto => self.delimiter == b';',
+        }
+    }
+}
+
+/// An area code: letters then digits or letters, at least one of each, no spaces.
+fn looks_like_code(v: &str) -> bool {
+    (4..=16).contains(&v.len())
+        && v.chars().all(|c| c.is_ascii_alphanumeric())
+        && v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && v.chars().any(|c| c.is_ascii_digit())
+}
+
+fn detect_delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut in_quotes = false;
+    for &b in header {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes {
+            for c in &mut counts {
+                if c.0 == b {
+                    c.1 += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .max_by_key(|c| c.1)
+        .filter(|c| c.1 > 0)
+        .map_or(b',', |c| c.0)
+}
+
+/// Parse one cell. `Ok(None)` is missing (`.` or empty, with any surrounding spaces).
+///
+/// With `decimal_comma`, `,` is the decimal separator and `.` may group thousands (`1.234,5`);
+/// otherwise `.` is the decimal separator and `,` may group thousands (`29,199`), and a lone comma
+/// that cannot be a thousands separator (`1,5`) is read as a decimal comma.
+///
+/// # Errors
+/// A message saying what was expected, when the cell is not a number.
+pub fn parse_number(cell: &str, decimal_comma: bool) -> std::result::Result<Option<f64>, String> {
+    let t = cell.trim();
+    if t.is_empty() || t == "." {
+        return Ok(None);
+    }
+    let (group, dec) = if decimal_comma {
+        ('.', ',')
+    } else {
+        (',', '.')
+    };
+    let normalised: String = if t.contains(group) && t.contains(dec) {
+        if !grouped(t, group, dec) {
+            return Err(not_a_number(t));
+        }
+        t.chars()
+            .filter(|&c| c != group)
+            .map(|c| if c == dec { '.' } else { c })
+            .collect()
+    } else if t.contains(',') {
+        // Only commas: thousands in point mode when the grouping fits, a decimal comma otherwise.
+        if !decimal_comma && grouped(t, ',', '.') {
+            t.replace(',', "")
+        } else if t.matches(',').count() == 1 {
+            t.replace(',', ".")
+        } else {
+            return Err(not_a_number(t));
+        }
+    } else {
+        t.to_string()
+    };
+    let plain = normalised.strip_prefix(['-', '+']).unwrap_or(&normalised);
+    let mantissa = plain.split(['e', 'E']).next().unwrap_or("");
+    if mantissa.is_empty()
+        || !mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || !mantissa.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(not_a_number(t));
+    }
+    match normalised.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(not_a_number(t)),
+    }
+}
+
+fn not_a_number(t: &str) -> String {
+    format!(
+        "`{t}` is not a number (expected e.g. 12, 12.5, 12,5, \"1,234\", or `.`/empty for missing)"
+    )
+}
+
+/// `-1,234,567.89` style grouping with `group` every three digits and an optional `dec` part.
+fn grouped(t: &str, group: char, dec: char) -> bool {
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (int, frac) = match t.split_once(dec) {
+        Some((i, f)) => (i, Some(f)),
+        None => (t, None),
+    };
+    let mut parts = int.split(group);
+    let first = parts.next().unwrap_or("");
+    let ok_first = (1..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_digit());
+    let mut n = 0;
+    let ok_rest = parts.all(|p| {
+        n += 1;
+        p.len() == 3 && p.chars().all(|c| c.is_ascii_digit())
+    });
+    let ok_frac = frac.is_none_or(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit()));
+    ok_first && ok_rest && n > 0 && ok_frac
+}
+
+/// Parse a year cell: `2019`, or a CBS period such as `2017JJ00`.
+fn parse_year(cell: &str) -> Option<i32> {
+    let t = cell.trim();
+    let digits = if t.len() == 8 && t[4..].starts_with("JJ") {
+        &t[..4]
+    } else {
+        t
+    };
+    digits
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1000..=9999).contains(y))
+}
+
+/// Where a column named by the profile was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedColumn {
+    /// The name used in the profile.
+    pub name: String,
+    /// The table and header it was found under, or `None` if it is in no table.
+    pub found: Option<(PathBuf, String)>,
+}
+
+/// All tables joined on (area code, year), sorted by code and then year, with the columns that
+/// the profile uses parsed as numbers.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Area codes, trimmed, one per row.
+    pub codes: Vec<String>,
+    /// Years, one per row.
+    pub years: Vec<i32>,
+    /// Parsed values by profile column name; `None` = missing.
+    pub columns: BTreeMap<String, Vec<Option<f64>>>,
+    /// How each profile column was resolved.
+    pub resolved: Vec<ResolvedColumn>,
+    /// Rows skipped because their code is not an area of the profile (by code prefix).
+    pub skipped: BTreeMap<String, usize>,
+}
+
+impl Panel {
+    /// Join `tables` on (code, year) and parse the columns that `profile` uses.
+    ///
+    /// `year` overrides the profile's year for tables that have no year column.
+    ///
+    /// # Errors
+    /// [`CoreError::NoCodeColumn`], [`CoreError::NoYear`], [`CoreError::DuplicateAreaYear`],
+    /// [`CoreError::Table`] for a cell that is not a number or a bad year, and
+    /// [`CoreError::Column`] for a column that is in no table (when the profile does not allow
+    /// that) or in more than one.
+    pub fn build(profile: &Profile, tables: &[Table], year: Option<i32>) -> Result<Panel> {
+        let default_year = year.or(profile.year);
+        // 1. Keys of every table.
+        struct Keys {
+            code: usize,
+            year: Option<usize>,
+        }
+        let mut keys = Vec::with_capacity(tables.len());
+        for t in tables {
+            let code = t.code_column(profile)?;
+            let ycol = profile
+                .input
+                .year_columns
+                .iter()
+                .find_map(|y| t.column_index(y));
+            if ycol.is_none() && default_year.is_none() {
+                return Err(CoreError::NoYear {
+                    path: t.path.clone(),
+                    looked_for: profile
+                        .input
+                        .year_columns
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            keys.push(Keys { code, year: ycol });
+        }
+
+        // 2. Rows: (code, year) → panel row, duplicates within a table are errors.
+        let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+        let mut row_keys: Vec<Vec<Option<(String, i32)>>> = Vec::with_capacity(tables.len());
+        let mut all: BTreeMap<(String, i32), usize> = BTreeMap::new();
+        for (t, k) in tables.iter().zip(&keys) {
+            let mut seen: HashMap<(String, i32), u64> = HashMap::with_capacity(t.rows.len());
+            let mut these = Vec::with_capacity(t.rows.len());
+            for (line, rec) in &t.rows {
+                let code = rec.get(k.code).unwrap_or("").trim();
+                if code.is_empty() {
+                    return Err(CoreError::Table {
+                        at: Location {
+                            path: t.path.clone(),
+                            line: *line,
+                            column: k.code as u64 + 1,
+                        },
+                        column: t.headers[k.code].clone(),
+                        message: "empty area code".into(),
+                    });
+                }
+                if !profile.input.code_prefixes.is_empty()
+                    && !profile
+                        .input
+                        .code_prefixes
+                        .iter()
+                        .any(|p| code.starts_with(p.as_str()))
+                {
+                    let prefix: String =
+                        code.chars().take_while(char::is_ascii_alphabetic).collect();
+                    *skipped
+                        .entry(if prefix.is_empty() {
+                            code.to_string()
+                        } else {
+                            prefix
+                        })
+                        .or_default() += 1;
+                    these.push(None);
+                    continue;
+                }
+                let y = match k.year {
+                    Some(yc) => {
+                        let cell = rec.get(yc).unwrap_or("");
+                        parse_year(cell).ok_or_else(|| CoreError::Table {
+                            at: Location {
+                                path: t.path.clone(),
+                                line: *line,
+                                column: yc as u64 + 1,
+                            },
+                            column: t.headers[yc].clone(),
+                            message: format!(
+                                "`{}` is not a year (expected e.g. 2019 or 2019JJ00)",
+                                cell.trim()
+                            ),
+                        })?
+                    }
+                    None => default_year.unwrap_or_default(),
+                };
+                let key = (code.to_string(), y);
+                if let Some(first) = seen.insert(key.clone(), *line) {
+                    return Err(CoreError::DuplicateAreaYear {
+                        at: Location {
+                            path: t.path.clone(),
+                            line: *line,
+                            column: k.code as u64 + 1,
+                        },
+                        code: key.0,
+                        year: y,
+                        first_line: first,
+                    });
+                }
+                all.insert(key.clone(), 0);
+                these.push(Some(key));
+            }
+            row_keys.push(these);
+        }
+        if all.is_empty() {
+            let why = if skipped.is_empty() {
+                "the tables hold no rows".to_string()
+            } else {
+                format!(
+                    "no code starts with {:?}; skipped {}",
+                    profile.input.code_prefixes,
+                    skipped
+                        .iter()
+                        .map(|(p, n)| format!("{n} × {p}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Err(CoreError::Empty(why));
+        }
+        for (i, v) in all.values_mut().enumerate() {
+            *v = i;
+        }
+        let (codes, years): (Vec<String>, Vec<i32>) = all.keys().cloned().unzip();
+
+        // 3. Columns.
+        let mut needed: Vec<&ColumnRef> = Vec::new();
+        if let Some(p) = &profile.input.population {
+            needed.push(p);
+        }
+        for (_, ind) in profile.indicators() {
+            match &ind.source {
+                crate::profile::Source::Column(c) => needed.push(c),
+                crate::profile::Source::Ratio {
+                    numerator,
+                    denominator,
+                } => {
+                    needed.push(numerator);
+                    needed.extend(denominator.iter());
+                }
+            }
+        }
+        let mut columns = BTreeMap::new();
+        let mut resolved = Vec::new();
+        let is_population =
+            |c: &ColumnRef| profile.input.population.as_ref().is_some_and(|p| p == c);
+        for c in needed {
+            if columns.contains_key(&c.name) {
+                continue;
+            }
+            let candidates: Vec<&str> = std::iter::once(c.name.as_str())
+                .chain(
+                    profile
+                        .input
+                        .aliases
+                        .get(&c.name)
+                        .into_iter()
+                        .flatten()
+                        .map(String::as_str),
+                )
+                .collect();
+            let mut found = None;
+            for cand in &candidates {
+                let hits: Vec<(usize, usize)> = tables
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(ti, t)| t.column_index(cand).map(|ci| (ti, ci)))
+                    .collect();
+                match hits.as_slice() {
+                    [] => {}
+                    [one] => {
+                        found = Some(*one);
+                        break;
+                    }
+                    many => {
+                        return Err(CoreError::Column {
+                            at: c.at.clone(),
+                            key: c.key.clone(),
+                            message: format!(
+                                "column `{cand}` is in more than one table ({}); keep it in one",
+                                many.iter()
+                                    .map(|(ti, _)| tables[*ti].path.display().to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        });
+                    }
+                }
+            }
+            let Some((ti, ci)) = found else {
+                let required = if is_population(c) {
+                    profile.eligibility.min_population > 0.0
+                } else {
+                    profile.input.missing_columns == MissingColumns::Error
+                };
+                if required {
+                    return Err(CoreError::Column {
+                        at: c.at.clone(),
+                        key: c.key.clone(),
+                        message: format!(
+                            "unknown column `{}`: it is in none of the tables ({}){}",
+                            c.name,
+                            tables
+                                .iter()
+                                .map(|t| t.path.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            if candidates.len() > 1 {
+                                format!(", nor are its aliases {:?}", &candidates[1..])
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    });
+                }
+                resolved.push(ResolvedColumn {
+                    name: c.name.clone(),
+                    found: None,
+                });
+                continue;
+            };
+            let t = &tables[ti];
+            let comma = t.decimal_comma(profile.input.decimal);
+            let mut values = vec![None; codes.len()];
+            for ((line, rec), key) in t.rows.iter().zip(&row_keys[ti]) {
+                let Some(key) = key else { continue };
+                let cell = rec.get(ci).unwrap_or("");
+                let v = parse_number(cell, comma).map_err(|message| CoreError::Table {
+                    at: Location {
+                        path: t.path.clone(),
+                        line: *line,
+                        column: ci as u64 + 1,
+                    },
+                    column: t.headers[ci].clone(),
+                    message,
+                })?;
+                values[all[key]] = v;
+            }
+            resolved.push(ResolvedColumn {
+                name: c.name.clone(),
+                found: Some((t.path.clone(), t.headers[ci].clone())),
+            });
+            columns.insert(c.name.clone(), values);
+        }
+        Ok(Panel {
+            codes,
+            years,
+            columns,
+            resolved,
+            skipped,
+        })
+    }
+
+    /// Number of area-year rows.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_cbs_and_english_conventions() {
+        assert_eq!(parse_number("  .", false), Ok(None));
+        assert_eq!(parse_number("   ", false), Ok(None));
+        assert_eq!(parse_number("12", false), Ok(Some(12.0)));
+        assert_eq!(parse_number(" 12.5 ", false), Ok(Some(12.5)));
+        assert_eq!(parse_number("29,199", false), Ok(Some(29199.0)));
+        assert_eq!(parse_number("1,234,567.5", false), Ok(Some(1_234_567.5)));
+        assert_eq!(parse_number("1,5", false), Ok(Some(1.5)));
+        assert_eq!(parse_number("-0,25", false), Ok(Some(-0.25)));
+        assert_eq!(parse_number("12,5", true), Ok(Some(12.5)));
+        assert_eq!(parse_number("1.234,5", true), Ok(Some(1234.5)));
+        assert_eq!(parse_number("1e3", false), Ok(Some(1000.0)));
+        for bad in [
+            "abc", "1,2,3", "12a", "nan", "inf", "-", "1.2.3", "1..2", "e5",
+        ] {
+            assert!(parse_number(bad, false).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn years_and_periods() {
+        assert_eq!(parse_year("2019"), Some(2019));
+        assert_eq!(parse_year(" 2017JJ00 "), Some(2017));
+        assert_eq!(parse_year("19"), None);
+        assert_eq!(parse_year("x"), None);
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(detect_delimiter(b"a;b;\"c,d\"\n1;2;3"), b';');
+        assert_eq!(detect_delimiter(b"a,b,c\n"), b',');
+        assert_eq!(detect_delimiter(b"a\tb\n"), b'\t');
+    }
+}
