@@ -525,6 +525,30 @@ fn profile_errors_name_line_and_key() {
         &[],
     );
     assert!(e.contains("p.toml:9:"), "{e}");
+    // A missing required key is named.
+    let e = fails(d, &PROFILE.replace("id = \"hand\"\n", ""), &t, &[]);
+    assert!(e.contains("key `id`") && e.contains("missing field"), "{e}");
+    // `combine` on a domain made of sub-domains would be ignored: an error instead.
+    let sub = SUBDOMAINS.replace("weight = 0\n", "weight = 0\ncombine = \"factor\"\n");
+    let e = fails(d, &format!("{PROFILE}{sub}"), &t, &[]);
+    assert!(
+        e.contains("p.toml:32:") && e.contains("domain.combine"),
+        "{e}"
+    );
+    // Command-line overrides get the same checks as the profile.
+    let e = fails(d, PROFILE, &t, &["--min-domains", "0"]);
+    assert!(
+        e.contains("eligibility.min_domains") && e.contains("between 1 and"),
+        "{e}"
+    );
+    let no_pop = PROFILE
+        .replace("population = \"pop\"\n", "")
+        .replace("min_population = 100", "min_population = 0");
+    let e = fails(d, &no_pop, &t, &["--min-population", "50"]);
+    assert!(
+        e.contains("eligibility.min_population") && e.contains("population column"),
+        "{e}"
+    );
     // min_domains larger than the number of domains.
     let e = fails(
         d,
@@ -597,6 +621,12 @@ fn the_example_table_runs_with_the_dutch_profile() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // gezondheid asks for one-factor weights, and the example has a clear factor.
+    assert!(
+        stdout(&o).contains("2023: one-factor weights in gezondheid: goed_ervaren_gezondheid"),
+        "{}",
+        stdout(&o)
+    );
     let (header, _) = common::read_csv(&out);
     let mut want: Vec<String> = [
         "code",
@@ -658,13 +688,27 @@ fn the_example_table_runs_with_the_dutch_profile() {
         ranks.sort_unstable();
         assert_eq!(ranks, (1..=11).collect::<Vec<_>>());
         for r in &ranked {
-            // The MDI is the weighted sum of the domain scores in the same row (all present).
-            let sum: f64 = domains
+            // The MDI is the weighted sum of the domain scores in the same row, the weights
+            // re-spread over the domains present (Zuiderhof has no woonomgeving).
+            let present: Vec<(f64, f64)> = domains
                 .iter()
                 .zip(weights)
-                .map(|(d, w)| w * f(r, &format!("{d}_score")))
-                .sum();
+                .filter(|(d, _)| !r[&format!("{d}_score")].is_empty())
+                .map(|(d, w)| (w, f(r, &format!("{d}_score"))))
+                .collect();
+            let total: f64 = weights.iter().sum();
+            let present_w: f64 = present.iter().map(|p| p.0).sum();
+            let sum: f64 = present.iter().map(|(w, x)| w * x).sum::<f64>() * total / present_w;
             assert!((sum - f(r, "mdi_score")).abs() < 1e-5, "{}", r["code"]);
+            let missing: Vec<&str> = domains
+                .iter()
+                .copied()
+                .filter(|d| r[&format!("{d}_score")].is_empty())
+                .collect();
+            assert_eq!(r["domains_missing"], missing.join(" "));
+            if r["code"] == "BU99010010" {
+                assert_eq!(r["domains_missing"], "woonomgeving");
+            }
             let n = 11.0;
             let rank: f64 = f(r, "mdi_rank");
             assert_eq!(f(r, "mdi_decile"), (10.0 * rank / n).ceil());

@@ -76,7 +76,8 @@ fn main() -> ExitCode {
 }
 
 fn run_compute(args: &ComputeArgs) -> Result<()> {
-    let profile = Profile::from_path(&args.profile)?;
+    let mut profile = Profile::from_path(&args.profile)?;
+    profile.set_eligibility(args.min_population, args.min_domains)?;
     let tables = args
         .indicators
         .iter()
@@ -88,8 +89,6 @@ fn run_compute(args: &ComputeArgs) -> Result<()> {
             RankingArg::PerYear => Ranking::PerYear,
             RankingArg::Pooled => Ranking::Pooled,
         }),
-        min_population: args.min_population,
-        min_domains: args.min_domains,
     };
     let scores = compute(&profile, &panel, &options)?;
     let mut buf = Vec::new();

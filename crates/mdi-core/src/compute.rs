@@ -18,24 +18,23 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::error::{CoreError, Result};
 use crate::profile::{
-    Combine, Direction, DomainParts, Indicator, Profile, Ranking, Source, Transform,
+    Combine, Direction, Domain, DomainParts, Indicator, Profile, Ranking, Source, Transform,
 };
 use crate::stats::{
-    decile, exp_transform, normal_scores, one_factor_weights, rank_descending, respread,
+    NormalScorer, decile, exp_transform, one_factor_weights, rank_descending, respread_columns,
 };
 use crate::table::Panel;
 
-/// Settings that override the profile for one run.
+/// Settings that override the profile for one run. (Eligibility rules are changed on the
+/// profile itself, with [`Profile::set_eligibility`], so that they are validated once.)
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Per-year or pooled ranking (default: the profile's).
     pub ranking: Option<Ranking>,
-    /// Minimum population (default: the profile's).
-    pub min_population: Option<f64>,
-    /// Minimum number of domains present (default: the profile's).
-    pub min_domains: Option<usize>,
 }
 
 /// Why an area was not ranked.
@@ -105,6 +104,27 @@ pub struct DomainResult {
     pub decile: Option<u8>,
 }
 
+/// How the indicators of a domain or sub-domain were weighted in one ranking group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartWeights {
+    /// The weight of each indicator, by id.
+    pub weights: Vec<(String, f64)>,
+    /// How they were found.
+    pub method: WeightMethod,
+}
+
+/// How within-domain weights were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightMethod {
+    /// Equal weights, as the profile asks.
+    Equal,
+    /// One-factor weights, as the profile asks.
+    Factor,
+    /// The profile asks for one-factor weights, but the factor model failed (fewer than 3
+    /// indicators, too few complete rows, a Heywood case or a loading below 0.3): equal weights.
+    EqualAfterFactorFailed,
+}
+
 /// The result for one area in one year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaResult {
@@ -141,8 +161,8 @@ pub struct GroupInfo {
     pub eligible: usize,
     /// Areas ranked per domain (N of the domain rank).
     pub domain_n: Vec<usize>,
-    /// Within-domain weights used, per domain (and sub-domain), by indicator id.
-    pub indicator_weights: BTreeMap<String, Vec<(String, f64)>>,
+    /// Within-domain weights used, per domain (key `domain`) or sub-domain (`domain.sub`).
+    pub indicator_weights: BTreeMap<String, PartWeights>,
 }
 
 /// The result of a run.
@@ -245,13 +265,13 @@ fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> 
 /// re-spread over the indicators present.
 fn combine(
     ys: &[Vec<Option<f64>>],
-    combine: Combine,
+    how: Combine,
     ids: &[String],
-    weights_out: &mut Vec<(String, f64)>,
-) -> Vec<Option<f64>> {
+) -> (Vec<Option<f64>>, PartWeights) {
     let k = ys.len();
     let mut w = vec![1.0 / k as f64; k];
-    if combine == Combine::Factor {
+    let mut method = WeightMethod::Equal;
+    if how == Combine::Factor {
         let n = ys.first().map_or(0, Vec::len);
         let complete: Vec<usize> = (0..n)
             .filter(|&i| ys.iter().all(|y| y[i].is_some()))
@@ -260,19 +280,20 @@ fn combine(
             .iter()
             .map(|y| complete.iter().map(|&i| y[i].unwrap_or(0.0)).collect())
             .collect();
-        if let Some(fw) = one_factor_weights(&cols) {
-            w = fw;
-        }
+        method = match one_factor_weights(&cols) {
+            Some(fw) => {
+                w = fw;
+                WeightMethod::Factor
+            }
+            None => WeightMethod::EqualAfterFactorFailed,
+        };
     }
-    weights_out.extend(ids.iter().cloned().zip(w.iter().copied()));
-    let n = ys.first().map_or(0, Vec::len);
-    (0..n)
-        .map(|i| {
-            let parts: Vec<(f64, Option<f64>)> =
-                w.iter().zip(ys).map(|(w, y)| (*w, y[i])).collect();
-            respread(&parts)
-        })
-        .collect()
+    let cols: Vec<&[Option<f64>]> = ys.iter().map(Vec::as_slice).collect();
+    let weights = PartWeights {
+        weights: ids.iter().cloned().zip(w.iter().copied()).collect(),
+        method,
+    };
+    (respread_columns(&w, &cols), weights)
 }
 
 /// Rank scores (desc) and exponentially transform them; returns (X, rank, N).
@@ -285,7 +306,161 @@ fn exp_scores(scores: &[Option<f64>]) -> (Vec<Option<f64>>, Vec<Option<usize>>, 
     (x, ranks, n)
 }
 
-/// Compute the index.
+/// One domain's result within one ranking group, over its eligible rows.
+struct DomainOutcome {
+    /// Exponential scores.
+    x: Vec<Option<f64>>,
+    /// Ranks, 1 = most deprived.
+    ranks: Vec<Option<usize>>,
+    /// Rows ranked.
+    n: usize,
+    /// Within-domain (or sub-domain) weights, keyed `domain` or `domain.sub`.
+    weights: Vec<(String, PartWeights)>,
+}
+
+/// Steps 2–5 for one domain: normal scores of its indicators over the eligible rows, the
+/// within-domain (or within-sub-domain) combination, the sub-domain transform and the domain
+/// rank and exponential score.
+fn domain_in_group(
+    d: &Domain,
+    values: &[Vec<Vec<Option<f64>>>],
+    eligible: &[usize],
+) -> DomainOutcome {
+    let mut scorer = NormalScorer::default();
+    let mut weights = Vec::with_capacity(values.len());
+    let mut part_scores = Vec::with_capacity(values.len());
+    for (pi, part) in values.iter().enumerate() {
+        let ys: Vec<Vec<Option<f64>>> = part
+            .iter()
+            .map(|v| scorer.scores(&eligible.iter().map(|&i| v[i]).collect::<Vec<_>>()))
+            .collect();
+        let (ids, how, key): (Vec<String>, Combine, String) = match &d.parts {
+            DomainParts::Indicators(v) => (
+                v.iter().map(|x| x.id.clone()).collect(),
+                d.combine,
+                d.id.clone(),
+            ),
+            DomainParts::Subdomains(s) => (
+                s[pi].indicators.iter().map(|x| x.id.clone()).collect(),
+                s[pi].combine,
+                format!("{}.{}", d.id, s[pi].id),
+            ),
+        };
+        let (scores, w) = combine(&ys, how, &ids);
+        part_scores.push(scores);
+        weights.push((key, w));
+    }
+    // Sub-domains are ranked and transformed, then combined by their weights.
+    let domain_score = match &d.parts {
+        DomainParts::Indicators(_) => part_scores.pop().unwrap_or_default(),
+        DomainParts::Subdomains(subs) => {
+            let xs: Vec<Vec<Option<f64>>> = part_scores.iter().map(|s| exp_scores(s).0).collect();
+            let w: Vec<f64> = subs.iter().map(|s| s.weight).collect();
+            respread_columns(&w, &xs.iter().map(Vec::as_slice).collect::<Vec<_>>())
+        }
+    };
+    let (x, ranks, n) = exp_scores(&domain_score);
+    DomainOutcome {
+        x,
+        ranks,
+        n,
+        weights,
+    }
+}
+
+/// One ranking group's result.
+struct GroupOutcome {
+    info: GroupInfo,
+    /// The eligible panel rows, in order.
+    eligible: Vec<usize>,
+    /// Per domain, over `eligible`.
+    domains: Vec<DomainOutcome>,
+    /// MDI score and rank over `eligible`, and the number ranked.
+    mdi: Vec<Option<f64>>,
+    ranks: Vec<Option<usize>>,
+    n: usize,
+}
+
+/// Steps 2–6 for one ranking group (a year, or all years pooled).
+fn group_outcome(
+    profile: &Profile,
+    values: &[Vec<Vec<Vec<Option<f64>>>>],
+    weights: &[f64],
+    year: Option<i32>,
+    members: &[usize],
+    exclusion: &[Option<Exclusion>],
+) -> GroupOutcome {
+    let eligible: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| exclusion[i].is_none())
+        .collect();
+    let domains: Vec<DomainOutcome> = profile
+        .domains
+        .par_iter()
+        .zip(values.par_iter())
+        .map(|(d, dv)| domain_in_group(d, dv, &eligible))
+        .collect();
+    let xs: Vec<&[Option<f64>]> = domains.iter().map(|o| o.x.as_slice()).collect();
+    let mdi = respread_columns(weights, &xs);
+    let (ranks, n) = rank_descending(&mdi);
+    let info = GroupInfo {
+        year,
+        areas: members.len(),
+        eligible: eligible.len(),
+        domain_n: domains.iter().map(|o| o.n).collect(),
+        indicator_weights: domains
+            .iter()
+            .flat_map(|o| o.weights.iter().cloned())
+            .collect(),
+    };
+    GroupOutcome {
+        info,
+        eligible,
+        domains,
+        mdi,
+        ranks,
+        n,
+    }
+}
+
+/// Why row `i` is not eligible, if it is not.
+fn exclusion_of(
+    profile: &Profile,
+    population: Option<f64>,
+    has_domain: impl Fn(usize) -> bool,
+) -> Option<Exclusion> {
+    let min_pop = profile.eligibility.min_population;
+    if profile.input.population.is_some() && min_pop > 0.0 {
+        match population {
+            None => return Some(Exclusion::PopulationMissing),
+            Some(p) if p < min_pop => {
+                return Some(Exclusion::PopulationBelow {
+                    population: p,
+                    min: min_pop,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    let missing: Vec<String> = profile
+        .domains
+        .iter()
+        .enumerate()
+        .filter(|(d, _)| !has_domain(*d))
+        .map(|(_, d)| d.id.clone())
+        .collect();
+    let present = profile.domains.len() - missing.len();
+    let min = profile.eligibility.min_domains;
+    (present < min).then_some(Exclusion::TooFewDomains {
+        present,
+        min,
+        missing,
+    })
+}
+
+/// Compute the index with the profile's eligibility rules (see [`Profile::set_eligibility`]
+/// to change them for a run).
 ///
 /// # Errors
 /// [`CoreError::Value`] when a log- or rank-transformed value is out of range (naming the
@@ -293,83 +468,63 @@ fn exp_scores(scores: &[Option<f64>]) -> (Vec<Option<f64>>, Vec<Option<usize>>, 
 /// then carries its exclusion, and the summary says so.
 pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Scores> {
     let ranking = options.ranking.unwrap_or(profile.ranking);
-    let min_pop = options
-        .min_population
-        .unwrap_or(profile.eligibility.min_population);
-    let min_domains = options
-        .min_domains
-        .unwrap_or(profile.eligibility.min_domains);
     let nd = profile.domains.len();
+    let n_rows = panel.len();
 
-    // Oriented indicator values, per domain (and sub-domain).
+    // Oriented indicator values, per domain, per part (the domain itself or its sub-domains).
     let mut missing_indicators = Vec::new();
-    let mut values: Vec<Vec<Vec<Vec<Option<f64>>>>> = Vec::with_capacity(nd);
     for d in &profile.domains {
-        let groups: Vec<Vec<&Indicator>> = match &d.parts {
-            DomainParts::Indicators(v) => vec![v.iter().collect()],
-            DomainParts::Subdomains(s) => s.iter().map(|s| s.indicators.iter().collect()).collect(),
-        };
-        let mut dv = Vec::new();
-        for g in groups {
-            let mut gv = Vec::new();
-            for ind in g {
-                let absent: Vec<String> = source_columns(ind)
-                    .into_iter()
-                    .filter(|c| !panel.columns.contains_key(*c))
-                    .map(str::to_string)
-                    .collect();
-                if !absent.is_empty() {
-                    missing_indicators.push((d.id.clone(), ind.id.clone(), absent));
-                }
-                gv.push(indicator_values(panel, ind)?);
-            }
-            dv.push(gv);
-        }
-        values.push(dv);
-    }
-
-    let population: Vec<Option<f64>> = match &profile.input.population {
-        Some(p) => panel
-            .columns
-            .get(&p.name)
-            .cloned()
-            .unwrap_or_else(|| vec![None; panel.len()]),
-        None => vec![None; panel.len()],
-    };
-
-    // Eligibility per row.
-    let exclusion: Vec<Option<Exclusion>> = (0..panel.len())
-        .map(|i| {
-            if profile.input.population.is_some() && min_pop > 0.0 {
-                match population[i] {
-                    None => return Some(Exclusion::PopulationMissing),
-                    Some(p) if p < min_pop => {
-                        return Some(Exclusion::PopulationBelow {
-                            population: p,
-                            min: min_pop,
-                        });
-                    }
-                    Some(_) => {}
-                }
-            }
-            let missing: Vec<String> = profile
-                .domains
-                .iter()
-                .zip(&values)
-                .filter(|(_, dv)| !dv.iter().flatten().any(|v| v[i].is_some()))
-                .map(|(d, _)| d.id.clone())
+        for ind in d.indicators() {
+            let absent: Vec<String> = source_columns(ind)
+                .into_iter()
+                .filter(|c| !panel.columns.contains_key(*c))
+                .map(str::to_string)
                 .collect();
-            (nd - missing.len() < min_domains).then(|| Exclusion::TooFewDomains {
-                present: nd - missing.len(),
-                min: min_domains,
-                missing,
+            if !absent.is_empty() {
+                missing_indicators.push((d.id.clone(), ind.id.clone(), absent));
+            }
+        }
+    }
+    // Oriented indicator values, per domain, per part (the domain itself or its sub-domains),
+    // computed in parallel over the domains.
+    let values: Vec<Vec<Vec<Vec<Option<f64>>>>> = profile
+        .domains
+        .par_iter()
+        .map(|d| -> Result<Vec<Vec<Vec<Option<f64>>>>> {
+            let parts: Vec<Vec<&Indicator>> = match &d.parts {
+                DomainParts::Indicators(v) => vec![v.iter().collect()],
+                DomainParts::Subdomains(s) => {
+                    s.iter().map(|s| s.indicators.iter().collect()).collect()
+                }
+            };
+            parts
+                .into_iter()
+                .map(|part| {
+                    part.into_iter()
+                        .map(|ind| indicator_values(panel, ind))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect::<Result<_>>()?;
+
+    let population: Vec<Option<f64>> = profile
+        .input
+        .population
+        .as_ref()
+        .and_then(|p| panel.columns.get(&p.name).cloned())
+        .unwrap_or_else(|| vec![None; n_rows]);
+    let exclusion: Vec<Option<Exclusion>> = (0..n_rows)
+        .map(|i| {
+            exclusion_of(profile, population[i], |d| {
+                values[d].iter().flatten().any(|v| v[i].is_some())
             })
         })
         .collect();
 
-    // Ranking groups: row indices (in code, year order).
+    // Ranking groups: row indices in (code, year) order.
     let mut groups: BTreeMap<Option<i32>, Vec<usize>> = BTreeMap::new();
-    for i in 0..panel.len() {
+    for i in 0..n_rows {
         let key = match ranking {
             Ranking::PerYear => Some(panel.years[i]),
             Ranking::Pooled => None,
@@ -377,123 +532,71 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
         groups.entry(key).or_default().push(i);
     }
 
-    let mut rows: Vec<AreaResult> = (0..panel.len())
-        .map(|i| AreaResult {
-            code: panel.codes[i].clone(),
-            year: panel.years[i],
-            population: population[i],
-            exclusion: exclusion[i].clone(),
-            mdi_score: None,
-            mdi_rank: None,
-            mdi_decile: None,
-            domains: vec![DomainResult::default(); nd],
-            domains_in_worst_decile: None,
-            domains_missing: Vec::new(),
+    // The groups are independent, and within a group the domains are: compute both in
+    // parallel. Results are collected in group and domain order, so they do not depend on the
+    // thread count.
+    let weights: Vec<f64> = profile.domains.iter().map(|d| d.weight).collect();
+    let outcomes: Vec<GroupOutcome> = groups
+        .par_iter()
+        .map(|(year, members)| {
+            group_outcome(profile, &values, &weights, *year, members, &exclusion)
         })
         .collect();
 
-    let weights: Vec<f64> = profile.domains.iter().map(|d| d.weight).collect();
-    let mut infos = Vec::new();
-    for (year, members) in &groups {
-        let eligible: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| exclusion[i].is_none())
-            .collect();
-        let mut info = GroupInfo {
-            year: *year,
-            areas: members.len(),
-            eligible: eligible.len(),
-            domain_n: vec![0; nd],
-            indicator_weights: BTreeMap::new(),
-        };
-        if eligible.is_empty() {
-            infos.push(info);
-            continue;
-        }
-        let mut domain_x: Vec<Vec<Option<f64>>> = Vec::with_capacity(nd);
-        for (di, d) in profile.domains.iter().enumerate() {
-            // Normal scores per indicator over the eligible rows, then the within-domain
-            // combination; sub-domains are ranked and transformed first.
-            let part_scores: Vec<Vec<Option<f64>>> = values[di]
-                .iter()
-                .enumerate()
-                .map(|(si, g)| {
-                    let ys: Vec<Vec<Option<f64>>> = g
-                        .iter()
-                        .map(|v| normal_scores(&eligible.iter().map(|&i| v[i]).collect::<Vec<_>>()))
-                        .collect();
-                    let (ids, combine_how, key) = match &d.parts {
-                        DomainParts::Indicators(v) => (
-                            v.iter().map(|x| x.id.clone()).collect::<Vec<_>>(),
-                            d.combine,
-                            d.id.clone(),
-                        ),
-                        DomainParts::Subdomains(s) => (
-                            s[si].indicators.iter().map(|x| x.id.clone()).collect(),
-                            s[si].combine,
-                            format!("{}.{}", d.id, s[si].id),
-                        ),
-                    };
-                    let mut w = Vec::new();
-                    let c = combine(&ys, combine_how, &ids, &mut w);
-                    info.indicator_weights.insert(key, w);
-                    c
-                })
-                .collect();
-            let domain_score: Vec<Option<f64>> = match &d.parts {
-                DomainParts::Indicators(_) => part_scores.into_iter().next().unwrap_or_default(),
-                DomainParts::Subdomains(subs) => {
-                    let xs: Vec<Vec<Option<f64>>> =
-                        part_scores.iter().map(|s| exp_scores(s).0).collect();
-                    (0..eligible.len())
-                        .map(|j| {
-                            let parts: Vec<(f64, Option<f64>)> = subs
-                                .iter()
-                                .zip(&xs)
-                                .map(|(s, x)| (s.weight, x[j]))
-                                .collect();
-                            respread(&parts)
-                        })
-                        .collect()
-                }
-            };
-            let (x, ranks, n) = exp_scores(&domain_score);
-            info.domain_n[di] = n;
-            for (j, &i) in eligible.iter().enumerate() {
-                rows[i].domains[di] = DomainResult {
-                    score: x[j],
-                    rank: ranks[j],
-                    decile: ranks[j].map(|r| decile(r, n)),
+    // Results per panel row, row-major so that building the rows reads memory in order.
+    let mut mdi_score = vec![None; n_rows];
+    let mut mdi_rank = vec![None; n_rows];
+    let mut mdi_n = vec![0usize; n_rows];
+    let mut domain = vec![DomainResult::default(); n_rows * nd];
+    let mut infos = Vec::with_capacity(outcomes.len());
+    for g in outcomes {
+        for (di, o) in g.domains.iter().enumerate() {
+            for (j, &i) in g.eligible.iter().enumerate() {
+                domain[i * nd + di] = DomainResult {
+                    score: o.x[j],
+                    rank: o.ranks[j],
+                    decile: o.ranks[j].map(|r| decile(r, o.n)),
                 };
             }
-            domain_x.push(x);
         }
-        let mdi: Vec<Option<f64>> = (0..eligible.len())
-            .map(|j| {
-                let parts: Vec<(f64, Option<f64>)> = weights
-                    .iter()
-                    .zip(&domain_x)
-                    .map(|(w, x)| (*w, x[j]))
-                    .collect();
-                respread(&parts)
-            })
-            .collect();
-        let (ranks, n) = rank_descending(&mdi);
-        for (j, &i) in eligible.iter().enumerate() {
-            let r = &mut rows[i];
-            r.mdi_score = mdi[j];
-            r.mdi_rank = ranks[j];
-            r.mdi_decile = ranks[j].map(|r| decile(r, n));
-            r.domains_in_worst_decile = Some(
-                u8::try_from(r.domains.iter().filter(|d| d.decile == Some(1)).count())
-                    .unwrap_or(u8::MAX),
-            );
-            r.domains_missing = (0..nd).filter(|&d| r.domains[d].score.is_none()).collect();
+        for (j, &i) in g.eligible.iter().enumerate() {
+            mdi_score[i] = g.mdi[j];
+            mdi_rank[i] = g.ranks[j];
+            mdi_n[i] = g.n;
         }
-        infos.push(info);
+        infos.push(g.info);
     }
-    rows.sort_by(|a, b| a.year.cmp(&b.year).then_with(|| a.code.cmp(&b.code)));
+
+    // Rows in (year, code) order: panel rows are in (code, year) order, so sorting the indices
+    // by (year, index) gives it without comparing strings.
+    let mut order: Vec<usize> = (0..n_rows).collect();
+    order.sort_unstable_by_key(|&i| (panel.years[i], i));
+    let rows = order
+        .into_par_iter()
+        .map(|i| {
+            let domains: Vec<DomainResult> = domain[i * nd..(i + 1) * nd].to_vec();
+            let eligible = exclusion[i].is_none();
+            AreaResult {
+                code: panel.codes[i].clone(),
+                year: panel.years[i],
+                population: population[i],
+                exclusion: exclusion[i].clone(),
+                mdi_score: mdi_score[i],
+                mdi_rank: mdi_rank[i],
+                mdi_decile: mdi_rank[i].map(|r| decile(r, mdi_n[i])),
+                domains_in_worst_decile: eligible.then(|| {
+                    u8::try_from(domains.iter().filter(|d| d.decile == Some(1)).count())
+                        .unwrap_or(u8::MAX)
+                }),
+                domains_missing: if eligible {
+                    (0..nd).filter(|&d| domains[d].score.is_none()).collect()
+                } else {
+                    Vec::new()
+                },
+                domains,
+            }
+        })
+        .collect();
     Ok(Scores {
         domain_ids: profile.domains.iter().map(|d| d.id.clone()).collect(),
         weights,

@@ -25,7 +25,10 @@ pub mod profile;
 pub mod stats;
 pub mod table;
 
-pub use compute::{AreaResult, DomainResult, Exclusion, GroupInfo, Options, Scores, compute};
+pub use compute::{
+    AreaResult, DomainResult, Exclusion, GroupInfo, Options, PartWeights, Scores, WeightMethod,
+    compute,
+};
 pub use error::{CoreError, Location, Result};
 pub use profile::Profile;
 pub use table::{Panel, Table};

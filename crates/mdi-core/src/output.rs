@@ -4,20 +4,21 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use crate::compute::Scores;
+use crate::compute::{Scores, WeightMethod};
 
-/// Format a number for the CSV: integers without decimals, others with up to 6.
-fn num(v: f64) -> String {
+/// Append a number for the CSV: integers without decimals, others with up to 6.
+fn push_num(buf: &mut String, v: f64) {
     if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
+        let _ = write!(buf, "{v:.0}");
     } else {
-        let s = format!("{v:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        let start = buf.len();
+        let _ = write!(buf, "{v:.6}");
+        let keep = buf[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
+        buf.truncate(start + keep);
     }
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
 }
 
 impl Scores {
@@ -62,43 +63,57 @@ impl Scores {
     pub fn write_csv<W: Write>(&self, out: W) -> std::io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(self.header())?;
-        let mut rec: Vec<String> = Vec::with_capacity(self.header().len());
+        // One reusable buffer per field: no allocation per cell.
+        let mut buf = String::with_capacity(64);
+        let mut field = |w: &mut csv::Writer<W>, f: &dyn Fn(&mut String)| -> csv::Result<()> {
+            buf.clear();
+            f(&mut buf);
+            w.write_field(buf.as_bytes())
+        };
+        let num = |v: Option<f64>| move |b: &mut String| v.into_iter().for_each(|v| push_num(b, v));
+        let int = |v: Option<usize>| {
+            move |b: &mut String| {
+                if let Some(v) = v {
+                    let _ = write!(b, "{v}");
+                }
+            }
+        };
         for r in &self.rows {
-            rec.clear();
-            rec.push(r.code.clone());
-            rec.push(r.year.to_string());
-            rec.push(r.population.map(num).unwrap_or_default());
-            rec.push(
-                if r.exclusion.is_none() {
+            field(&mut w, &|b| b.push_str(&r.code))?;
+            field(&mut w, &|b| {
+                let _ = write!(b, "{}", r.year);
+            })?;
+            field(&mut w, &num(r.population))?;
+            field(&mut w, &|b| {
+                b.push_str(if r.exclusion.is_none() {
                     "true"
                 } else {
                     "false"
-                }
-                .into(),
-            );
-            rec.push(r.mdi_score.map(num).unwrap_or_default());
-            rec.push(opt(r.mdi_rank));
-            rec.push(opt(r.mdi_decile));
+                })
+            })?;
+            field(&mut w, &num(r.mdi_score))?;
+            field(&mut w, &int(r.mdi_rank))?;
+            field(&mut w, &int(r.mdi_decile.map(usize::from)))?;
             for d in &r.domains {
-                rec.push(d.score.map(num).unwrap_or_default());
-                rec.push(opt(d.rank));
-                rec.push(opt(d.decile));
+                field(&mut w, &num(d.score))?;
+                field(&mut w, &int(d.rank))?;
+                field(&mut w, &int(d.decile.map(usize::from)))?;
             }
-            rec.push(opt(r.domains_in_worst_decile));
-            rec.push(
-                r.domains_missing
-                    .iter()
-                    .map(|&d| self.domain_ids[d].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            rec.push(
-                r.exclusion
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            );
-            w.write_record(&rec)?;
+            field(&mut w, &int(r.domains_in_worst_decile.map(usize::from)))?;
+            field(&mut w, &|b| {
+                for (k, &d) in r.domains_missing.iter().enumerate() {
+                    if k > 0 {
+                        b.push(' ');
+                    }
+                    b.push_str(&self.domain_ids[d]);
+                }
+            })?;
+            field(&mut w, &|b| {
+                if let Some(e) = &r.exclusion {
+                    let _ = write!(b, "{e}");
+                }
+            })?;
+            w.write_record(None::<&[u8]>)?;
         }
         w.flush()?;
         Ok(())
@@ -168,6 +183,35 @@ impl Scores {
                         g.eligible - n,
                         g.eligible
                     );
+                }
+            }
+        }
+        // Where the profile asks for one-factor weights: the weights found, or the fallback.
+        for g in &self.groups {
+            let label = g
+                .year
+                .map_or_else(|| "pooled".to_string(), |y| y.to_string());
+            for (part, pw) in &g.indicator_weights {
+                match pw.method {
+                    WeightMethod::Equal => {}
+                    WeightMethod::Factor => {
+                        let list: Vec<String> = pw
+                            .weights
+                            .iter()
+                            .map(|(id, x)| format!("{id} {x:.3}"))
+                            .collect();
+                        let _ = writeln!(
+                            s,
+                            "{label}: one-factor weights in {part}: {}",
+                            list.join(", ")
+                        );
+                    }
+                    WeightMethod::EqualAfterFactorFailed => {
+                        let _ = writeln!(
+                            s,
+                            "{label}: the one-factor model failed in {part} (too few indicators or complete rows, a Heywood case or a loading below 0.3): equal weights used"
+                        );
+                    }
                 }
             }
         }

@@ -74,9 +74,10 @@ pub enum MissingColumns {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Decimal {
-    /// `;`-separated files use a decimal comma; `,`-separated files a decimal point, with a comma
-    /// as thousands separator in quoted cells (`"29,199"`), unless the comma cannot be one
-    /// (`"1,5"`). The default.
+    /// `;`-separated files use a decimal comma (a lone point is read as a decimal point too);
+    /// other files a decimal point, with a comma read as a thousands separator where it groups
+    /// digits by three (`"29,199"`), and as a decimal comma where it cannot (`"1,5"`, `0,250`).
+    /// The default.
     #[default]
     Auto,
     /// A decimal point; commas are thousands separators.
@@ -283,8 +284,7 @@ struct RawDomain {
     id: Spanned<String>,
     name: Option<String>,
     weight: Spanned<f64>,
-    #[serde(default)]
-    combine: Combine,
+    combine: Option<Spanned<Combine>>,
     #[serde(default)]
     indicator: Vec<Spanned<RawIndicator>>,
     #[serde(default)]
@@ -406,14 +406,15 @@ impl Profile {
             let offset = e.span().map_or(0, |s| s.start);
             let message = e.message().trim().to_string();
             // toml names unknown keys in its message; for value errors the key is on the line.
-            let key = if message.starts_with("unknown field") {
-                message
-                    .split('`')
-                    .nth(1)
-                    .map_or_else(|| src.key_at(offset), str::to_string)
-            } else {
-                src.key_at(offset)
-            };
+            let key =
+                if message.starts_with("unknown field") || message.starts_with("missing field") {
+                    message
+                        .split('`')
+                        .nth(1)
+                        .map_or_else(|| src.key_at(offset), str::to_string)
+                } else {
+                    src.key_at(offset)
+                };
             CoreError::Profile {
                 at: src.loc(offset),
                 key,
@@ -421,6 +422,59 @@ impl Profile {
             }
         })?;
         build(&src, raw)
+    }
+
+    /// Change the eligibility rules for one run (e.g. from the command line), with the same
+    /// checks as in the profile file.
+    ///
+    /// # Errors
+    /// [`CoreError::Profile`] naming the key when `min_population` is negative or set without a
+    /// population column, or `min_domains` is not between 1 and the number of domains.
+    pub fn set_eligibility(
+        &mut self,
+        min_population: Option<f64>,
+        min_domains: Option<usize>,
+    ) -> Result<()> {
+        let at = Location {
+            path: self.path.clone(),
+            line: 0,
+            column: 0,
+        };
+        let err = |key: &str, message: String| CoreError::Profile {
+            at: at.clone(),
+            key: key.into(),
+            message,
+        };
+        if let Some(m) = min_population {
+            if !m.is_finite() || m < 0.0 {
+                return Err(err(
+                    "eligibility.min_population",
+                    format!("override {m} must be a number ≥ 0"),
+                ));
+            }
+            if m > 0.0 && self.input.population.is_none() {
+                return Err(err(
+                    "eligibility.min_population",
+                    format!(
+                        "override {m} needs a population column, and the profile sets no [input] population"
+                    ),
+                ));
+            }
+            self.eligibility.min_population = m;
+        }
+        if let Some(m) = min_domains {
+            if m < 1 || m > self.domains.len() {
+                return Err(err(
+                    "eligibility.min_domains",
+                    format!(
+                        "override {m} must be between 1 and the number of domains ({})",
+                        self.domains.len()
+                    ),
+                ));
+            }
+            self.eligibility.min_domains = m;
+        }
+        Ok(())
     }
 
     /// Sum of the domain weights.
@@ -479,6 +533,13 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
                     .collect::<Result<_>>()?,
             ),
             (true, false) => {
+                if let Some(c) = &d.combine {
+                    return src.err(
+                        c.span().start,
+                        "domain.combine",
+                        format!("domain `{did}` has sub-domains: set `combine` on each [[domain.subdomain]] instead"),
+                    );
+                }
                 let mut subs: Vec<Subdomain> = Vec::new();
                 for s in &d.subdomain {
                     let s_start = s.span().start;
@@ -534,7 +595,7 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
             name: d.name.clone().unwrap_or_else(|| did.clone()),
             id: did,
             weight: *d.weight.get_ref(),
-            combine: d.combine,
+            combine: d.combine.as_ref().map_or(Combine::Equal, |c| *c.get_ref()),
             parts,
         });
     }

@@ -35,15 +35,36 @@ pub fn decile(rank: usize, n: usize) -> u8 {
     u8::try_from((10 * rank).div_ceil(n)).unwrap_or(u8::MAX)
 }
 
+/// Positions of `keys` sorted by key, ties in position order. The (key, position) pairs are
+/// sorted as plain integers, which is faster than a comparator reaching back into the values.
+pub fn sorted_positions(keys: &[u64]) -> Vec<usize> {
+    let mut pairs: Vec<u128> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (u128::from(*k) << 64) | i as u128)
+        .collect();
+    pairs.sort_unstable();
+    pairs
+        .into_iter()
+        .map(|p| (p & u128::from(u64::MAX)) as usize)
+        .collect()
+}
+
+/// A `u64` whose unsigned order is the total order of `x` (as [`f64::total_cmp`]).
+fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
 /// Ascending ranks 1..n with ties given their average rank.
 pub fn average_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let keys: Vec<u64> = values.iter().map(|v| order_key(*v)).collect();
+    let order = sorted_positions(&keys);
     let mut ranks = vec![0.0; values.len()];
     let mut i = 0;
     while i < order.len() {
         let mut j = i;
-        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+        while j + 1 < order.len() && keys[order[j + 1]] == keys[order[i]] {
             j += 1;
         }
         // Positions i..=j (0-based) share the ranks i+1..=j+1.
@@ -65,31 +86,61 @@ pub fn inverse_normal(p: f64) -> f64 {
 /// Rank-based normal scores `Φ⁻¹(r/(n+1))` over the values present, `r` the average-tie rank,
 /// `n` the number of values present (METHOD.md §1.5). Higher values get higher scores.
 pub fn normal_scores(values: &[Option<f64>]) -> Vec<Option<f64>> {
-    let present: Vec<f64> = values.iter().flatten().copied().collect();
-    let ranks = average_ranks(&present);
-    let n = present.len() as f64;
-    let mut it = ranks.into_iter();
-    values
-        .iter()
-        .map(|v| {
-            v.and_then(|_| it.next())
-                .map(|r| inverse_normal(r / (n + 1.0)))
-        })
-        .collect()
+    NormalScorer::default().scores(values)
+}
+
+/// Computes normal scores, caching `Φ⁻¹(r/(n+1))` for every (half-)rank of each `n` seen, so
+/// that the indicators of one ranking group, which mostly share `n`, evaluate Φ⁻¹ only once
+/// per rank.
+#[derive(Debug, Default)]
+pub struct NormalScorer {
+    /// For each n: Φ⁻¹((k/2)/(n+1)) at index k, for k = 2..=2n (average ranks are multiples
+    /// of ½), filled on demand (NaN = not yet computed).
+    cache: std::collections::HashMap<usize, Vec<f64>>,
+}
+
+impl NormalScorer {
+    /// Normal scores of `values`; see [`normal_scores`].
+    pub fn scores(&mut self, values: &[Option<f64>]) -> Vec<Option<f64>> {
+        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let ranks = average_ranks(&present);
+        let n = present.len();
+        let table = self
+            .cache
+            .entry(n)
+            .or_insert_with(|| vec![f64::NAN; 2 * n + 1]);
+        let mut it = ranks.into_iter();
+        values
+            .iter()
+            .map(|v| {
+                let r = v.and_then(|_| it.next())?;
+                // r is a whole or half number in 1..=n, so 2r is exact.
+                let k = (2.0 * r) as usize;
+                if table[k].is_nan() {
+                    table[k] = inverse_normal(r / (n as f64 + 1.0));
+                }
+                Some(table[k])
+            })
+            .collect()
+    }
 }
 
 /// Ordinal ranks, 1 = highest value, over the values present. Ties are broken by position
 /// (earlier first), so callers that order their rows by code get the deterministic tie-break
 /// of METHOD.md §9. Returns the ranks and the number of values ranked.
 pub fn rank_descending(values: &[Option<f64>]) -> (Vec<Option<usize>>, usize) {
-    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
-    let key = |i: usize| values[i].unwrap_or(f64::NEG_INFINITY);
-    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    // Descending value: sort by the complement of the order key; the stable sort keeps ties
+    // in position order.
+    let present: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
+    let keys: Vec<u64> = present
+        .iter()
+        .map(|&i| !order_key(values[i].unwrap_or(0.0)))
+        .collect();
     let mut ranks = vec![None; values.len()];
-    for (r, &i) in order.iter().enumerate() {
-        ranks[i] = Some(r + 1);
+    for (r, p) in sorted_positions(&keys).into_iter().enumerate() {
+        ranks[present[p]] = Some(r + 1);
     }
-    (ranks, order.len())
+    (ranks, present.len())
 }
 
 /// Weighted combination with weights re-spread over the parts present (METHOD.md §4.3):
@@ -109,6 +160,25 @@ pub fn respread(parts: &[(f64, Option<f64>)]) -> Option<f64> {
         .filter_map(|(w, x)| x.map(|x| (w * x, *w)))
         .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     (present > 0.0).then(|| sum * total / present)
+}
+
+/// [`respread`] row by row over equally long columns, without a per-row allocation:
+/// `out[i] = respread(zip(weights, columns[·][i]))`.
+pub fn respread_columns(weights: &[f64], columns: &[&[Option<f64>]]) -> Vec<Option<f64>> {
+    let n = columns.first().map_or(0, |c| c.len());
+    let total: f64 = weights.iter().sum();
+    (0..n)
+        .map(|i| {
+            let (mut sum, mut present) = (0.0, 0.0);
+            for (w, c) in weights.iter().zip(columns) {
+                if let Some(x) = c[i] {
+                    sum += w * x;
+                    present += w;
+                }
+            }
+            (present > 0.0).then(|| sum * total / present)
+        })
+        .collect()
 }
 
 /// Pearson correlation of two equally long series.
@@ -321,6 +391,19 @@ mod tests {
         assert_eq!(decile(11, 11), 10);
         assert_eq!(decile(3284, 32_844), 1);
         assert_eq!(decile(3285, 32_844), 2);
+    }
+
+    #[test]
+    fn sorted_positions_orders_ties_by_position() {
+        let keys = [5u64, 1 << 40, 3, 5, u64::MAX, 0, 3, 1 << 40];
+        let order = sorted_positions(&keys);
+        assert_eq!(order, vec![5, 2, 6, 0, 3, 1, 7, 4]);
+        // Keys of floats keep their order, negative ones included.
+        let v = [-2.5, 0.0, 1e-300, -1e300, 7.0, -0.5];
+        let k: Vec<u64> = v.iter().map(|x| order_key(*x)).collect();
+        let by_key: Vec<f64> = sorted_positions(&k).into_iter().map(|i| v[i]).collect();
+        assert_eq!(by_key, vec![-1e300, -2.5, -0.5, 0.0, 1e-300, 7.0]);
+        assert!(sorted_positions(&[]).is_empty());
     }
 
     #[test]

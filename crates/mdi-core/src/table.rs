@@ -243,6 +243,9 @@ pub fn parse_number(cell: &str, decimal_comma: bool) -> std::result::Result<Opti
     if t.is_empty() || t == "." {
         return Ok(None);
     }
+    if let Some(v) = simple_number(t, decimal_comma) {
+        return Ok(Some(v));
+    }
     let (group, dec) = if decimal_comma {
         ('.', ',')
     } else {
@@ -282,6 +285,49 @@ pub fn parse_number(cell: &str, decimal_comma: bool) -> std::result::Result<Opti
     }
 }
 
+/// The common cases without allocating: `[sign] digits [separator digits]`, the separator read
+/// by the same rules as [`parse_number`]. `None` sends the cell to the general path.
+fn simple_number(t: &str, decimal_comma: bool) -> Option<f64> {
+    let b = t.as_bytes();
+    let body = b
+        .strip_prefix(b"-")
+        .or_else(|| b.strip_prefix(b"+"))
+        .unwrap_or(b);
+    if body.is_empty() || body.len() > 60 {
+        return None;
+    }
+    let mut sep = None;
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {}
+            b'.' | b',' if sep.is_none() => sep = Some(i),
+            _ => return None,
+        }
+    }
+    let mut buf = [0u8; 64];
+    buf[..b.len()].copy_from_slice(b);
+    if let Some(i) = sep {
+        if i == 0 || i + 1 == body.len() {
+            return None;
+        }
+        // A comma in point mode that groups thousands (`29,199`) goes to the general path.
+        let thousands = body[i] == b','
+            && !decimal_comma
+            && i <= 3
+            && body[0] != b'0'
+            && body.len() - i - 1 == 3;
+        if thousands {
+            return None;
+        }
+        buf[b.len() - body.len() + i] = b'.';
+    }
+    std::str::from_utf8(&buf[..b.len()])
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
 fn not_a_number(t: &str) -> String {
     format!(
         "`{t}` is not a number (expected e.g. 12, 12.5, 12,5, \"1,234\", or `.`/empty for missing)"
@@ -297,7 +343,10 @@ fn grouped(t: &str, group: char, dec: char) -> bool {
     };
     let mut parts = int.split(group);
     let first = parts.next().unwrap_or("");
-    let ok_first = (1..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_digit());
+    // A leading group of `0` is never written before thousands (`0,250` is a decimal comma).
+    let ok_first = (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && !first.starts_with('0');
     let mut n = 0;
     let ok_rest = parts.all(|p| {
         n += 1;
@@ -388,10 +437,11 @@ impl Panel {
 
         // 2. Rows: (code, year) → panel row, duplicates within a table are errors.
         let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
-        let mut row_keys: Vec<Vec<Option<(String, i32)>>> = Vec::with_capacity(tables.len());
-        let mut all: BTreeMap<(String, i32), usize> = BTreeMap::new();
+        // Provisional ids in order of first appearance; renumbered in (code, year) order below.
+        let mut row_keys: Vec<Vec<Option<usize>>> = Vec::with_capacity(tables.len());
+        let mut ids: HashMap<(&str, i32), usize> = HashMap::new();
         for (t, k) in tables.iter().zip(&keys) {
-            let mut seen: HashMap<(String, i32), u64> = HashMap::with_capacity(t.rows.len());
+            let mut seen: HashMap<(&str, i32), u64> = HashMap::with_capacity(t.rows.len());
             let mut these = Vec::with_capacity(t.rows.len());
             for (line, rec) in &t.rows {
                 let code = rec.get(k.code).unwrap_or("").trim();
@@ -443,25 +493,25 @@ impl Panel {
                     }
                     None => default_year.unwrap_or_default(),
                 };
-                let key = (code.to_string(), y);
-                if let Some(first) = seen.insert(key.clone(), *line) {
+                let key = (code, y);
+                if let Some(first) = seen.insert(key, *line) {
                     return Err(CoreError::DuplicateAreaYear {
                         at: Location {
                             path: t.path.clone(),
                             line: *line,
                             column: k.code as u64 + 1,
                         },
-                        code: key.0,
+                        code: code.to_string(),
                         year: y,
                         first_line: first,
                     });
                 }
-                all.insert(key.clone(), 0);
-                these.push(Some(key));
+                let next = ids.len();
+                these.push(Some(*ids.entry(key).or_insert(next)));
             }
             row_keys.push(these);
         }
-        if all.is_empty() {
+        if ids.is_empty() {
             let why = if skipped.is_empty() {
                 "the tables hold no rows".to_string()
             } else {
@@ -477,10 +527,19 @@ impl Panel {
             };
             return Err(CoreError::Empty(why));
         }
-        for (i, v) in all.values_mut().enumerate() {
-            *v = i;
+        let mut keys: Vec<((&str, i32), usize)> = ids.into_iter().collect();
+        keys.sort_unstable();
+        let mut final_index = vec![0usize; keys.len()];
+        for (i, (_, provisional)) in keys.iter().enumerate() {
+            final_index[*provisional] = i;
         }
-        let (codes, years): (Vec<String>, Vec<i32>) = all.keys().cloned().unzip();
+        for these in &mut row_keys {
+            for k in these.iter_mut().flatten() {
+                *k = final_index[*k];
+            }
+        }
+        let codes: Vec<String> = keys.iter().map(|((c, _), _)| (*c).to_string()).collect();
+        let years: Vec<i32> = keys.iter().map(|((_, y), _)| *y).collect();
 
         // 3. Columns.
         let mut needed: Vec<&ColumnRef> = Vec::new();
@@ -593,7 +652,7 @@ impl Panel {
                     column: t.headers[ci].clone(),
                     message,
                 })?;
-                values[all[key]] = v;
+                values[*key] = v;
             }
             resolved.push(ResolvedColumn {
                 name: c.name.clone(),
@@ -635,6 +694,8 @@ mod tests {
         assert_eq!(parse_number("1,234,567.5", false), Ok(Some(1_234_567.5)));
         assert_eq!(parse_number("1,5", false), Ok(Some(1.5)));
         assert_eq!(parse_number("-0,25", false), Ok(Some(-0.25)));
+        assert_eq!(parse_number("0,250", false), Ok(Some(0.25)));
+        assert_eq!(parse_number("-1.5", true), Ok(Some(-1.5)));
         assert_eq!(parse_number("12,5", true), Ok(Some(12.5)));
         assert_eq!(parse_number("1.234,5", true), Ok(Some(1234.5)));
         assert_eq!(parse_number("1e3", false), Ok(Some(1000.0)));
