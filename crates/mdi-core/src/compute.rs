@@ -37,8 +37,42 @@ pub struct Options {
     pub ranking: Option<Ranking>,
 }
 
+/// A set of domains, by their index in the profile (at most 64 domains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DomainSet(pub u64);
+
+impl DomainSet {
+    /// The set of the domains `d` for which `f(d)` holds, of the first `n`.
+    pub fn from_fn(n: usize, f: impl Fn(usize) -> bool) -> DomainSet {
+        DomainSet(
+            (0..n.min(64))
+                .filter(|&d| f(d))
+                .fold(0, |m, d| m | (1 << d)),
+        )
+    }
+    /// The domain indices in the set, ascending.
+    pub fn iter(self) -> impl Iterator<Item = usize> {
+        (0..64).filter(move |d| self.0 & (1 << d) != 0)
+    }
+    /// Number of domains in the set.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+    /// True when the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// The domain ids of the set, space-separated.
+    pub fn ids(self, domain_ids: &[String]) -> String {
+        self.iter()
+            .filter_map(|d| domain_ids.get(d).map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// Why an area was not ranked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Exclusion {
     /// The population cell is missing.
     PopulationMissing,
@@ -55,8 +89,8 @@ pub enum Exclusion {
         present: usize,
         /// The minimum.
         min: usize,
-        /// The ids of the domains without data.
-        missing: Vec<String>,
+        /// The domains without data.
+        missing: DomainSet,
     },
 }
 
@@ -69,26 +103,22 @@ impl Exclusion {
             Exclusion::TooFewDomains { .. } => "too few domains with data",
         }
     }
-}
 
-impl std::fmt::Display for Exclusion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    /// The reason in words, naming the missing domains by id.
+    pub fn describe(&self, domain_ids: &[String]) -> String {
         match self {
-            Exclusion::PopulationMissing => write!(f, "population missing"),
+            Exclusion::PopulationMissing => "population missing".into(),
             Exclusion::PopulationBelow { population, min } => {
-                write!(f, "population {population} below minimum {min}")
+                format!("population {population} below minimum {min}")
             }
             Exclusion::TooFewDomains {
                 present,
                 min,
                 missing,
-            } => {
-                write!(
-                    f,
-                    "{present} domains with data, {min} needed (missing: {})",
-                    missing.join(" ")
-                )
-            }
+            } => format!(
+                "{present} domains with data, {min} needed (missing: {})",
+                missing.ids(domain_ids)
+            ),
         }
     }
 }
@@ -129,7 +159,7 @@ pub enum WeightMethod {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaResult {
     /// The area code.
-    pub code: String,
+    pub code: std::sync::Arc<str>,
     /// The year.
     pub year: i32,
     /// Inhabitants, where the profile names a population column.
@@ -146,8 +176,8 @@ pub struct AreaResult {
     pub domains: Vec<DomainResult>,
     /// Number of domains in which the area is in decile 1.
     pub domains_in_worst_decile: Option<u8>,
-    /// Indices of the domains without data for this eligible area (their weight was re-spread).
-    pub domains_missing: Vec<usize>,
+    /// The domains without data for this eligible area (their weight was re-spread).
+    pub domains_missing: DomainSet,
 }
 
 /// Facts about one ranking group (a year, or all years pooled).
@@ -189,7 +219,7 @@ pub struct Scores {
 fn value_error(panel: &Panel, row: usize, ind: &Indicator, message: &str) -> CoreError {
     CoreError::Value {
         indicator: ind.id.clone(),
-        code: panel.codes[row].clone(),
+        code: panel.codes[row].to_string(),
         year: panel.years[row],
         message: message.to_string(),
     }
@@ -443,13 +473,7 @@ fn exclusion_of(
             Some(_) => {}
         }
     }
-    let missing: Vec<String> = profile
-        .domains
-        .iter()
-        .enumerate()
-        .filter(|(d, _)| !has_domain(*d))
-        .map(|(_, d)| d.id.clone())
-        .collect();
+    let missing = DomainSet::from_fn(profile.domains.len(), |d| !has_domain(d));
     let present = profile.domains.len() - missing.len();
     let min = profile.eligibility.min_domains;
     (present < min).then_some(Exclusion::TooFewDomains {
@@ -580,7 +604,7 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
                 code: panel.codes[i].clone(),
                 year: panel.years[i],
                 population: population[i],
-                exclusion: exclusion[i].clone(),
+                exclusion: exclusion[i],
                 mdi_score: mdi_score[i],
                 mdi_rank: mdi_rank[i],
                 mdi_decile: mdi_rank[i].map(|r| decile(r, mdi_n[i])),
@@ -589,9 +613,9 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
                         .unwrap_or(u8::MAX)
                 }),
                 domains_missing: if eligible {
-                    (0..nd).filter(|&d| domains[d].score.is_none()).collect()
+                    DomainSet::from_fn(nd, |d| domains[d].score.is_none())
                 } else {
-                    Vec::new()
+                    DomainSet::default()
                 },
                 domains,
             }

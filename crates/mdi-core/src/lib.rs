@@ -26,8 +26,8 @@ pub mod stats;
 pub mod table;
 
 pub use compute::{
-    AreaResult, DomainResult, Exclusion, GroupInfo, Options, PartWeights, Scores, WeightMethod,
-    compute,
+    AreaResult, DomainResult, DomainSet, Exclusion, GroupInfo, Options, PartWeights, Scores,
+    WeightMethod, compute,
 };
 pub use error::{CoreError, Location, Result};
 pub use profile::Profile;

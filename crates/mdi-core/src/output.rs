@@ -101,7 +101,7 @@ impl Scores {
             }
             field(&mut w, &int(r.domains_in_worst_decile.map(usize::from)))?;
             field(&mut w, &|b| {
-                for (k, &d) in r.domains_missing.iter().enumerate() {
+                for (k, d) in r.domains_missing.iter().enumerate() {
                     if k > 0 {
                         b.push(' ');
                     }
@@ -110,7 +110,7 @@ impl Scores {
             })?;
             field(&mut w, &|b| {
                 if let Some(e) = &r.exclusion {
-                    let _ = write!(b, "{e}");
+                    b.push_str(&e.describe(&self.domain_ids));
                 }
             })?;
             w.write_record(None::<&[u8]>)?;
@@ -145,7 +145,9 @@ impl Scores {
                 if let Some(e) = &r.exclusion {
                     *reasons.entry(e.kind()).or_default() += 1;
                     if let crate::compute::Exclusion::TooFewDomains { missing, .. } = e {
-                        *missing_sets.entry(missing.join(" ")).or_default() += 1;
+                        *missing_sets
+                            .entry(missing.ids(&self.domain_ids))
+                            .or_default() += 1;
                     }
                 }
             }

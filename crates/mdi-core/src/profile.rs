@@ -208,6 +208,72 @@ pub struct Eligibility {
     pub min_domains: usize,
 }
 
+/// How the parent of an area is found, one level up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParentRule {
+    /// From the area's own code: literal text and `{a:b}` slices of the code (characters
+    /// a..b), e.g. `WK{2:8}` turns `BU03630001` into `WK036300`.
+    Template(Vec<TemplatePart>),
+    /// From a column of the indicator tables or of the area files, holding the parent's code
+    /// (and optionally a column with its name).
+    Column {
+        /// The column with the parent's code.
+        code: String,
+        /// The column with the parent's name.
+        name: Option<String>,
+    },
+    /// From the parent level's own polygons: the parent is the area that contains the child's
+    /// interior point.
+    Contains,
+}
+
+/// A piece of a [`ParentRule::Template`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Literal text.
+    Text(String),
+    /// Characters `a..b` of the child's code.
+    Slice(usize, usize),
+}
+
+impl ParentRule {
+    /// The parent code of `code` under a template rule; `None` for other rules, or when the
+    /// code is too short for a slice.
+    pub fn apply_template(&self, code: &str) -> Option<String> {
+        let ParentRule::Template(parts) = self else {
+            return None;
+        };
+        let chars: Vec<char> = code.chars().collect();
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Slice(a, b) => out.extend(chars.get(*a..*b)?.iter()),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// One level of the area hierarchy, from the index unit (the first level) upwards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    /// Short id (`buurt`).
+    pub id: String,
+    /// Name of its tile layer and of its features' `level` value (`buurten`).
+    pub layer: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Codes of this level start with this prefix (`BU`); used to normalise codes that lack it.
+    pub code_prefix: String,
+    /// Attribute names that hold the code in area files, tried in order.
+    pub code_fields: Vec<String>,
+    /// Attribute names that hold the name in area files, tried in order.
+    pub name_fields: Vec<String>,
+    /// How the parent (the next level) is found; `None` on the top level.
+    pub parent: Option<ParentRule>,
+}
+
 /// A complete, validated profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -231,6 +297,8 @@ pub struct Profile {
     pub eligibility: Eligibility,
     /// The domains, in output order.
     pub domains: Vec<Domain>,
+    /// The area hierarchy, index unit first (empty when the profile declares none).
+    pub levels: Vec<Level>,
 }
 
 // ---- raw TOML model -------------------------------------------------------------------------
@@ -251,6 +319,33 @@ struct RawProfile {
     eligibility: RawEligibility,
     #[serde(default)]
     domain: Vec<Spanned<RawDomain>>,
+    #[serde(default)]
+    level: Vec<Spanned<RawLevel>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    id: Spanned<String>,
+    layer: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    code_prefix: String,
+    #[serde(default)]
+    code_fields: Vec<String>,
+    #[serde(default)]
+    name_fields: Vec<String>,
+    parent: Option<Spanned<RawParent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParent {
+    template: Option<String>,
+    column: Option<String>,
+    name_column: Option<String>,
+    #[serde(default)]
+    contains: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -497,6 +592,13 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
     if id.is_empty() {
         return src.err(raw.id.span().start, "id", "must not be empty");
     }
+    if raw.domain.len() > 64 {
+        return src.err(
+            raw.domain[64].span().start,
+            "domain",
+            "a profile has at most 64 domains",
+        );
+    }
     if raw.domain.is_empty() {
         return src.err(
             0,
@@ -638,6 +740,7 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
         None => domains.len(),
     };
 
+    let levels = levels(src, &raw.level)?;
     Ok(Profile {
         path: src.path.to_path_buf(),
         name: raw.name.unwrap_or_else(|| id.clone()),
@@ -666,7 +769,122 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
             min_domains,
         },
         domains,
+        levels,
     })
+}
+
+fn levels(src: &Src<'_>, raw: &[Spanned<RawLevel>]) -> Result<Vec<Level>> {
+    let mut out: Vec<Level> = Vec::with_capacity(raw.len());
+    for (i, l) in raw.iter().enumerate() {
+        let start = l.span().start;
+        let l = l.get_ref();
+        let id = l.id.get_ref().clone();
+        if !valid_id(&id) || out.iter().any(|x| x.id == id) {
+            return src.err(
+                l.id.span().start,
+                "level.id",
+                format!("`{id}` is not a valid, unique level id"),
+            );
+        }
+        let last = i + 1 == raw.len();
+        let parent = match (&l.parent, last) {
+            (None, true) => None,
+            (None, false) => {
+                return src.err(
+                    start,
+                    "level.parent",
+                    format!(
+                        "level `{id}` needs a `parent` rule: the next level is {}",
+                        raw[i + 1].get_ref().id.get_ref()
+                    ),
+                );
+            }
+            (Some(p), true) => {
+                return src.err(
+                    p.span().start,
+                    "level.parent",
+                    format!("level `{id}` is the top level and has no parent"),
+                );
+            }
+            (Some(p), false) => {
+                let r = p.get_ref();
+                match (&r.template, &r.column, r.contains) {
+                    (Some(t), None, false) => {
+                        Some(ParentRule::Template(parse_template(t).map_err(|m| {
+                            CoreError::Profile {
+                                at: src.loc(p.span().start),
+                                key: "level.parent.template".into(),
+                                message: m,
+                            }
+                        })?))
+                    }
+                    (None, Some(c), false) => Some(ParentRule::Column {
+                        code: c.clone(),
+                        name: r.name_column.clone(),
+                    }),
+                    (None, None, true) => Some(ParentRule::Contains),
+                    _ => {
+                        return src.err(
+                            p.span().start,
+                            "level.parent",
+                            "give exactly one of `template`, `column` or `contains = true`",
+                        );
+                    }
+                }
+            }
+        };
+        out.push(Level {
+            layer: l.layer.clone().unwrap_or_else(|| id.clone()),
+            name: l.name.clone().unwrap_or_else(|| id.clone()),
+            id,
+            code_prefix: l.code_prefix.clone(),
+            code_fields: l.code_fields.clone(),
+            name_fields: l.name_fields.clone(),
+            parent,
+        });
+    }
+    Ok(out)
+}
+
+/// Parse `WK{2:8}` into text and slices.
+fn parse_template(t: &str) -> std::result::Result<Vec<TemplatePart>, String> {
+    let mut parts = Vec::new();
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(TemplatePart::Text(rest[..open].to_string()));
+        }
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| format!("`{t}`: a `{{` is not closed"))?
+            + open;
+        let inner = &rest[open + 1..close];
+        let (a, b) = inner
+            .split_once(':')
+            .ok_or_else(|| format!("`{t}`: write a slice as {{from:to}}, e.g. {{2:8}}"))?;
+        let (a, b): (usize, usize) = (
+            a.trim()
+                .parse()
+                .map_err(|_| format!("`{t}`: `{a}` is not a number"))?,
+            b.trim()
+                .parse()
+                .map_err(|_| format!("`{t}`: `{b}` is not a number"))?,
+        );
+        if a >= b {
+            return Err(format!("`{t}`: the slice {{{a}:{b}}} is empty"));
+        }
+        parts.push(TemplatePart::Slice(a, b));
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Text(rest.to_string()));
+    }
+    if !parts.iter().any(|p| matches!(p, TemplatePart::Slice(..))) {
+        return Err(format!(
+            "`{t}` takes nothing from the child's code; add a slice such as {{2:8}}"
+        ));
+    }
+    Ok(parts)
 }
 
 fn check_weight(src: &Src<'_>, w: &Spanned<f64>, key: &str) -> Result<()> {

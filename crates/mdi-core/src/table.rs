@@ -383,8 +383,8 @@ pub struct ResolvedColumn {
 /// the profile uses parsed as numbers.
 #[derive(Debug, Clone)]
 pub struct Panel {
-    /// Area codes, trimmed, one per row.
-    pub codes: Vec<String>,
+    /// Area codes, trimmed, one per row (shared with the results, which clone them cheaply).
+    pub codes: Vec<std::sync::Arc<str>>,
     /// Years, one per row.
     pub years: Vec<i32>,
     /// Parsed values by profile column name; `None` = missing.
@@ -538,7 +538,14 @@ impl Panel {
                 *k = final_index[*k];
             }
         }
-        let codes: Vec<String> = keys.iter().map(|((c, _), _)| (*c).to_string()).collect();
+        // One allocation per area, shared by its years.
+        let mut codes: Vec<std::sync::Arc<str>> = Vec::with_capacity(keys.len());
+        for ((c, _), _) in &keys {
+            match codes.last() {
+                Some(prev) if &**prev == *c => codes.push(prev.clone()),
+                _ => codes.push(std::sync::Arc::from(*c)),
+            }
+        }
         let years: Vec<i32> = keys.iter().map(|((_, y), _)| *y).collect();
 
         // 3. Columns.
