@@ -2,9 +2,16 @@
 //!
 //! Geometry in and out for mdi-atlas: reading area polygons (FlatGeobuf, GeoJSON, TopoJSON,
 //! GeoPackage), reprojection from RD New (EPSG:28992) to WGS84 and Web Mercator, the area
-//! hierarchy, ring repair, and the join of [`mdi_core::Scores`] to areas by code.
-//!
-//! Not built yet: this crate sets the dependency direction `mdi-core ← mdi-geo`. See the issue
-//! "Polygons in, scores joined".
+//! hierarchy, ring repair, the join of [`mdi_core::Scores`] to areas by code, the generated demo
+//! region, and writing the atlas directory.
 
-pub use mdi_core;
+pub mod crs;
+pub mod demo;
+pub mod error;
+pub mod model;
+pub mod read;
+
+pub use crs::Crs;
+pub use error::{GeoError, Result};
+pub use model::{Feature, Source, Value};
+pub use read::{ReadOptions, read_areas};

@@ -1,0 +1,1 @@
+//! Placeholder: the generated demo region is being written.
