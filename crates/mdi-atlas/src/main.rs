@@ -4,16 +4,25 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use mdi_core::profile::Ranking;
-use mdi_core::{Options, Panel, Profile, Table, compute};
+use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
+use mdi_geo::atlas::{AtlasInfo, SourceInfo, write_atlas};
+use mdi_geo::demo::{DemoOptions, generate};
+use mdi_geo::{Crs, ReadOptions, Source, read_areas};
 
 // The CLI sits at the end of the dependency chain core ← geo ← tiler ← server ← cli.
 use mdi_server as _;
 
-/// Map multiple deprivation: compute the Multiple Deprivation Index (MDI) per area.
+/// The Dutch profile, embedded so that the demo runs from any folder.
+const NL_PROFILE: &str = include_str!("../../../geodata/profiles/nl-cbs.toml");
+
+/// Map multiple deprivation: compute the Multiple Deprivation Index (MDI) per area, join it to
+/// neighbourhood polygons and write an atlas.
 #[derive(Parser)]
 #[command(name = "mdi-atlas", version, about, long_about = None)]
 struct Cli {
@@ -25,6 +34,12 @@ struct Cli {
 enum Command {
     /// Compute the MDI from indicator tables, driven by a profile, and write scores.csv.
     Compute(ComputeArgs),
+    /// Compute, join to area polygons and write an atlas directory (scores.csv, areas.fgb,
+    /// metadata.json, build-report.json). With --demo, for the generated demo region.
+    Build(BuildArgs),
+    /// Write the generated (synthetic) demo region: its buurten (FlatGeobuf, RD New) and its
+    /// indicator table (CSV), for use with `build --profile geodata/profiles/nl-cbs.toml`.
+    Demo(DemoArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -35,18 +50,9 @@ enum RankingArg {
     Pooled,
 }
 
+/// Options of the index computation shared by `compute` and `build`.
 #[derive(clap::Args)]
-struct ComputeArgs {
-    /// The profile (TOML): domains, indicators, weights, eligibility.
-    #[arg(long)]
-    profile: PathBuf,
-    /// An indicator table (CSV, optionally .gz). Repeat for several tables; they are joined on
-    /// the area code and year.
-    #[arg(long = "indicators", required = true)]
-    indicators: Vec<PathBuf>,
-    /// Where to write the scores (CSV). Written atomically: a temporary file, then a rename.
-    #[arg(long)]
-    out: PathBuf,
+struct IndexArgs {
     /// The year of tables that have no year column (overrides the profile's `year`).
     #[arg(long)]
     year: Option<i32>,
@@ -61,10 +67,76 @@ struct ComputeArgs {
     min_domains: Option<usize>,
 }
 
+#[derive(clap::Args)]
+struct ComputeArgs {
+    /// The profile (TOML): domains, indicators, weights, eligibility.
+    #[arg(long)]
+    profile: PathBuf,
+    /// An indicator table (CSV, optionally .gz). Repeat for several tables; they are joined on
+    /// the area code and year.
+    #[arg(long = "indicators", required = true)]
+    indicators: Vec<PathBuf>,
+    /// Where to write the scores (CSV). Written atomically: a temporary file, then a rename.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    index: IndexArgs,
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// Build the generated demo region (synthetic) with the embedded Dutch profile.
+    #[arg(long, conflicts_with_all = ["profile", "indicators", "areas"])]
+    demo: bool,
+    /// With --demo: the number of buurten to generate (600 by default; up to 1,000,000).
+    #[arg(long, requires = "demo")]
+    demo_areas: Option<usize>,
+    /// With --demo: the first and last year to generate (2015 and 2024 by default).
+    #[arg(long, requires = "demo", num_args = 2, value_names = ["FIRST", "LAST"])]
+    demo_years: Option<Vec<i32>>,
+    /// The profile (TOML): domains, indicators, weights, eligibility and area levels.
+    #[arg(long, required_unless_present = "demo")]
+    profile: Option<PathBuf>,
+    /// An indicator table (CSV, optionally .gz). Repeat for several tables.
+    #[arg(long = "indicators", required_unless_present = "demo")]
+    indicators: Vec<PathBuf>,
+    /// An area file (FlatGeobuf, GeoJSON, TopoJSON, optionally .gz, or GeoPackage). Repeat for
+    /// several files or levels; levels without a file are dissolved from their children.
+    #[arg(long = "areas", required_unless_present = "demo")]
+    areas: Vec<PathBuf>,
+    /// The CRS of the area files, where they declare none or declare it wrongly
+    /// (EPSG:28992, EPSG:4326 or EPSG:3857).
+    #[arg(long)]
+    crs: Option<String>,
+    /// The layer to read from area files with several (GeoPackage table, TopoJSON object).
+    #[arg(long)]
+    layer: Option<String>,
+    /// The atlas directory to write. Written to a temporary folder and renamed into place.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    index: IndexArgs,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// The folder to write `synthetisch-buurten.fgb` and `synthetisch-indicatoren.csv` into.
+    #[arg(long)]
+    out: PathBuf,
+    /// The number of buurten (600 by default; up to 1,000,000).
+    #[arg(long)]
+    areas: Option<usize>,
+    /// The first and last year (2015 and 2024 by default).
+    #[arg(long, num_args = 2, value_names = ["FIRST", "LAST"])]
+    years: Option<Vec<i32>>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compute(args) => run_compute(&args),
+        Command::Build(args) => run_build(&args),
+        Command::Demo(args) => run_demo(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,28 +147,24 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_compute(args: &ComputeArgs) -> Result<()> {
-    let mut profile = Profile::from_path(&args.profile)?;
-    profile.set_eligibility(args.min_population, args.min_domains)?;
-    let tables = args
-        .indicators
-        .iter()
-        .map(|p| Table::read(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let panel = Panel::build(&profile, &tables, args.year)?;
+/// Read the tables and compute the index; prints which columns were found under aliases.
+fn compute_index(
+    profile: &mut Profile,
+    tables: &[Table],
+    index: &IndexArgs,
+    out: &mut impl Write,
+) -> Result<(Panel, Scores)> {
+    profile.set_eligibility(index.min_population, index.min_domains)?;
+    let panel = Panel::build(profile, tables, index.year)?;
     let options = Options {
-        ranking: args.ranking.map(|r| match r {
+        ranking: index.ranking.map(|r| match r {
             RankingArg::PerYear => Ranking::PerYear,
             RankingArg::Pooled => Ranking::Pooled,
         }),
     };
-    let scores = compute(&profile, &panel, &options)?;
-    let mut buf = Vec::new();
-    scores.write_csv(&mut buf)?;
-    write_atomically(&args.out, &buf)?;
-    let mut stdout = std::io::stdout().lock();
+    let scores = compute(profile, &panel, &options)?;
     writeln!(
-        stdout,
+        out,
         "profile {} ({}), {} table(s)",
         profile.id,
         profile.name,
@@ -105,19 +173,245 @@ fn run_compute(args: &ComputeArgs) -> Result<()> {
     for c in &panel.resolved {
         if let Some((path, header)) = c.found.as_ref().filter(|(_, h)| h != &c.name) {
             writeln!(
-                stdout,
+                out,
                 "column {} read as `{header}` from {}",
                 c.name,
                 path.display()
             )?;
         }
     }
-    write!(stdout, "{}", scores.summary())?;
+    write!(out, "{}", scores.summary())?;
+    Ok((panel, scores))
+}
+
+fn run_compute(args: &ComputeArgs) -> Result<()> {
+    let mut profile = Profile::from_path(&args.profile)?;
+    let tables = args
+        .indicators
+        .iter()
+        .map(|p| Table::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stdout = std::io::stdout().lock();
+    let (_, scores) = compute_index(&mut profile, &tables, &args.index, &mut stdout)?;
+    let mut buf = Vec::new();
+    scores.write_csv(&mut buf)?;
+    write_atomically(&args.out, &buf)?;
     writeln!(
         stdout,
         "wrote {} rows to {}",
         scores.rows.len(),
         args.out.display()
+    )?;
+    Ok(())
+}
+
+/// A spinner for one step, cleared when the step is done.
+fn step(message: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+fn demo_options(areas: Option<usize>, years: Option<&Vec<i32>>) -> Result<DemoOptions> {
+    let mut o = DemoOptions::default();
+    if let Some(n) = areas {
+        if !(1..=1_000_000).contains(&n) {
+            bail!("--areas must be between 1 and 1,000,000, got {n}");
+        }
+        o.areas = n;
+    }
+    if let Some(y) = years {
+        if y[0] > y[1] {
+            bail!("the first year {} is after the last year {}", y[0], y[1]);
+        }
+        o.first_year = y[0];
+        o.last_year = y[1];
+    }
+    Ok(o)
+}
+
+fn now_rfc3339() -> String {
+    // Seconds since the epoch as a UTC timestamp, without a date crate.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+fn run_build(args: &BuildArgs) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let (mut profile, tables, sources, info) = if args.demo {
+        let options = demo_options(args.demo_areas, args.demo_years.as_ref())?;
+        let pb = step(&format!(
+            "generating the synthetic demo region ({} buurten)",
+            options.areas
+        ));
+        let demo = generate(&options)?;
+        pb.finish_and_clear();
+        let profile = Profile::from_str_at(NL_PROFILE, Path::new("geodata/profiles/nl-cbs.toml"))?;
+        let table = Table::from_bytes(
+            Path::new("synthetic:demo-indicatoren.csv"),
+            demo.table_csv.as_bytes(),
+        )?;
+        let info = AtlasInfo {
+            title: demo.name.clone(),
+            description: demo.description.clone(),
+            attribution: demo.attribution.clone(),
+            synthetic: true,
+            built_at: now_rfc3339(),
+            tables: vec!["synthetic:demo-indicatoren.csv".into()],
+            sources: Vec::new(),
+        };
+        (profile, vec![table], vec![demo.buurten], info)
+    } else {
+        let path = args.profile.as_ref().context("--profile is required")?;
+        let profile = Profile::from_path(path)?;
+        let pb = step("reading indicator tables");
+        let tables = args
+            .indicators
+            .iter()
+            .map(|p| Table::read(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        pb.finish_and_clear();
+        let crs = match &args.crs {
+            Some(c) => Some(Crs::parse(c).with_context(|| {
+                format!("--crs `{c}`: expected EPSG:28992, EPSG:4326 or EPSG:3857")
+            })?),
+            None => None,
+        };
+        let read = ReadOptions {
+            crs,
+            layer: args.layer.clone(),
+        };
+        let pb = step("reading area files");
+        let sources = args
+            .areas
+            .iter()
+            .map(|p| read_areas(p, &read))
+            .collect::<Result<Vec<Source>, _>>()?;
+        pb.finish_and_clear();
+        let info = AtlasInfo {
+            title: profile.name.clone(),
+            description: profile.description.clone(),
+            attribution: profile.attribution.clone(),
+            synthetic: false,
+            built_at: now_rfc3339(),
+            tables: args
+                .indicators
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            sources: Vec::new(),
+        };
+        (profile, tables, sources, info)
+    };
+    let pb = step("computing the index");
+    let mut summary = Vec::new();
+    let (panel, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
+    pb.finish_and_clear();
+    stdout.write_all(&summary)?;
+
+    let pb = step("reprojecting, repairing and linking the areas");
+    let hierarchy = mdi_geo::hierarchy::assemble(&profile, Some(&panel), &sources)?;
+    pb.finish_and_clear();
+    let mut info = info;
+    info.sources = sources
+        .iter()
+        .zip(&hierarchy.source_levels)
+        .map(|(s, level)| SourceInfo {
+            path: s.path.display().to_string(),
+            level: level.clone(),
+            epsg: s.crs.epsg(),
+            features: s.features.len(),
+        })
+        .collect();
+    let pb = step(&format!("writing {}", args.out.display()));
+    let atlas = write_atlas(&args.out, &profile, &scores, &hierarchy, &info)?;
+    pb.finish_and_clear();
+
+    let j = &atlas.join;
+    writeln!(
+        stdout,
+        "areas: {}",
+        atlas
+            .areas
+            .iter()
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    writeln!(
+        stdout,
+        "join on {}: {} matched, {} scores without polygon, {} polygons without scores (kept as no data), {} duplicate codes",
+        j.level,
+        j.matched,
+        j.scores_without_polygon.len(),
+        j.polygons_without_scores.len(),
+        j.duplicates.len()
+    )?;
+    writeln!(
+        stdout,
+        "geometry: {} repairs, {} collapsed areas, {} notes (see build-report.json)",
+        atlas.repairs, atlas.collapsed, atlas.notes
+    )?;
+    if info.synthetic {
+        writeln!(
+            stdout,
+            "this atlas is SYNTHETIC: a generated demo region, not real areas"
+        )?;
+    }
+    writeln!(stdout, "wrote {}", args.out.display())?;
+    Ok(())
+}
+
+fn run_demo(args: &DemoArgs) -> Result<()> {
+    let options = demo_options(args.areas, args.years.as_ref())?;
+    let pb = step(&format!(
+        "generating the synthetic demo region ({} buurten)",
+        options.areas
+    ));
+    let demo = generate(&options)?;
+    pb.finish_and_clear();
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let fgb = args.out.join("synthetisch-buurten.fgb");
+    let mut buf = Vec::new();
+    mdi_geo::atlas::write_source_fgb(&demo.buurten, &demo.name, &mut buf)?;
+    write_atomically(&fgb, &buf)?;
+    let csv = args.out.join("synthetisch-indicatoren.csv");
+    write_atomically(&csv, demo.table_csv.as_bytes())?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "{} (SYNTHETIC): {} buurten, years {}–{}",
+        demo.name,
+        demo.buurten.features.len(),
+        options.first_year,
+        options.last_year
+    )?;
+    writeln!(stdout, "wrote {} and {}", fgb.display(), csv.display())?;
+    writeln!(
+        stdout,
+        "build it with: mdi-atlas build --profile geodata/profiles/nl-cbs.toml --indicators {} --areas {} --out atlas",
+        csv.display(),
+        fgb.display()
     )?;
     Ok(())
 }

@@ -18,6 +18,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod aggregate;
 pub mod compute;
 pub mod error;
 pub mod output;
@@ -25,6 +26,7 @@ pub mod profile;
 pub mod stats;
 pub mod table;
 
+pub use aggregate::{Aggregate, aggregate};
 pub use compute::{
     AreaResult, DomainResult, DomainSet, Exclusion, GroupInfo, Options, PartWeights, Scores,
     WeightMethod, compute,

@@ -334,6 +334,11 @@ fn not_a_number(t: &str) -> String {
     )
 }
 
+/// The code column of a table (as found while building the panel).
+fn keys_code_column(t: &Table, profile: &Profile) -> Result<usize> {
+    t.code_column(profile)
+}
+
 /// `-1,234,567.89` style grouping with `group` every three digits and an optional `dec` part.
 fn grouped(t: &str, group: char, dec: char) -> bool {
     let t = t.strip_prefix(['-', '+']).unwrap_or(t);
@@ -393,6 +398,9 @@ pub struct Panel {
     pub resolved: Vec<ResolvedColumn>,
     /// Rows skipped because their code is not an area of the profile (by code prefix).
     pub skipped: BTreeMap<String, usize>,
+    /// Text attributes that the area hierarchy reads from the tables (a parent's code and name,
+    /// [`crate::profile::ParentRule::Column`]): column name → area code → first non-empty value.
+    pub text: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Panel {
@@ -667,12 +675,41 @@ impl Panel {
             });
             columns.insert(c.name.clone(), values);
         }
+        // 4. Text columns for the hierarchy: kept as text, first non-empty value per code.
+        let mut text: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for level in &profile.levels {
+            let Some(crate::profile::ParentRule::Column { code, name }) = &level.parent else {
+                continue;
+            };
+            for col in std::iter::once(code).chain(name) {
+                let mut values = BTreeMap::new();
+                for (t, k) in tables.iter().zip(&row_keys) {
+                    let Some(ci) = t.column_index(col) else {
+                        continue;
+                    };
+                    let kc = keys_code_column(t, profile)?;
+                    for ((_, rec), key) in t.rows.iter().zip(k) {
+                        let (Some(_), Some(v)) = (key, rec.get(ci).map(str::trim)) else {
+                            continue;
+                        };
+                        if !v.is_empty() {
+                            let c = rec.get(kc).unwrap_or("").trim().to_string();
+                            values.entry(c).or_insert_with(|| v.to_string());
+                        }
+                    }
+                }
+                if !values.is_empty() {
+                    text.insert(col.clone(), values);
+                }
+            }
+        }
         Ok(Panel {
             codes,
             years,
             columns,
             resolved,
             skipped,
+            text,
         })
     }
 

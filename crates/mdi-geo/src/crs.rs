@@ -56,15 +56,17 @@ impl Crs {
         }
         // A trailing EPSG number in any of the URN/URL/short forms.
         if lower.contains("epsg") {
-            let digits: String =
-                lower.chars().rev().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+            let digits: String = lower
+                .chars()
+                .rev()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(char::is_ascii_digit)
+                .collect();
             let code: String = digits.chars().rev().collect();
-            if let Ok(c) = code.parse::<u32>() {
-                if let Some(crs) = Crs::from_epsg(c) {
-                    if !t.starts_with("PROJCS") && !t.starts_with("GEOGCS") && !t.starts_with("PROJCRS") {
-                        return Some(crs);
-                    }
-                }
+            let wkt =
+                t.starts_with("PROJCS") || t.starts_with("GEOGCS") || t.starts_with("PROJCRS");
+            if let (false, Some(crs)) = (wkt, code.parse::<u32>().ok().and_then(Crs::from_epsg)) {
+                return Some(crs);
             }
         }
         // WKT: look at the name of the outermost CRS.
@@ -73,7 +75,10 @@ impl Crs {
             Some(Crs::RdNew)
         } else if name.contains("pseudo-mercator") || name.contains("pseudo mercator") {
             Some(Crs::WebMercator)
-        } else if name == "wgs 84" || name == "wgs84" || name.contains("etrs89") && !t.starts_with("PROJ") {
+        } else if name == "wgs 84"
+            || name == "wgs84"
+            || name.contains("etrs89") && !t.starts_with("PROJ")
+        {
             Some(Crs::Wgs84)
         } else {
             None
@@ -124,9 +129,18 @@ impl Reprojector {
     /// # Errors
     /// A message when the point cannot be transformed (e.g. outside the projection's domain).
     pub fn transform(&self, x: f64, y: f64) -> Result<(f64, f64), String> {
-        let mut p = if self.from_geographic { (x.to_radians(), y.to_radians(), 0.0) } else { (x, y, 0.0) };
-        proj4rs::transform::transform(&self.from, &self.to, &mut p).map_err(|e| format!("({x}, {y}): {e}"))?;
-        if self.to_geographic { Ok((p.0.to_degrees(), p.1.to_degrees())) } else { Ok((p.0, p.1)) }
+        let mut p = if self.from_geographic {
+            (x.to_radians(), y.to_radians(), 0.0)
+        } else {
+            (x, y, 0.0)
+        };
+        proj4rs::transform::transform(&self.from, &self.to, &mut p)
+            .map_err(|e| format!("({x}, {y}): {e}"))?;
+        if self.to_geographic {
+            Ok((p.0.to_degrees(), p.1.to_degrees()))
+        } else {
+            Ok((p.0, p.1))
+        }
     }
 }
 
@@ -134,7 +148,10 @@ impl Reprojector {
 pub fn lonlat_to_mercator(lon: f64, lat: f64) -> (f64, f64) {
     const R: f64 = 6_378_137.0;
     let x = R * lon.to_radians();
-    let y = R * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln();
+    let y = R
+        * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+            .tan()
+            .ln();
     (x, y)
 }
 
@@ -156,20 +173,35 @@ mod tests {
         // The same through proj4rs straight to EPSG:3857 (with +nadgrids=@null).
         let m = Reprojector::new(Crs::RdNew, Crs::WebMercator).unwrap();
         let (mx, my) = m.transform(155_000.0, 463_000.0).unwrap();
-        assert!((mx - 599_700.75).abs() < 0.1 && (my - 6_828_231.37).abs() < 0.1, "{mx} {my}");
+        assert!(
+            (mx - 599_700.75).abs() < 0.1 && (my - 6_828_231.37).abs() < 0.1,
+            "{mx} {my}"
+        );
         // And back: WGS84 → RD within a millimetre.
         let back = Reprojector::new(Crs::Wgs84, Crs::RdNew).unwrap();
         let (bx, by) = back.transform(lon, lat).unwrap();
-        assert!((bx - 155_000.0).abs() < 1e-3 && (by - 463_000.0).abs() < 1e-3, "{bx} {by}");
+        assert!(
+            (bx - 155_000.0).abs() < 1e-3 && (by - 463_000.0).abs() < 1e-3,
+            "{bx} {by}"
+        );
     }
 
     #[test]
     fn crs_names_are_recognised() {
         assert_eq!(Crs::parse("EPSG:28992"), Some(Crs::RdNew));
         assert_eq!(Crs::parse("urn:ogc:def:crs:EPSG::28992"), Some(Crs::RdNew));
-        assert_eq!(Crs::parse("http://www.opengis.net/def/crs/EPSG/0/3857"), Some(Crs::WebMercator));
-        assert_eq!(Crs::parse("urn:ogc:def:crs:OGC:1.3:CRS84"), Some(Crs::Wgs84));
-        assert_eq!(Crs::parse("PROJCS[\"Amersfoort / RD New\",GEOGCS[\"Amersfoort\"]]"), Some(Crs::RdNew));
+        assert_eq!(
+            Crs::parse("http://www.opengis.net/def/crs/EPSG/0/3857"),
+            Some(Crs::WebMercator)
+        );
+        assert_eq!(
+            Crs::parse("urn:ogc:def:crs:OGC:1.3:CRS84"),
+            Some(Crs::Wgs84)
+        );
+        assert_eq!(
+            Crs::parse("PROJCS[\"Amersfoort / RD New\",GEOGCS[\"Amersfoort\"]]"),
+            Some(Crs::RdNew)
+        );
         assert_eq!(Crs::parse("EPSG:2154"), None);
         assert_eq!(Crs::parse("PROJCS[\"RGF93 / Lambert-93\"]"), None);
     }

@@ -50,7 +50,9 @@ pub enum GeoError {
         message: String,
     },
     /// The same area code appears twice.
-    #[error("{path}: duplicate area code {code} (features {first} and {second}); each area must appear once")]
+    #[error(
+        "{path}: duplicate area code {code} (features {first} and {second}); each area must appear once"
+    )]
     DuplicateCode {
         /// The file.
         path: PathBuf,

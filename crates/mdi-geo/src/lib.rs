@@ -5,11 +5,16 @@
 //! hierarchy, ring repair, the join of [`mdi_core::Scores`] to areas by code, the generated demo
 //! region, and writing the atlas directory.
 
+pub mod atlas;
 pub mod crs;
 pub mod demo;
+pub mod dissolve;
 pub mod error;
+pub mod hierarchy;
+pub mod join;
 pub mod model;
 pub mod read;
+pub mod repair;
 
 pub use crs::Crs;
 pub use error::{GeoError, Result};

@@ -1,11 +1,400 @@
-//! Placeholder: being written.
+//! FlatGeobuf: all features, in file order (which is the Hilbert order of the spatial index
+//! when the file has one), with the columns of the header as attributes (a column a feature
+//! does not set is `Null`). The CRS is the header's (organisation and code, else WKT); a file
+//! without one needs [`ReadOptions::crs`].
 
+use std::collections::BTreeMap;
+use std::io::Cursor;
 use std::path::Path;
 
-use crate::error::{GeoError, Result};
-use crate::model::Source;
-use crate::read::ReadOptions;
+use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader, Header};
+use geozero::{ColumnValue, PropertyProcessor, ToGeo};
 
-pub(crate) fn read(path: &Path, _bytes: &[u8], _options: &ReadOptions) -> Result<Source> {
-    Err(GeoError::Format { path: path.to_path_buf(), message: "reader not written yet".into() })
+use super::geojson::areas_of;
+use crate::error::{GeoError, Result};
+use crate::model::{Feature, Source, Value};
+use crate::read::{ReadOptions, resolve_crs};
+
+pub(crate) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Source> {
+    let format = |message: String| GeoError::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let reader = FgbReader::open(Cursor::new(bytes)).map_err(|e| {
+        format(format!("not a valid FlatGeobuf file ({e}); expected the `fgb` magic bytes and a FlatGeobuf header"))
+    })?;
+    let header = reader.header();
+    let declared = declared_crs(&header);
+    let columns: Vec<String> = header
+        .columns()
+        .map(|cs| cs.iter().map(|c| c.name().to_string()).collect())
+        .unwrap_or_default();
+    let crs = resolve_crs(path, options, declared.as_deref(), None)?;
+
+    let mut iter = reader
+        .select_all()
+        .map_err(|e| format(format!("the FlatGeobuf features cannot be read ({e})")))?;
+    let mut features = Vec::new();
+    loop {
+        let index = features.len();
+        let next = iter
+            .next()
+            .map_err(|e| format(format!("FlatGeobuf feature {index} cannot be read ({e})")))?;
+        let Some(f) = next else { break };
+        let err = |message: String| GeoError::Feature {
+            path: path.to_path_buf(),
+            feature: index,
+            code: None,
+            message,
+        };
+        let mut props = Props(columns.iter().map(|c| (c.clone(), Value::Null)).collect());
+        f.process_properties(&mut props)
+            .map_err(|e| format(format!("FlatGeobuf feature {index}: bad properties ({e})")))?;
+        if f.geometry().is_none() {
+            return Err(err(
+                "has no geometry (null); area files must hold Polygon or MultiPolygon geometries"
+                    .into(),
+            ));
+        }
+        let geometry = f
+            .to_geo()
+            .map_err(|e| err(format!("has a geometry that cannot be decoded ({e})")))?;
+        let geometry = areas_of(geometry).map_err(err)?;
+        features.push(Feature {
+            index,
+            geometry,
+            properties: props.0,
+        });
+    }
+    Ok(Source {
+        path: path.to_path_buf(),
+        layer: None,
+        crs,
+        features,
+    })
+}
+
+/// The CRS the header declares: `ORG:code`, else `ORG:code_string`, else the WKT.
+fn declared_crs(header: &Header<'_>) -> Option<String> {
+    let crs = header.crs()?;
+    let org = crs.org().filter(|o| !o.trim().is_empty()).unwrap_or("EPSG");
+    if crs.code() != 0 {
+        return Some(format!("{org}:{}", crs.code()));
+    }
+    if let Some(code) = crs.code_string().filter(|c| !c.trim().is_empty()) {
+        return Some(format!("{org}:{code}"));
+    }
+    crs.wkt()
+        .filter(|w| !w.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// Collects the properties of one feature.
+struct Props(BTreeMap<String, Value>);
+
+impl PropertyProcessor for Props {
+    fn property(
+        &mut self,
+        _idx: usize,
+        name: &str,
+        value: &ColumnValue,
+    ) -> geozero::error::Result<bool> {
+        let v = match *value {
+            ColumnValue::Bool(b) => Value::Bool(b),
+            ColumnValue::Byte(i) => Value::Int(i.into()),
+            ColumnValue::UByte(i) => Value::Int(i.into()),
+            ColumnValue::Short(i) => Value::Int(i.into()),
+            ColumnValue::UShort(i) => Value::Int(i.into()),
+            ColumnValue::Int(i) => Value::Int(i.into()),
+            ColumnValue::UInt(i) => Value::Int(i.into()),
+            ColumnValue::Long(i) => Value::Int(i),
+            ColumnValue::ULong(u) => i64::try_from(u).map_or(Value::Float(u as f64), Value::Int),
+            ColumnValue::Float(f) => Value::Float(f.into()),
+            ColumnValue::Double(f) => Value::Float(f),
+            ColumnValue::String(s) | ColumnValue::Json(s) | ColumnValue::DateTime(s) => {
+                Value::Text(s.to_string())
+            }
+            ColumnValue::Binary(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
+        };
+        self.0.insert(name.to_string(), v);
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+    use geo_types::{Geometry, LineString, MultiPolygon, Point, Polygon, coord};
+
+    use super::*;
+    use crate::crs::Crs;
+
+    fn ring(c: &[(f64, f64)]) -> LineString<f64> {
+        LineString(c.iter().map(|&(x, y)| coord! { x: x, y: y }).collect())
+    }
+
+    fn holed() -> Polygon<f64> {
+        Polygon::new(
+            ring(&[
+                (160_000.0, 470_000.0),
+                (161_000.0, 470_000.0),
+                (161_000.0, 471_000.0),
+                (160_000.0, 470_000.0),
+            ]),
+            vec![ring(&[
+                (160_600.0, 470_200.0),
+                (160_800.0, 470_200.0),
+                (160_800.0, 470_400.0),
+                (160_600.0, 470_200.0),
+            ])],
+        )
+    }
+
+    fn two_parts() -> MultiPolygon<f64> {
+        MultiPolygon(vec![
+            Polygon::new(
+                ring(&[
+                    (170_000.5, 480_000.25),
+                    (170_010.0, 480_000.0),
+                    (170_000.0, 480_010.0),
+                    (170_000.5, 480_000.25),
+                ]),
+                vec![],
+            ),
+            Polygon::new(
+                ring(&[
+                    (175_000.0, 485_000.0),
+                    (175_010.0, 485_000.0),
+                    (175_000.0, 485_010.0),
+                    (175_000.0, 485_000.0),
+                ]),
+                vec![],
+            ),
+        ])
+    }
+
+    /// An FGB file of `geoms` (with code, inhabitants, share and water columns) in `crs`,
+    /// without a spatial index.
+    fn write_fgb(
+        dir: &tempfile::TempDir,
+        crs: FgbCrs<'_>,
+        kind: GeometryType,
+        geoms: Vec<Geometry<f64>>,
+    ) -> std::path::PathBuf {
+        write_fgb_indexed(dir, crs, kind, geoms, false)
+    }
+
+    /// The same, with a spatial index (which sorts the features) when `index`.
+    fn write_fgb_indexed(
+        dir: &tempfile::TempDir,
+        crs: FgbCrs<'_>,
+        kind: GeometryType,
+        geoms: Vec<Geometry<f64>>,
+        index: bool,
+    ) -> std::path::PathBuf {
+        // A mixed-type (Unknown) file keeps each feature's own type.
+        let mixed = kind == GeometryType::Unknown;
+        let options = FgbWriterOptions {
+            write_index: index,
+            crs,
+            detect_type: !mixed,
+            promote_to_multi: !mixed,
+            ..Default::default()
+        };
+        let mut fgb = FgbWriter::create_with_options("buurten", kind, options).unwrap();
+        fgb.add_column("buurtcode", ColumnType::String, |_, _| {});
+        fgb.add_column("aantal_inwoners", ColumnType::Int, |_, _| {});
+        fgb.add_column("share", ColumnType::Double, |_, _| {});
+        fgb.add_column("water", ColumnType::Bool, |_, _| {});
+        fgb.add_column("big", ColumnType::Long, |_, _| {});
+        for (i, g) in geoms.into_iter().enumerate() {
+            fgb.add_feature_geom(g, |f| {
+                f.property(
+                    0,
+                    "buurtcode",
+                    &ColumnValue::String(&format!("BU0233000{i}")),
+                )
+                .unwrap();
+                f.property(
+                    1,
+                    "aantal_inwoners",
+                    &ColumnValue::Int(if i == 0 { -99_999_999 } else { 120 }),
+                )
+                .unwrap();
+                if i == 0 {
+                    f.property(2, "share", &ColumnValue::Double(0.375)).unwrap();
+                }
+                f.property(3, "water", &ColumnValue::Bool(i == 1)).unwrap();
+                f.property(4, "big", &ColumnValue::Long(1 << 40)).unwrap();
+            })
+            .unwrap();
+        }
+        let mut out = Vec::new();
+        fgb.write(&mut out).unwrap();
+        let path = dir.path().join("buurten.fgb");
+        std::fs::write(&path, out).unwrap();
+        path
+    }
+
+    fn read_file(path: &Path, options: &ReadOptions) -> Result<Source> {
+        read(path, &std::fs::read(path).unwrap(), options)
+    }
+
+    fn rd() -> FgbCrs<'static> {
+        FgbCrs {
+            org: Some("EPSG"),
+            code: 28992,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reads_polygons_attributes_and_crs() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_fgb(
+            &dir,
+            rd(),
+            GeometryType::MultiPolygon,
+            vec![holed().into(), two_parts().into()],
+        );
+        let s = read_file(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(s.crs, Crs::RdNew);
+        assert_eq!(s.features.len(), 2);
+        let f0 = &s.features[0];
+        assert_eq!(f0.index, 0);
+        assert_eq!(f0.geometry, MultiPolygon(vec![holed()]));
+        assert_eq!(f0.properties["buurtcode"], Value::Text("BU02330000".into()));
+        assert_eq!(f0.properties["aantal_inwoners"], Value::Int(-99_999_999));
+        assert_eq!(f0.properties["share"], Value::Float(0.375));
+        assert_eq!(f0.properties["water"], Value::Bool(false));
+        assert_eq!(f0.properties["big"], Value::Int(1 << 40));
+        let f1 = &s.features[1];
+        assert_eq!(f1.index, 1);
+        assert_eq!(f1.geometry, two_parts());
+        assert_eq!(
+            f1.geometry.0[0].exterior().0[0],
+            coord! { x: 170_000.5, y: 480_000.25 }
+        );
+        assert_eq!(f1.properties["share"], Value::Null);
+        assert_eq!(f1.properties["water"], Value::Bool(true));
+        assert_eq!(f1.properties.len(), 5);
+    }
+
+    #[test]
+    fn reads_file_with_spatial_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let geoms = vec![two_parts().into(), holed().into()];
+        let p = write_fgb_indexed(&dir, rd(), GeometryType::MultiPolygon, geoms, true);
+        let s = read_file(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(s.features.len(), 2);
+        // The index sorts the features (Hilbert order); they keep their attributes.
+        for f in &s.features {
+            let expected = match f.properties["buurtcode"].as_text().as_deref() {
+                Some("BU02330000") => two_parts(),
+                Some("BU02330001") => MultiPolygon(vec![holed()]),
+                other => panic!("unexpected code {other:?}"),
+            };
+            assert_eq!(f.geometry, expected);
+        }
+        assert_eq!((s.features[0].index, s.features[1].index), (0, 1));
+    }
+
+    #[test]
+    fn crs_from_wkt_override_missing_and_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let geoms = || vec![Geometry::from(holed())];
+        let wkt = FgbCrs {
+            wkt: Some(r#"PROJCS["Amersfoort / RD New",GEOGCS["Amersfoort"]]"#),
+            ..Default::default()
+        };
+        let p = write_fgb(&dir, wkt, GeometryType::Polygon, geoms());
+        assert_eq!(
+            read_file(&p, &ReadOptions::default()).unwrap().crs,
+            Crs::RdNew
+        );
+
+        let p = write_fgb(&dir, FgbCrs::default(), GeometryType::Polygon, geoms());
+        let e = read_file(&p, &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, GeoError::Crs { message, .. } if message.contains("declares no CRS")),
+            "{e}"
+        );
+        let s = read_file(
+            &p,
+            &ReadOptions {
+                crs: Some(Crs::RdNew),
+                layer: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (s.crs, s.features[0].geometry.clone()),
+            (Crs::RdNew, MultiPolygon(vec![holed()]))
+        );
+
+        let lambert = FgbCrs {
+            org: Some("EPSG"),
+            code: 2154,
+            ..Default::default()
+        };
+        let p = write_fgb(&dir, lambert, GeometryType::Polygon, geoms());
+        let e = read_file(&p, &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, GeoError::Crs { message, .. } if message.contains("EPSG:2154")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn point_feature_is_a_feature_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write_fgb(
+            &dir,
+            rd(),
+            GeometryType::Unknown,
+            vec![
+                holed().into(),
+                holed().into(),
+                Point::new(160_000.0, 470_000.0).into(),
+            ],
+        );
+        match read_file(&p, &ReadOptions::default()).unwrap_err() {
+            GeoError::Feature {
+                feature, message, ..
+            } => {
+                assert_eq!(feature, 2);
+                assert!(
+                    message.contains("is a Point") && message.contains("Polygon or MultiPolygon"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a feature error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_and_truncated_files_are_format_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.fgb");
+        std::fs::write(&junk, b"{\"type\": \"FeatureCollection\"}").unwrap();
+        let e = read_file(&junk, &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, GeoError::Format { message, .. } if message.contains("not a valid FlatGeobuf")),
+            "{e}"
+        );
+
+        let p = write_fgb(
+            &dir,
+            rd(),
+            GeometryType::MultiPolygon,
+            vec![holed().into(), two_parts().into()],
+        );
+        let bytes = std::fs::read(&p).unwrap();
+        let cut = &bytes[..bytes.len() - 20];
+        let e = read(&p, cut, &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, GeoError::Format { message, .. } if message.contains("feature 1 cannot be read")),
+            "{e}"
+        );
+    }
 }

@@ -49,7 +49,10 @@ pub enum Format {
 /// its format or the format is unknown, [`GeoError::Feature`] for a feature that is not a
 /// polygon or multipolygon, and [`GeoError::Crs`] for an unsupported CRS.
 pub fn read_areas(path: &Path, options: &ReadOptions) -> Result<Source> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let gz = name.ends_with(".gz");
     let base = name.trim_end_matches(".gz");
     let ext = base.rsplit('.').next().unwrap_or("");
@@ -57,7 +60,9 @@ pub fn read_areas(path: &Path, options: &ReadOptions) -> Result<Source> {
         if gz {
             return Err(GeoError::Format {
                 path: path.to_path_buf(),
-                message: "a gzip-compressed GeoPackage cannot be read in place; decompress it first".into(),
+                message:
+                    "a gzip-compressed GeoPackage cannot be read in place; decompress it first"
+                        .into(),
             });
         }
         return gpkg::read(path, options);
@@ -77,11 +82,17 @@ pub fn read_areas(path: &Path, options: &ReadOptions) -> Result<Source> {
 }
 
 fn read_bytes(path: &Path, gz: bool) -> Result<Vec<u8>> {
-    let io = |action, source| GeoError::Io { path: path.to_path_buf(), action, source };
+    let io = |action, source| GeoError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    };
     let raw = std::fs::read(path).map_err(|e| io("cannot read", e))?;
     if gz || raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 8);
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| io("cannot decompress", e))?;
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| io("cannot decompress", e))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -95,8 +106,13 @@ fn format_of(ext: &str, bytes: &[u8]) -> Option<Format> {
         "geojson" | "geojsonl" => Some(Format::GeoJson),
         "json" => {
             // A Topology names its type near the start; GeoJSON does not use that type.
-            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).replace(char::is_whitespace, "");
-            if head.contains("\"type\":\"Topology\"") { Some(Format::TopoJson) } else { Some(Format::GeoJson) }
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)])
+                .replace(char::is_whitespace, "");
+            if head.contains("\"type\":\"Topology\"") {
+                Some(Format::TopoJson)
+            } else {
+                Some(Format::GeoJson)
+            }
         }
         _ if bytes.starts_with(b"fgb") => Some(Format::FlatGeobuf),
         _ => None,
@@ -104,7 +120,12 @@ fn format_of(ext: &str, bytes: &[u8]) -> Option<Format> {
 }
 
 /// Resolve the CRS of a file: the override, else what the file says, else `default`.
-pub(crate) fn resolve_crs(path: &Path, options: &ReadOptions, declared: Option<&str>, default: Option<Crs>) -> Result<Crs> {
+pub(crate) fn resolve_crs(
+    path: &Path,
+    options: &ReadOptions,
+    declared: Option<&str>,
+    default: Option<Crs>,
+) -> Result<Crs> {
     if let Some(c) = options.crs {
         return Ok(c);
     }
