@@ -514,3 +514,66 @@ fn the_ermelo_geopackage_lands_in_ermelo() {
         1
     );
 }
+
+#[test]
+fn the_demo_files_build_the_same_index_as_build_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("demo");
+    let o = run(&["demo", "--out", files.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("SYNTHETIC"), "{}", stdout(&o));
+    let fgb = files.join("synthetisch-buurten.fgb");
+    let csv = files.join("synthetisch-indicatoren.csv");
+    // The comparison indicators are in the table, next to the profile's columns.
+    let header = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    for c in [
+        "buurtcode",
+        "jaar",
+        "a_inw",
+        "p_hh_li",
+        "lbm_fys",
+        "opkomst",
+        "energiearmoede",
+        "ongezonde_leefstijl",
+    ] {
+        assert!(header.split(',').any(|h| h == c), "{c} missing in {header}");
+    }
+    let from_files = dir.path().join("a");
+    let o = run(&[
+        "build",
+        "--profile",
+        "geodata/profiles/nl-cbs.toml",
+        "--indicators",
+        csv.to_str().unwrap(),
+        "--areas",
+        fgb.to_str().unwrap(),
+        "--out",
+        from_files.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let direct = dir.path().join("b");
+    build_demo(&direct);
+    assert!(
+        std::fs::read(from_files.join("scores.csv")).unwrap()
+            == std::fs::read(direct.join("scores.csv")).unwrap()
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(from_files.join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(
+        meta["sources"][0]["epsg"], 28992,
+        "the demo buurten are in RD New"
+    );
+    assert_eq!(meta["levels"][0]["areas"], 600);
+    assert_eq!(meta["levels"][2]["areas"], 4);
+    // GDAL reads the RD New file too.
+    let Some(gdal) = gdal_dump(&fgb, &["buurtcode"]) else {
+        return;
+    };
+    assert_eq!(gdal["crs"], "EPSG:28992");
+    assert_eq!(gdal["count"], 600);
+}

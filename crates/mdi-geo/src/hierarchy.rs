@@ -556,7 +556,10 @@ mod tests {
         ])
     }
 
-    fn source(name: &str, feats: Vec<(MultiPolygon<f64>, Vec<(&str, &str)>)>) -> Source {
+    /// A feature for a test source: its polygons and text attributes.
+    type TestFeature<'a> = (MultiPolygon<f64>, Vec<(&'a str, &'a str)>);
+
+    fn source(name: &str, feats: Vec<TestFeature<'_>>) -> Source {
         Source {
             path: PathBuf::from(name),
             layer: None,
