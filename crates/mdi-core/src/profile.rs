@@ -270,6 +270,9 @@ pub struct Level {
     pub code_fields: Vec<String>,
     /// Attribute names that hold the name in area files, tried in order.
     pub name_fields: Vec<String>,
+    /// Optional levels are left out (with a note) when no area of the level below names its
+    /// parent there, e.g. COROP regions when only buurten are given.
+    pub optional: bool,
     /// How the parent (the next level) is found; `None` on the top level.
     pub parent: Option<ParentRule>,
 }
@@ -336,6 +339,8 @@ struct RawLevel {
     #[serde(default)]
     name_fields: Vec<String>,
     parent: Option<Spanned<RawParent>>,
+    #[serde(default)]
+    optional: bool,
 }
 
 #[derive(Deserialize)]
@@ -841,6 +846,7 @@ fn levels(src: &Src<'_>, raw: &[Spanned<RawLevel>]) -> Result<Vec<Level>> {
             code_fields: l.code_fields.clone(),
             name_fields: l.name_fields.clone(),
             parent,
+            optional: l.optional,
         });
     }
     Ok(out)

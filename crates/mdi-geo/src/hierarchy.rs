@@ -460,6 +460,27 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
             };
             links.push((code.clone(), link));
         }
+        // An optional parent level that no file gives and no child names is left out, with the
+        // levels above it.
+        if parent_level.optional && parents.is_empty() && links.iter().all(|(_, l)| l.is_none()) {
+            notes.push(Note {
+                level: parent_level.id.clone(),
+                code: String::new(),
+                note: format!(
+                    "optional level left out: no {} names its {}",
+                    level.id, parent_level.id
+                ),
+            });
+            let areas = current.into_values().map(|(mut a, _)| {
+                a.parent = None;
+                a
+            });
+            out.push(LevelAreas {
+                level: level.clone(),
+                areas: areas.collect(),
+            });
+            break;
+        }
         // Parents that no file gives: dissolved from their children.
         let mut children_of: BTreeMap<String, Family> = BTreeMap::new();
         for (code, link) in &links {
@@ -483,7 +504,10 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
             .filter(|(p, _)| !parents.contains_key(*p))
             .collect();
         let had_file = !parents.is_empty();
-        let dissolved: Vec<(String, Area)> = missing
+        // A dissolved parent carries its first child's attributes, so that the level above can
+        // find its name and its own parent there (a buurt's `gemeentenaam`, a gemeente's
+        // `provincie`).
+        let dissolved: Vec<(String, Area, BTreeMap<String, Value>)> = missing
             .par_iter()
             .map(|(p, (kids, name))| {
                 let geoms: Vec<&MultiPolygon<f64>> = kids
@@ -498,6 +522,11 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
                     .filter_map(|k| current.get(k))
                     .all(|a| a.0.water);
                 let collapsed = geometry.0.is_empty();
+                let props = kids
+                    .first()
+                    .and_then(|k| current.get(k))
+                    .map(|a| a.1.clone())
+                    .unwrap_or_default();
                 (
                     (*p).clone(),
                     Area {
@@ -509,10 +538,11 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
                         collapsed,
                         source: None,
                     },
+                    props,
                 )
             })
             .collect();
-        for (p, a) in dissolved {
+        for (p, a, props) in dissolved {
             if had_file {
                 notes.push(Note {
                     level: parent_level.id.clone(),
@@ -520,7 +550,7 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
                     note: "not in the area file of its level; dissolved from its children".into(),
                 });
             }
-            parents.insert(p, (a, BTreeMap::new()));
+            parents.insert(p, (a, props));
         }
         let mut areas: Vec<Area> = Vec::with_capacity(current.len());
         for ((_, (mut area, _)), (_, link)) in current.into_iter().zip(links) {
