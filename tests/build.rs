@@ -448,6 +448,48 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
         b[0] > 3.0 && b[0] < 3.6 && b[2] > 7.0 && b[2] < 7.3 && b[1] > 50.7 && b[3] < 53.6,
         "{b:?}"
     );
+    // Without a gemeente file, the optional COROP and provincie levels are left out, with a note.
+    assert_eq!(meta["levels"].as_array().unwrap().len(), 3);
+
+    // With the 2015 gemeente file: gemeenten from the file, and COROP regions and provincies
+    // from its columns (40 COROP regions and 12 provincies in 2015).
+    let atlas5 = dir.path().join("nl5");
+    let gm = data.join("nl/cbs_gemeente_2015.topojson.gz");
+    let o = run(&[
+        "build",
+        "--profile",
+        "geodata/profiles/nl-cbs.toml",
+        "--indicators",
+        kwb.to_str().unwrap(),
+        "--year",
+        "2024",
+        "--min-domains",
+        "3",
+        "--areas",
+        topo.to_str().unwrap(),
+        "--areas",
+        gm.to_str().unwrap(),
+        "--out",
+        atlas5.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(atlas5.join("metadata.json")).unwrap()).unwrap();
+    let levels: Vec<(String, u64)> = meta["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_string(),
+                l["areas"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(levels[3], ("corop".to_string(), 40));
+    assert_eq!(levels[4], ("provincie".to_string(), 12));
+    assert!(levels[2].1 >= 393, "{levels:?}");
+    assert_eq!(meta["sources"][1]["level"], "gemeente");
 }
 
 #[test]
