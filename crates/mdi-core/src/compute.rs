@@ -228,10 +228,11 @@ fn value_error(panel: &Panel, row: usize, ind: &Indicator, message: &str) -> Cor
 /// The oriented value of an indicator per row (higher = more deprived), `None` where missing.
 fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> {
     let col = |name: &str| panel.columns.get(name);
-    let raw: Vec<Option<f64>> = match &ind.source {
+    // The raw value of row i (value × scale, or numerator / Σ denominators × scale).
+    let raw: Box<dyn Fn(usize) -> Option<f64> + '_> = match &ind.source {
         Source::Column(c) => match col(&c.name) {
-            Some(v) => v.clone(),
-            None => vec![None; panel.len()],
+            Some(v) => Box::new(move |i| v[i].map(|x| x * ind.scale)),
+            None => return Ok(vec![None; panel.len()]),
         },
         Source::Ratio {
             numerator,
@@ -240,28 +241,24 @@ fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> 
             let num = col(&numerator.name);
             let dens: Option<Vec<_>> = denominator.iter().map(|d| col(&d.name)).collect();
             match (num, dens) {
-                (Some(num), Some(dens)) => (0..panel.len())
-                    .map(|i| {
-                        let d: Option<f64> = dens.iter().map(|c| c[i]).sum();
-                        match (num[i], d) {
-                            (Some(n), Some(d)) if d > 0.0 => Some(n / d * ind.scale),
-                            _ => None,
-                        }
-                    })
-                    .collect(),
-                _ => vec![None; panel.len()],
+                (Some(num), Some(dens)) => Box::new(move |i| {
+                    let d: Option<f64> = dens.iter().map(|c| c[i]).sum();
+                    match (num[i], d) {
+                        (Some(n), Some(d)) if d > 0.0 => Some(n / d * ind.scale),
+                        _ => None,
+                    }
+                }),
+                _ => return Ok(vec![None; panel.len()]),
             }
         }
     };
-    let raw = if let Source::Column(_) = ind.source {
-        raw.into_iter().map(|v| v.map(|x| x * ind.scale)).collect()
-    } else {
-        raw
+    let sign = match ind.direction {
+        Direction::HigherIsWorse => 1.0,
+        Direction::LowerIsWorse => -1.0,
     };
-    raw.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let Some(v) = *v else { return Ok(None) };
+    (0..panel.len())
+        .map(|i| {
+            let Some(v) = raw(i) else { return Ok(None) };
             let t = match ind.transform {
                 Transform::Rate => v,
                 Transform::Log if v >= 0.0 => v.ln_1p(),
@@ -283,10 +280,7 @@ fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> 
                     ));
                 }
             };
-            Ok(Some(match ind.direction {
-                Direction::HigherIsWorse => t,
-                Direction::LowerIsWorse => -t,
-            }))
+            Ok(Some(sign * t))
         })
         .collect()
 }
@@ -538,12 +532,19 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
         .as_ref()
         .and_then(|p| panel.columns.get(&p.name).cloned())
         .unwrap_or_else(|| vec![None; n_rows]);
+    // Domains with data per row, one column at a time (memory in order).
+    let mut present = vec![0u64; n_rows];
+    for (d, dv) in values.iter().enumerate() {
+        for v in dv.iter().flatten() {
+            for (p, x) in present.iter_mut().zip(v) {
+                if x.is_some() {
+                    *p |= 1 << d;
+                }
+            }
+        }
+    }
     let exclusion: Vec<Option<Exclusion>> = (0..n_rows)
-        .map(|i| {
-            exclusion_of(profile, population[i], |d| {
-                values[d].iter().flatten().any(|v| v[i].is_some())
-            })
-        })
+        .map(|i| exclusion_of(profile, population[i], |d| present[i] & (1 << d) != 0))
         .collect();
 
     // Ranking groups: row indices in (code, year) order.
