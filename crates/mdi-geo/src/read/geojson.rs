@@ -199,26 +199,36 @@ fn feature(path: &Path, index: usize, json: &Json) -> Result<Feature> {
             )));
         }
     };
-    let mut properties = match obj.get("properties") {
-        Some(Json::Object(p)) => properties(p),
-        None | Some(Json::Null) => BTreeMap::new(),
-        Some(other) => {
-            return Err(err(format!(
-                "has `properties` that are {}, not an object",
-                json_kind(other)
-            )));
-        }
-    };
-    if let Some(id) = obj.get("id") {
-        properties
-            .entry("id".to_string())
-            .or_insert_with(|| json_value(id));
-    }
+    let properties = feature_properties(obj.get("properties"), obj.get("id")).map_err(err)?;
     Ok(Feature {
         index,
         geometry,
         properties,
     })
+}
+
+/// The attributes of a GeoJSON feature or TopoJSON geometry object: its `properties`, plus its
+/// `id` as the property `id` where it has no such property.
+pub(super) fn feature_properties(
+    properties_member: Option<&Json>,
+    id: Option<&Json>,
+) -> std::result::Result<BTreeMap<String, Value>, String> {
+    let mut props = match properties_member {
+        Some(Json::Object(p)) => properties(p),
+        None | Some(Json::Null) => BTreeMap::new(),
+        Some(other) => {
+            return Err(format!(
+                "has `properties` that are {}, not an object",
+                json_kind(other)
+            ));
+        }
+    };
+    if let Some(id) = id {
+        props
+            .entry("id".to_string())
+            .or_insert_with(|| json_value(id));
+    }
+    Ok(props)
 }
 
 /// A GeoJSON geometry object as a multipolygon, or the error for feature `index`.

@@ -7,7 +7,6 @@
 //! their junction point, which is kept once. The CRS is WGS84 (TopoJSON has no CRS member; a
 //! legacy GeoJSON-style `crs` member is honoured) unless [`ReadOptions::crs`] says otherwise.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -16,10 +15,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::geojson::{
-    check_lon_lat, check_not_empty, declared_crs, json_kind, json_value, not_area_message,
-    properties,
-};
+use super::geojson::{check_lon_lat, check_not_empty, declared_crs, json_kind, not_area_message};
 use crate::crs::Crs;
 use crate::error::{GeoError, Result};
 use crate::model::{Feature, Source};
@@ -266,21 +262,8 @@ fn feature(path: &Path, arcs: &[Vec<Coord<f64>>], index: usize, g: &Json) -> Res
         }
     };
     check_not_empty(&geometry).map_err(err)?;
-    let mut props = match g.get("properties") {
-        Some(Json::Object(p)) => properties(p),
-        None | Some(Json::Null) => BTreeMap::new(),
-        Some(other) => {
-            return Err(err(format!(
-                "has `properties` that are {}, not an object",
-                json_kind(other)
-            )));
-        }
-    };
-    if let Some(id) = g.get("id") {
-        props
-            .entry("id".to_string())
-            .or_insert_with(|| json_value(id));
-    }
+    let props =
+        super::geojson::feature_properties(g.get("properties"), g.get("id")).map_err(err)?;
     Ok(Feature {
         index,
         geometry,
