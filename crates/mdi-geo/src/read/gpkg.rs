@@ -13,7 +13,7 @@ use std::path::Path;
 
 use geo_types::MultiPolygon;
 use geozero::ToGeo;
-use geozero::wkb::Wkb;
+use geozero::wkb::GpkgWkb;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
@@ -356,13 +356,13 @@ fn geometry(blob: &[u8]) -> std::result::Result<MultiPolygon<f64>, String> {
                 .into(),
         );
     }
-    let wkb = blob
-        .get(8 + envelope..)
-        .filter(|w| !w.is_empty())
-        .ok_or("has a GeoPackage geometry blob that ends before its WKB")?;
-    let g = Wkb(wkb)
+    if blob.get(8 + envelope..).is_none_or(<[u8]>::is_empty) {
+        return Err("has a GeoPackage geometry blob that ends before its WKB".into());
+    }
+    // The header is checked above for clear messages; geozero decodes the whole blob.
+    let g = GpkgWkb(blob)
         .to_geo()
-        .map_err(|e| format!("has WKB that cannot be decoded ({e})"))?;
+        .map_err(|e| format!("has a GeoPackage geometry that cannot be decoded ({e})"))?;
     areas_of(g)
 }
 
