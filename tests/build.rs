@@ -450,6 +450,24 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
     );
     // Without a gemeente file, the optional COROP and provincie levels are left out, with a note.
     assert_eq!(meta["levels"].as_array().unwrap().len(), 3);
+    // GDAL reads every feature, the collapsed ones and their dissolved parents included.
+    let n_areas: u64 = meta["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["areas"].as_u64().unwrap())
+        .sum();
+    if let Some(gdal) = gdal_dump(&atlas.join("areas.fgb"), &["code", "collapsed"]) {
+        assert_eq!(gdal["count"], n_areas);
+        assert_eq!(gdal["rows"].as_array().unwrap().len() as u64, n_areas);
+        let collapsed = gdal["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["collapsed"] == true)
+            .count();
+        assert_eq!(collapsed, report["collapsed"].as_array().unwrap().len());
+    }
 
     // With the 2015 gemeente file: gemeenten from the file, and COROP regions and provincies
     // from its columns (40 COROP regions and 12 provincies in 2015).
@@ -618,4 +636,44 @@ fn the_demo_files_build_the_same_index_as_build_demo() {
     };
     assert_eq!(gdal["crs"], "EPSG:28992");
     assert_eq!(gdal["count"], 600);
+}
+
+#[test]
+fn build_refuses_to_replace_a_folder_that_is_not_an_atlas() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("mydata");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), "precious").unwrap();
+    let o = run(&[
+        "build",
+        "--demo",
+        "--demo-areas",
+        "50",
+        "--out",
+        folder.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not an mdi-atlas atlas"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("notes.txt")).unwrap(),
+        "precious"
+    );
+    // An empty folder, and then the atlas written there, may be replaced.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for _ in 0..2 {
+        let o = run(&[
+            "build",
+            "--demo",
+            "--demo-areas",
+            "50",
+            "--out",
+            empty.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
 }

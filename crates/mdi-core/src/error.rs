@@ -36,13 +36,12 @@ impl std::fmt::Display for Location {
 #[non_exhaustive]
 pub enum CoreError {
     /// A file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (named in the message, so not repeated as a source).
+        cause: std::io::Error,
     },
     /// The profile is not valid TOML, has an unknown key, or a value of the wrong kind.
     #[error("{at}: profile key `{key}`: {message}")]

@@ -491,7 +491,7 @@ impl Profile {
     pub fn from_path(path: &Path) -> Result<Profile> {
         let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         Profile::from_str_at(&text, path)
     }

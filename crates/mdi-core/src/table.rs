@@ -53,7 +53,7 @@ impl Table {
     pub fn read(path: &Path) -> Result<Table> {
         let io = |source| CoreError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         let raw = std::fs::read(path).map_err(io)?;
         let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
@@ -364,10 +364,9 @@ fn grouped(t: &str, group: char, dec: char) -> bool {
 /// Parse a year cell: `2019`, or a CBS period such as `2017JJ00`.
 fn parse_year(cell: &str) -> Option<i32> {
     let t = cell.trim();
-    let digits = if t.len() == 8 && t[4..].starts_with("JJ") {
-        &t[..4]
-    } else {
-        t
+    let digits = match (t.len(), t.get(4..), t.get(..4)) {
+        (8, Some(rest), Some(year)) if rest.starts_with("JJ") => year,
+        _ => t,
     };
     digits
         .parse::<i32>()
@@ -756,6 +755,11 @@ mod tests {
         assert_eq!(parse_year(" 2017JJ00 "), Some(2017));
         assert_eq!(parse_year("19"), None);
         assert_eq!(parse_year("x"), None);
+        assert_eq!(
+            parse_year("20€JJ0"),
+            None,
+            "a multi-byte character does not panic"
+        );
     }
 
     #[test]

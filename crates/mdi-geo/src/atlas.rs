@@ -65,12 +65,51 @@ pub struct AtlasSummary {
     pub collapsed: usize,
 }
 
+/// An existing `out` may be replaced only when it is an empty folder or an atlas written by
+/// mdi-atlas (its `metadata.json` names mdi-atlas as generator).
+///
+/// # Errors
+/// [`GeoError::Format`] when `out` is a file, or a folder holding anything else.
+pub fn check_replaceable(out: &Path) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    let refuse = |why: &str| GeoError::Format {
+        path: out.to_path_buf(),
+        message: format!(
+            "{why}; an atlas replaces only an empty folder or an earlier atlas, so choose another --out"
+        ),
+    };
+    if !out.is_dir() {
+        return Err(refuse("exists and is not a folder"));
+    }
+    let empty = std::fs::read_dir(out)
+        .map_err(io(out, "cannot read the folder"))?
+        .next()
+        .is_none();
+    if empty {
+        return Ok(());
+    }
+    let meta: Option<serde_json::Value> = std::fs::read(out.join("metadata.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let ours = meta
+        .as_ref()
+        .and_then(|m| m["generator"].as_str())
+        .is_some_and(|g| g.starts_with("mdi-atlas"));
+    if ours {
+        Ok(())
+    } else {
+        Err(refuse("holds files that are not an mdi-atlas atlas"))
+    }
+}
+
 fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> GeoError {
     let path = path.to_path_buf();
     move |source| GeoError::Io {
         path,
         action,
-        source,
+        cause: source,
     }
 }
 
@@ -380,6 +419,8 @@ pub fn write_atlas(
         }
     }
 
+    // Never replace a folder that is not an atlas (a user's data folder given as --out).
+    check_replaceable(out)?;
     // Write everything into a temporary sibling directory.
     let parent = out
         .parent()

@@ -11,15 +11,14 @@ pub type Result<T, E = GeoError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum GeoError {
     /// A file could not be opened, read or written.
-    #[error("{path}: {action}: {source}")]
+    #[error("{path}: {action}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// What was being done.
         action: &'static str,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (named in the message, so not repeated as a source).
+        cause: std::io::Error,
     },
     /// The file is not in a format that mdi-geo reads, or is not valid in its format.
     #[error("{path}: {message}")]

@@ -149,17 +149,29 @@ fn is_water(props: &BTreeMap<String, Value>) -> bool {
 /// Which level a file holds: the level with a code field whose prefix most codes carry.
 fn level_of(source: &Source, levels: &[Level]) -> Result<usize> {
     let mut best: Option<(usize, usize)> = None;
-    for (li, l) in levels.iter().enumerate() {
-        let matching = source
-            .features
-            .iter()
-            .filter(|f| {
-                text_prop(&f.properties, &l.code_fields)
-                    .is_some_and(|c| normalise_code(&c, &l.code_prefix).starts_with(&l.code_prefix))
-            })
-            .count();
-        if matching * 2 > source.features.len() && best.is_none_or(|(_, m)| matching > m) {
-            best = Some((li, matching));
+    // First the codes as written; only if no level fits, bare numbers given their prefix.
+    for prefixed in [false, true] {
+        for (li, l) in levels.iter().enumerate() {
+            let matching = source
+                .features
+                .iter()
+                .filter(|f| {
+                    text_prop(&f.properties, &l.code_fields).is_some_and(|c| {
+                        let c = if prefixed {
+                            normalise_code(&c, &l.code_prefix)
+                        } else {
+                            c.trim().to_uppercase()
+                        };
+                        !l.code_prefix.is_empty() && c.starts_with(&l.code_prefix)
+                    })
+                })
+                .count();
+            if matching * 2 > source.features.len() && best.is_none_or(|(_, m)| matching > m) {
+                best = Some((li, matching));
+            }
+        }
+        if best.is_some() {
+            break;
         }
     }
     best.map(|b| b.0).ok_or_else(|| GeoError::Format {
@@ -516,12 +528,25 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
                     .filter(|a| !a.0.collapsed)
                     .map(|a| &a.0.geometry)
                     .collect();
-                let geometry = dissolve(geoms);
+                let mut geometry = dissolve(geoms);
+                if geometry.0.is_empty() {
+                    // Every child collapsed: keep their polygons as given (as for a collapsed
+                    // child), so the parent still has a place and a valid feature.
+                    geometry = MultiPolygon::new(
+                        kids.iter()
+                            .filter_map(|k| current.get(k))
+                            .flat_map(|a| a.0.geometry.0.iter().cloned())
+                            .collect(),
+                    );
+                }
                 let water = kids
                     .iter()
                     .filter_map(|k| current.get(k))
                     .all(|a| a.0.water);
-                let collapsed = geometry.0.is_empty();
+                let collapsed = kids
+                    .iter()
+                    .filter_map(|k| current.get(k))
+                    .all(|a| a.0.collapsed);
                 let props = kids
                     .first()
                     .and_then(|k| current.get(k))

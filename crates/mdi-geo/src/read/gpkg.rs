@@ -151,7 +151,7 @@ fn check_sqlite_file(path: &Path) -> Result<()> {
     let io = |action, source| GeoError::Io {
         path: path.to_path_buf(),
         action,
-        source,
+        cause: source,
     };
     let mut file = std::fs::File::open(path).map_err(|e| io("cannot open", e))?;
     let len = file.metadata().map_err(|e| io("cannot read", e))?.len();

@@ -85,7 +85,7 @@ fn read_bytes(path: &Path, gz: bool) -> Result<Vec<u8>> {
     let io = |action, source| GeoError::Io {
         path: path.to_path_buf(),
         action,
-        source,
+        cause: source,
     };
     let raw = std::fs::read(path).map_err(|e| io("cannot read", e))?;
     if gz || raw.starts_with(&[0x1f, 0x8b]) {
