@@ -19,7 +19,7 @@ use crate::stats::{decile, rank_descending};
 pub struct Aggregate {
     /// The parent's code.
     pub code: String,
-    /// The year (or the first year of a pooled group).
+    /// The year of the rows summarised (also under pooled ranking, each year on its own).
     pub year: i32,
     /// Inhabitants of its ranked areas.
     pub population: f64,
