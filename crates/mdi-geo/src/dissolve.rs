@@ -87,7 +87,8 @@ pub fn dissolve<'a>(parts: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> M
             }
         }
         if pts.len() >= 4 && key(pts[0]) == key(pts[pts.len() - 1]) {
-            rings.push(LineString::new(pts));
+            // Where the outline touches itself at a vertex, split it into simple rings.
+            rings.extend(split_at_repeats(&pts).into_iter().map(LineString::new));
         }
     }
     // Counter-clockwise rings are exteriors, clockwise ones holes; a hole goes to the smallest
@@ -109,6 +110,30 @@ pub fn dissolve<'a>(parts: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> M
         }
     }
     MultiPolygon::new(polys)
+}
+
+/// Split a closed chain of points into simple closed rings at every vertex it passes twice
+/// (a pinch point), so that each ring's orientation tells whether it is an exterior or a hole.
+fn split_at_repeats(pts: &[Coord<f64>]) -> Vec<Vec<Coord<f64>>> {
+    let mut out = Vec::new();
+    let mut path: Vec<Coord<f64>> = Vec::with_capacity(pts.len());
+    let mut at: HashMap<Vertex, usize> = HashMap::new();
+    for &p in pts {
+        if let Some(&i) = at.get(&key(p)) {
+            // The path came back to p: the points since its first visit form a ring.
+            let mut ring: Vec<Coord<f64>> = path.drain(i..).collect();
+            for c in &ring {
+                at.remove(&key(*c));
+            }
+            ring.push(p);
+            if ring.len() >= 4 {
+                out.push(ring);
+            }
+        }
+        at.insert(key(p), path.len());
+        path.push(p);
+    }
+    out
 }
 
 /// A point just inside a clockwise ring's enclosed region (next to its first edge), used to
@@ -144,6 +169,33 @@ mod tests {
         assert!(d.is_valid());
         // The outline keeps the children's vertices (8 of them on a 2×2 block, plus closing).
         assert_eq!(d.0[0].exterior().0.len(), 9);
+    }
+
+    #[test]
+    fn a_hole_touching_the_outline_at_a_corner_gives_valid_rings_in_any_order() {
+        // A 3×3 block without its centre and without the corner cell (2, 2): the hole touches
+        // the outline at the vertex (2, 2).
+        let mut parts = Vec::new();
+        for x in 0..3 {
+            for y in 0..3 {
+                if (x, y) != (1, 1) && (x, y) != (2, 2) {
+                    parts.push(sq(f64::from(x), f64::from(y)));
+                }
+            }
+        }
+        for rotation in 0..parts.len() {
+            let mut order = parts.clone();
+            order.rotate_left(rotation);
+            if rotation % 2 == 1 {
+                order.reverse();
+            }
+            let d = dissolve(&order);
+            assert!(
+                (d.unsigned_area() - 7.0).abs() < 1e-12,
+                "rotation {rotation}"
+            );
+            assert!(d.is_valid(), "rotation {rotation}: {d:?}");
+        }
     }
 
     #[test]
