@@ -158,9 +158,11 @@ fn ties_are_broken_by_code_and_subdomains_combine_by_weight() {
     let sub = SUBDOMAINS
         .replace("lower-is-worse", "higher-is-worse")
         .replace("weight = 0\n", "weight = 1\n");
+    // Only c carries weight, so it is the one domain that counts for eligibility.
     let profile = PROFILE
         .replace("weight = 0.6", "weight = 0")
-        .replace("weight = 0.4", "weight = 0");
+        .replace("weight = 0.4", "weight = 0")
+        .replace("min_domains = 2", "min_domains = 1");
     let p = write(dir.path(), "p.toml", &format!("{profile}{sub}"));
     let t = write(
         dir.path(),
@@ -718,5 +720,44 @@ fn the_example_table_runs_with_the_dutch_profile() {
                 .count();
             assert_eq!(r["domains_in_worst_decile"], worst.to_string());
         }
+    }
+}
+
+#[test]
+fn data_in_a_zero_weight_domain_does_not_make_an_area_eligible() {
+    let dir = tempfile::tempdir().unwrap();
+    // Domain a has weight 0; F has data only there, so it has no domain that counts.
+    let profile = PROFILE
+        .replace("weight = 0.6", "weight = 0")
+        .replace("min_domains = 2", "min_domains = 1");
+    let p = write(dir.path(), "p.toml", &profile);
+    let t = write(
+        dir.path(),
+        "t.csv",
+        "code,pop,va,vb\nA,500,1,2\nB,500,2,1\nF,500,3, .\n",
+    );
+    let out = dir.path().join("s.csv");
+    let o = run(&[
+        "compute",
+        "--profile",
+        &p,
+        "--indicators",
+        &t,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = read_scores(&out);
+    let f = rows.iter().find(|r| r["code"] == "F").unwrap();
+    assert_eq!(f["eligible"], "false");
+    assert!(
+        f["excluded_reason"].contains("0 domains with data"),
+        "{f:?}"
+    );
+    for r in rows.iter().filter(|r| r["eligible"] == "true") {
+        assert!(
+            !r["mdi_score"].is_empty(),
+            "an eligible area always has an MDI score: {r:?}"
+        );
     }
 }

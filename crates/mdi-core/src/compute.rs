@@ -532,10 +532,21 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
         .as_ref()
         .and_then(|p| panel.columns.get(&p.name).cloned())
         .unwrap_or_else(|| vec![None; n_rows]);
-    // Domains with data per row, one column at a time (memory in order).
+    // Domains with data per row, one column at a time (memory in order). Only parts that
+    // carry weight count: data in a zero-weight domain or sub-domain adds nothing to the MDI.
     let mut present = vec![0u64; n_rows];
     for (d, dv) in values.iter().enumerate() {
-        for v in dv.iter().flatten() {
+        let domain = &profile.domains[d];
+        let part_weight = |pi: usize| match &domain.parts {
+            DomainParts::Indicators(_) => domain.weight,
+            DomainParts::Subdomains(s) => domain.weight * s[pi].weight,
+        };
+        for v in dv
+            .iter()
+            .enumerate()
+            .filter(|(pi, _)| part_weight(*pi) > 0.0)
+            .flat_map(|(_, p)| p)
+        {
             for (p, x) in present.iter_mut().zip(v) {
                 if x.is_some() {
                     *p |= 1 << d;
