@@ -191,11 +191,15 @@ fn run_compute(args: &ComputeArgs) -> Result<()> {
         .iter()
         .map(|p| Table::read(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut stdout = std::io::stdout().lock();
-    let (_, scores) = compute_index(&mut profile, &tables, &args.index, &mut stdout)?;
+    // The summary is printed after the output is written, so a closed standard output (a
+    // pipe into `head`) never costs the result.
+    let mut summary = Vec::new();
+    let (_, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
     let mut buf = Vec::new();
     scores.write_csv(&mut buf)?;
     write_atomically(&args.out, &buf)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&summary)?;
     writeln!(
         stdout,
         "wrote {} rows to {}",
@@ -326,7 +330,6 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let mut summary = Vec::new();
     let (panel, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
     pb.finish_and_clear();
-    stdout.write_all(&summary)?;
 
     let pb = step("reprojecting, repairing and linking the areas");
     let hierarchy = mdi_geo::hierarchy::assemble(&profile, Some(&panel), &sources)?;
@@ -345,6 +348,8 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let pb = step(&format!("writing {}", args.out.display()));
     let atlas = write_atlas(&args.out, &profile, &scores, &hierarchy, &info)?;
     pb.finish_and_clear();
+    // Printed only now, so a closed standard output never costs the atlas.
+    stdout.write_all(&summary)?;
 
     let j = &atlas.join;
     writeln!(
