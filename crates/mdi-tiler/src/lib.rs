@@ -1,8 +1,35 @@
 //! # mdi-tiler
 //!
-//! Turns the areas of an atlas into vector tiles (MVT) with a shared-arc topology, and writes
-//! PMTiles and MBTiles archives. It knows nothing of HTTP.
+//! Turns the areas of an atlas into vector tiles (MVT 2.1) and writes PMTiles v3 and MBTiles
+//! archives. It knows nothing of HTTP.
 //!
-//! Not built yet: this crate sets the dependency direction `mdi-geo ← mdi-tiler`.
+//! The pipeline (see `docs/TILES.md` for the tile schema):
+//! 1. [`input`] reads the atlas directory (`areas.fgb`, `metadata.json`) into layers of features;
+//! 2. [`topology`] projects every ring once to Web Mercator and cuts the rings of all layers into
+//!    shared arcs, each with a Douglas–Peucker importance per vertex;
+//! 3. per zoom, every arc is simplified once (a filter on the importance) and snapped to the
+//!    zoom's pixel grid, so neighbours and the levels above them share identical borders;
+//! 4. [`clip`] cuts each polygon to the tiles it covers (tile plus buffer) with a robust integer
+//!    overlay, which also repairs any ring that snapping made invalid;
+//! 5. [`encode`] writes the MVT tiles (geozero's protobuf types), gzip-compressed;
+//! 6. [`archive`] writes the PMTiles and MBTiles archives, atomically.
 
-pub use mdi_geo;
+pub mod archive;
+pub mod error;
+pub mod id;
+pub mod label;
+
+pub use error::{Result, TilerError};
+
+/// The address of a tile in the XYZ scheme used by web maps: zoom `z`, column `x` from the west
+/// (180° W) and row `y` from the north (85.05° N), each in `0..2^z`. (MBTiles stores rows from
+/// the south; [`archive`] converts.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TileCoord {
+    /// Zoom level.
+    pub z: u8,
+    /// Column, from the west.
+    pub x: u32,
+    /// Row, from the north.
+    pub y: u32,
+}

@@ -1,0 +1,1 @@
+//! Archive writers: PMTiles v3 and MBTiles. (Being written.)

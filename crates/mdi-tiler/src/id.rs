@@ -1,0 +1,1 @@
+//! Stable numeric feature ids from area codes. (Being written.)

@@ -1,0 +1,1 @@
+//! Label points: the pole of inaccessibility. (Being written.)
