@@ -28,6 +28,9 @@ const NL_PROFILE: &str = include_str!("../../../geodata/profiles/nl-cbs.toml");
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Worker threads (all cores by default). The output does not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -37,6 +40,9 @@ enum Command {
     /// Compute, join to area polygons and write an atlas directory (scores.csv, areas.fgb,
     /// metadata.json, build-report.json). With --demo, for the generated demo region.
     Build(BuildArgs),
+    /// (Re)write the vector tiles of an atlas directory: atlas.pmtiles, and atlas.mbtiles with
+    /// --mbtiles.
+    Tiles(TilesArgs),
     /// Write the generated (synthetic) demo region: its buurten (FlatGeobuf, RD New) and its
     /// indicator table (CSV), for use with `build --profile geodata/profiles/nl-cbs.toml`.
     Demo(DemoArgs),
@@ -116,6 +122,47 @@ struct BuildArgs {
     out: PathBuf,
     #[command(flatten)]
     index: IndexArgs,
+    /// Do not write vector tiles (atlas.pmtiles).
+    #[arg(long, conflicts_with = "mbtiles")]
+    no_tiles: bool,
+    #[command(flatten)]
+    tiles: TileArgs,
+}
+
+/// Options of the vector tiles, shared by `build` and `tiles`.
+#[derive(clap::Args)]
+struct TileArgs {
+    /// Also write atlas.mbtiles (the same tiles, for QGIS, GDAL and Martin).
+    #[arg(long)]
+    mbtiles: bool,
+    /// The lowest zoom level of the tiles.
+    #[arg(long, default_value_t = 5)]
+    min_zoom: u8,
+    /// The highest zoom level of the tiles (at most 18).
+    #[arg(long, default_value_t = 14)]
+    max_zoom: u8,
+    /// The cap on one gzipped tile, in bytes; a larger tile is simplified harder.
+    #[arg(long, default_value_t = 500_000)]
+    max_tile_bytes: usize,
+}
+
+impl TileArgs {
+    fn options(&self) -> mdi_tiler::TileOptions {
+        mdi_tiler::TileOptions {
+            min_zoom: self.min_zoom,
+            max_zoom: self.max_zoom,
+            max_tile_bytes: self.max_tile_bytes,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct TilesArgs {
+    /// The atlas directory (written by `mdi-atlas build`).
+    atlas: PathBuf,
+    #[command(flatten)]
+    tiles: TileArgs,
 }
 
 #[derive(clap::Args)]
@@ -133,7 +180,16 @@ struct DemoArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(n) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+    {
+        eprintln!("error: --threads {n}: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
+        Command::Tiles(args) => run_tiles(&args),
         Command::Compute(args) => run_compute(&args),
         Command::Build(args) => run_build(&args),
         Command::Demo(args) => run_demo(&args),
@@ -346,7 +402,16 @@ fn run_build(args: &BuildArgs) -> Result<()> {
         })
         .collect();
     let pb = step(&format!("writing {}", args.out.display()));
-    let atlas = write_atlas(&args.out, &profile, &scores, &hierarchy, &info)?;
+    let mut tiles = None;
+    let mut finish =
+        |dir: &Path| -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            if !args.no_tiles {
+                pb.finish_and_clear();
+                tiles = Some(write_tiles(dir, &args.tiles)?);
+            }
+            Ok(())
+        };
+    let atlas = write_atlas(&args.out, &profile, &scores, &hierarchy, &info, &mut finish)?;
     pb.finish_and_clear();
     // Printed only now, so a closed standard output never costs the atlas.
     stdout.write_all(&summary)?;
@@ -382,7 +447,89 @@ fn run_build(args: &BuildArgs) -> Result<()> {
             "this atlas is SYNTHETIC: a generated demo region, not real areas"
         )?;
     }
+    if let Some(t) = &tiles {
+        print_tiles(&mut stdout, t, &args.out)?;
+    }
     writeln!(stdout, "wrote {}", args.out.display())?;
+    Ok(())
+}
+
+/// Tile the atlas in `dir` with a progress bar over the zoom levels.
+fn write_tiles(dir: &Path, args: &TileArgs) -> mdi_tiler::Result<mdi_tiler::TileSummary> {
+    let options = args.options();
+    let zooms = u64::from(options.max_zoom.saturating_sub(options.min_zoom)) + 1;
+    let pb = ProgressBar::new(zooms);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} tiling zoom {msg} [{bar:20}] {pos}/{len} zooms, {elapsed}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(options.min_zoom.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    let progress = |z: u8| {
+        pb.inc(1);
+        pb.set_message((z + 1).min(options.max_zoom).to_string());
+    };
+    let result = mdi_tiler::tile_atlas(dir, &options, args.mbtiles, &progress);
+    pb.finish_and_clear();
+    result
+}
+
+/// The tile lines of the summary: archives, then per zoom tiles, size and largest tile.
+fn print_tiles(out: &mut impl Write, t: &mdi_tiler::TileSummary, dir: &Path) -> Result<()> {
+    for (path, stats) in &t.archives {
+        let name = path.strip_prefix(dir).unwrap_or(path);
+        writeln!(
+            out,
+            "tiles: {} ({} tiles, {} stored once, {:.1} MB)",
+            name.display(),
+            stats.tiles,
+            stats.unique_tiles,
+            stats.bytes as f64 / 1e6
+        )?;
+    }
+    for z in &t.report.zooms {
+        let harder = if z.simplified_harder.is_empty() {
+            String::new()
+        } else {
+            format!(", {} simplified harder to fit", z.simplified_harder.len())
+        };
+        writeln!(
+            out,
+            "  z{:<2} {:>6} tiles {:>8.1} KB, largest {:>6.1} KB, {} minimal shapes{harder}",
+            z.z,
+            z.tiles,
+            z.bytes as f64 / 1e3,
+            z.max_bytes as f64 / 1e3,
+            z.minimal_shapes
+        )?;
+    }
+    if !t.report.label_only.is_empty() {
+        writeln!(
+            out,
+            "  {} areas without extent have a label point only (build-report.json: collapsed)",
+            t.report.label_only.len()
+        )?;
+    }
+    if let Some(r) = &t.removed {
+        writeln!(out, "removed the stale {}", r.display())?;
+    }
+    Ok(())
+}
+
+fn run_tiles(args: &TilesArgs) -> Result<()> {
+    let meta = args.atlas.join("metadata.json");
+    if !meta.exists() {
+        anyhow::bail!(
+            "{}: not an atlas directory (no metadata.json); write one with `mdi-atlas build`",
+            args.atlas.display()
+        );
+    }
+    let summary = write_tiles(&args.atlas, &args.tiles)?;
+    let mut stdout = std::io::stdout().lock();
+    print_tiles(&mut stdout, &summary, &args.atlas)?;
     Ok(())
 }
 

@@ -144,7 +144,13 @@ fn int(v: Option<usize>) -> Option<i32> {
     v.and_then(|x| i32::try_from(x).ok())
 }
 
-/// Write the atlas directory `out`.
+/// A stage that adds files to the atlas before it is moved into place (the tiles): it gets the
+/// temporary folder, and an error from it abandons the build like any other.
+pub type FinishStage<'a> =
+    &'a mut dyn FnMut(&Path) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Write the atlas directory `out`. `finish` runs last, on the complete temporary folder, so
+/// that whatever it writes (the tile archives) is part of the same atomic swap.
 ///
 /// # Errors
 /// [`GeoError::Io`] when a file cannot be written or the directory cannot be moved into place,
@@ -155,6 +161,7 @@ pub fn write_atlas(
     scores: &Scores,
     hierarchy: &Hierarchy,
     info: &AtlasInfo,
+    finish: FinishStage<'_>,
 ) -> Result<AtlasSummary> {
     let index = &hierarchy.levels[0];
     let (join_report, rows_of) = join(scores, index);
@@ -578,6 +585,7 @@ pub fn write_atlas(
             serde_json::to_vec_pretty(&report).unwrap_or_default(),
         )
         .map_err(io(&report_path, "cannot write"))?;
+        finish(&tmp).map_err(GeoError::Stage)?;
         Ok(())
     })();
     if let Err(e) = result {

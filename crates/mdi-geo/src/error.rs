@@ -62,6 +62,9 @@ pub enum GeoError {
         /// The second feature with it.
         second: usize,
     },
+    /// A later stage of the build (the tiles) failed.
+    #[error(transparent)]
+    Stage(Box<dyn std::error::Error + Send + Sync>),
     /// An error of the index computation.
     #[error(transparent)]
     Core(#[from] mdi_core::CoreError),

@@ -46,7 +46,9 @@ pub enum TilerError {
         id: u64,
     },
     /// A tile exceeds the size cap even at the coarsest simplification.
-    #[error("tile {z}/{x}/{y} is {bytes} bytes gzipped after the coarsest simplification, over the cap of {cap} bytes; lower --max-zoom or tile fewer years")]
+    #[error(
+        "tile {z}/{x}/{y} is {bytes} bytes gzipped after the coarsest simplification, over the cap of {cap} bytes; lower --max-zoom or tile fewer years"
+    )]
     TileTooLarge {
         /// Zoom.
         z: u8,

@@ -15,11 +15,19 @@
 //! 6. [`archive`] writes the PMTiles and MBTiles archives, atomically.
 
 pub mod archive;
+pub mod atlas;
+pub mod clip;
+pub mod encode;
 pub mod error;
+pub mod generate;
 pub mod id;
+pub mod input;
 pub mod label;
+pub mod topology;
 
+pub use atlas::{MBTILES, PMTILES, TileSummary, tile_atlas};
 pub use error::{Result, TilerError};
+pub use generate::{TileOptions, TileReport, TileSet, generate};
 
 /// The address of a tile in the XYZ scheme used by web maps: zoom `z`, column `x` from the west
 /// (180° W) and row `y` from the north (85.05° N), each in `0..2^z`. (MBTiles stores rows from

@@ -1,1 +1,0 @@
-//! Archive writers: PMTiles v3 and MBTiles. (Being written.)

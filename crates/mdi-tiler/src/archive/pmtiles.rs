@@ -1,0 +1,93 @@
+//! PMTiles v3, through the `pmtiles` crate's streaming writer.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::path::Path;
+
+use ::pmtiles::{Compression, PmTilesWriter, PmtError, TileId, TileType};
+
+use super::{ArchiveMeta, ArchiveStats, archive_error, center_zoom, check_inputs, tilejson};
+use crate::{Result, TileCoord};
+
+/// Writes `tiles` to a PMTiles v3 archive at `path`, atomically (see the [module](super)).
+///
+/// `tiles`: gzip-compressed MVT tiles, in any order, each coordinate at most once. They are
+/// stored as given (tile compression gzip), in tile-id (Hilbert) order, so the archive is
+/// clustered; identical tiles are stored once, and runs of them at consecutive tile ids take a
+/// single directory entry. Directories and metadata are gzip-compressed. The header holds the
+/// zoom range, bounds and center of `meta`; the JSON metadata holds `name`, `description`,
+/// `attribution`, `version`, `format` (`"pbf"`), `bounds`, `center`, `minzoom`, `maxzoom` and then
+/// everything in `meta.json`.
+///
+/// # Errors
+///
+/// [`TilerError::Archive`](crate::TilerError::Archive) if the metadata or a tile is invalid (see
+/// [`ArchiveMeta`]; a coordinate outside its zoom or the zoom range, an empty tile, a coordinate
+/// given twice) or the writer fails, [`TilerError::Io`](crate::TilerError::Io) if the file
+/// cannot be written. Both name `path`.
+pub fn write_pmtiles(
+    path: &Path,
+    meta: &ArchiveMeta,
+    tiles: &[(TileCoord, Vec<u8>)],
+) -> Result<ArchiveStats> {
+    let sorted = check_inputs(path, meta, tiles)?;
+    let pmt_error = |e: PmtError| archive_error(path, format!("PMTiles writer: {e}"));
+
+    // Clustered means tile data in tile-id order; the writer only checks, so sort here.
+    let mut by_id = sorted
+        .iter()
+        .map(|(coord, data)| {
+            let coord = ::pmtiles::TileCoord::new(coord.z, coord.x, coord.y).map_err(pmt_error)?;
+            Ok((TileId::from(coord), data.as_slice()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    by_id.sort_unstable_by_key(|(id, _)| *id);
+
+    // Dedup by exact bytes: the key of a content is the order of its first appearance. (The
+    // writer's own dedup compares 128-bit hashes, not bytes.)
+    let mut keys: HashMap<&[u8], usize> = HashMap::new();
+    let keyed: Vec<(TileId, &[u8], usize)> = by_id
+        .iter()
+        .map(|&(id, data)| {
+            let next = keys.len();
+            let key = match keys.entry(data) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => *e.insert(next),
+            };
+            (id, data, key)
+        })
+        .collect();
+    let unique_tiles = keys.len();
+
+    let metadata = serde_json::to_string(&tilejson(meta))
+        .map_err(|e| archive_error(path, format!("serialising the metadata: {e}")))?;
+    let [min_lon, min_lat, max_lon, max_lat] = meta.bounds;
+
+    let bytes = super::write_atomically(path, |file, _| {
+        let mut writer = PmTilesWriter::new(TileType::Mvt)
+            // Store the tiles as given and record gzip: no second compression.
+            .precompressed(Compression::Gzip)
+            .internal_compression(Compression::Gzip)
+            .min_zoom(meta.min_zoom)
+            .max_zoom(meta.max_zoom)
+            .bounds(min_lon, min_lat, max_lon, max_lat)
+            .center(meta.center[0], meta.center[1])
+            .center_zoom(center_zoom(meta))
+            .metadata(metadata)
+            .dedup_by_key::<usize>()
+            .create(file)
+            .map_err(pmt_error)?;
+        for &(id, data, key) in &keyed {
+            writer
+                .add_tile(id.into(), data, Some(key))
+                .map_err(pmt_error)?;
+        }
+        writer.finalize().map_err(pmt_error)
+    })?;
+
+    Ok(ArchiveStats {
+        tiles: keyed.len(),
+        unique_tiles,
+        bytes,
+    })
+}

@@ -1,0 +1,100 @@
+//! Tiling an atlas directory: read it, generate the pyramid, write the archives next to the
+//! other files, and record what was done in `build-report.json`.
+
+use std::path::{Path, PathBuf};
+
+use crate::archive::{ArchiveStats, write_mbtiles, write_pmtiles};
+use crate::error::{Result, TilerError};
+use crate::generate::{TileOptions, TileReport, generate};
+use crate::input::read_atlas;
+
+/// The PMTiles archive of an atlas directory.
+pub const PMTILES: &str = "atlas.pmtiles";
+/// The MBTiles archive of an atlas directory.
+pub const MBTILES: &str = "atlas.mbtiles";
+
+/// What [`tile_atlas`] wrote.
+pub struct TileSummary {
+    /// The archives written, with their statistics.
+    pub archives: Vec<(PathBuf, ArchiveStats)>,
+    /// What the tiling came to (also in `build-report.json` under `tiles`).
+    pub report: TileReport,
+    /// A stale `atlas.mbtiles` removed because it was not rewritten.
+    pub removed: Option<PathBuf>,
+}
+
+/// Tile the atlas in `dir`: write `atlas.pmtiles` (and `atlas.mbtiles` when `mbtiles`), each
+/// atomically, and add the tile report to `build-report.json`. Without `mbtiles`, an older
+/// `atlas.mbtiles` is removed, so the folder never holds tiles of another build.
+///
+/// # Errors
+/// Whatever reading the atlas, generating or writing the archives returns.
+pub fn tile_atlas(
+    dir: &Path,
+    options: &TileOptions,
+    mbtiles: bool,
+    progress: &(dyn Fn(u8) + Sync),
+) -> Result<TileSummary> {
+    let input = read_atlas(dir)?;
+    let set = generate(&input, options, progress)?;
+    let mut archives = Vec::new();
+    let pm = dir.join(PMTILES);
+    let stats = write_pmtiles(&pm, &set.meta, &set.tiles)?;
+    archives.push((pm, stats));
+    let mb = dir.join(MBTILES);
+    let mut removed = None;
+    if mbtiles {
+        let stats = write_mbtiles(&mb, &set.meta, &set.tiles)?;
+        archives.push((mb, stats));
+    } else if mb.exists() {
+        std::fs::remove_file(&mb).map_err(|cause| TilerError::Io {
+            path: mb.clone(),
+            action: "cannot remove the stale archive",
+            cause,
+        })?;
+        removed = Some(mb);
+    }
+    record(dir, &set.report)?;
+    Ok(TileSummary {
+        archives,
+        report: set.report,
+        removed,
+    })
+}
+
+/// Add `tiles` to `build-report.json` (rewritten atomically).
+fn record(dir: &Path, report: &TileReport) -> Result<()> {
+    let path = dir.join("build-report.json");
+    let text = std::fs::read(&path).map_err(|cause| TilerError::Io {
+        path: path.clone(),
+        action: "cannot read",
+        cause,
+    })?;
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| TilerError::Input {
+            path: path.clone(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+    let Some(obj) = json.as_object_mut() else {
+        return Err(TilerError::Input {
+            path,
+            message: "expected a JSON object".into(),
+        });
+    };
+    obj.insert(
+        "tiles".into(),
+        serde_json::to_value(report).unwrap_or_default(),
+    );
+    let tmp = dir.join(format!(".build-report.json.tmp-{}", std::process::id()));
+    let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
+    std::fs::write(&tmp, bytes).map_err(|cause| TilerError::Io {
+        path: tmp.clone(),
+        action: "cannot write",
+        cause,
+    })?;
+    std::fs::rename(&tmp, &path).map_err(|cause| TilerError::Io {
+        path: path.clone(),
+        action: "cannot replace",
+        cause,
+    })
+}

@@ -1,0 +1,717 @@
+//! The tile pyramid: topology once, then per zoom simplify, snap, clip, encode.
+
+use std::collections::{BTreeSet, HashMap};
+
+use geo::{BoundingRect, MapCoords};
+use geo_types::{Coord, MultiPolygon};
+use rayon::prelude::*;
+use serde_json::{Map, Value as Json, json};
+
+use crate::TileCoord;
+use crate::archive::ArchiveMeta;
+use crate::clip::{Clipper, GridPoint, GridPolygon};
+use crate::encode::{EncodeFeature, EncodeLayer, TileGeometry, encode_tile, gzip};
+use crate::error::{Result, TilerError};
+use crate::input::{TileFeature, TileInput};
+use crate::label::pole_of_inaccessibility;
+use crate::topology::{Arc, TopoPolygon, Topology, WorldPoint, world_of_lonlat};
+
+/// How to tile.
+#[derive(Debug, Clone)]
+pub struct TileOptions {
+    /// The lowest zoom written.
+    pub min_zoom: u8,
+    /// The highest zoom written (at most 18, where the pixel grid still fits 32-bit integers).
+    pub max_zoom: u8,
+    /// The tile extent in grid units (MVT default 4096).
+    pub extent: u32,
+    /// The buffer around each tile, in grid units.
+    pub buffer: u32,
+    /// The Douglas–Peucker tolerance, in grid units of the zoom being tiled.
+    pub tolerance: f64,
+    /// The cap on a gzipped tile, in bytes. A tile over it is simplified harder (the tolerance
+    /// doubled, up to 64 times); features are never dropped.
+    pub max_tile_bytes: usize,
+}
+
+impl Default for TileOptions {
+    fn default() -> Self {
+        TileOptions {
+            min_zoom: 5,
+            max_zoom: 14,
+            extent: 4096,
+            buffer: 64,
+            tolerance: 1.0,
+            max_tile_bytes: 500_000,
+        }
+    }
+}
+
+/// Which properties the features of a zoom carry (`docs/TILES.md`, "Property sets"). A zoom
+/// gets the richest set with which every one of its tiles stays under the size cap; all tiles
+/// of a zoom carry the same set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PropertySet {
+    /// Every property of the schema.
+    Full,
+    /// What a choropleth needs: code, name, level, nodata, and per year the MDI score and
+    /// decile, the domain deciles, `domains_in_worst_decile` and `share_worst_decile`. Labels:
+    /// code and name.
+    Map,
+    /// nodata, and per year the MDI decile and `share_worst_decile`. Labels: the id only.
+    Minimal,
+}
+
+impl PropertySet {
+    /// The sets, richest first.
+    pub const ALL: [PropertySet; 3] = [PropertySet::Full, PropertySet::Map, PropertySet::Minimal];
+
+    /// Whether a polygon property is in the set.
+    pub fn has(self, key: &str, domains: &[String]) -> bool {
+        let per_year = |prefix: &str| key.starts_with(prefix);
+        match self {
+            PropertySet::Full => true,
+            PropertySet::Map => {
+                matches!(key, "code" | "name" | "level" | "nodata")
+                    || [
+                        "mdi_score_",
+                        "mdi_decile_",
+                        "domains_in_worst_decile_",
+                        "share_worst_decile_",
+                    ]
+                    .into_iter()
+                    .any(per_year)
+                    || domains.iter().any(|d| {
+                        key.strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with("_decile_"))
+                    })
+            }
+            PropertySet::Minimal => {
+                key == "nodata"
+                    || ["mdi_decile_", "share_worst_decile_"]
+                        .into_iter()
+                        .any(per_year)
+            }
+        }
+    }
+
+    /// Whether a label property (`code`, `name`, `level`) is in the set.
+    pub fn has_label(self, key: &str) -> bool {
+        match self {
+            PropertySet::Full => true,
+            PropertySet::Map => matches!(key, "code" | "name"),
+            PropertySet::Minimal => false,
+        }
+    }
+}
+
+/// What one zoom came to.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ZoomReport {
+    /// The zoom.
+    pub z: u8,
+    /// The properties its features carry.
+    pub properties: Option<PropertySet>,
+    /// Tiles written.
+    pub tiles: usize,
+    /// Their gzipped bytes in total.
+    pub bytes: u64,
+    /// The largest gzipped tile, in bytes.
+    pub max_bytes: usize,
+    /// Per polygon layer, the number of areas drawn as a polygon.
+    pub areas: Vec<(String, usize)>,
+    /// Areas smaller than a grid cell at this zoom, drawn as a one-cell square at their label
+    /// point so that they stay visible.
+    pub minimal_shapes: usize,
+    /// Tiles over the size cap that were simplified harder: `[x, y, factor]`.
+    pub simplified_harder: Vec<(u32, u32, u32)>,
+}
+
+/// What the tiling came to.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TileReport {
+    /// The shared arcs of the topology.
+    pub arcs: usize,
+    /// Their vertices.
+    pub arc_vertices: usize,
+    /// Per zoom.
+    pub zooms: Vec<ZoomReport>,
+    /// Areas without extent (`collapsed` in the build report): label point only, no polygon.
+    pub label_only: Vec<(String, String)>,
+}
+
+/// The tiles, ready to be written to an archive.
+pub struct TileSet {
+    /// Gzipped MVT tiles, ordered by zoom, column, row.
+    pub tiles: Vec<(TileCoord, Vec<u8>)>,
+    /// The archive metadata.
+    pub meta: ArchiveMeta,
+    /// What was done.
+    pub report: TileReport,
+}
+
+/// A finished tile: its address and gzipped bytes.
+type Tile = (TileCoord, Vec<u8>);
+
+/// A finished tile and, if it was simplified harder to fit, by which factor.
+type Encoded = (TileCoord, Vec<u8>, Option<u32>);
+
+/// One feature's part of one tile.
+struct Piece {
+    /// (x, y) of the tile.
+    tile: (u32, u32),
+    /// Layer slot: polygon layers first, then their label layers.
+    slot: usize,
+    /// Index into the flattened features.
+    item: usize,
+    geometry: TileGeometry,
+}
+
+/// The per-run state shared by all zooms.
+struct Prepared<'a> {
+    input: &'a TileInput,
+    items: Vec<(usize, &'a TileFeature)>,
+    topology: Topology,
+    labels: Vec<Option<WorldPoint>>,
+    /// Per property set, whether each key of `input.keys` is in it (polygons), and whether it
+    /// is in the label layers.
+    allowed: Vec<(Vec<bool>, Vec<bool>)>,
+    options: &'a TileOptions,
+}
+
+/// Generate every tile of the pyramid. `progress` is called with each zoom when it is done.
+///
+/// # Errors
+/// [`TilerError::TileTooLarge`] when a tile stays over the cap at the coarsest simplification,
+/// [`TilerError::Input`] for a zoom range that is empty or beyond 18.
+pub fn generate(
+    input: &TileInput,
+    options: &TileOptions,
+    progress: &(dyn Fn(u8) + Sync),
+) -> Result<TileSet> {
+    if options.min_zoom > options.max_zoom || options.max_zoom > 18 {
+        return Err(TilerError::Input {
+            path: "--min-zoom/--max-zoom".into(),
+            message: format!(
+                "zoom range {}–{} is not valid: expected min ≤ max ≤ 18",
+                options.min_zoom, options.max_zoom
+            ),
+        });
+    }
+    let items: Vec<(usize, &TileFeature)> = input
+        .layers
+        .iter()
+        .enumerate()
+        .flat_map(|(li, l)| l.features.iter().map(move |f| (li, f)))
+        .collect();
+    let empty = MultiPolygon::<f64>(vec![]);
+    let geometries: Vec<&MultiPolygon<f64>> = items
+        .iter()
+        .map(|(_, f)| if f.collapsed { &empty } else { &f.geometry })
+        .collect();
+    let topology = Topology::build(&geometries);
+    let labels: Vec<Option<WorldPoint>> = items
+        .par_iter()
+        .map(|(_, f)| {
+            let world = f.geometry.map_coords(|c| {
+                let [x, y] = world_of_lonlat(c.x, c.y);
+                Coord { x, y }
+            });
+            // To a two-hundredth of the area's size, but no finer than the grid of the highest
+            // zoom: a label needs no more.
+            let cell = 1.0 / (f64::from(options.extent) * f64::from(1u32 << options.max_zoom));
+            let precision = world
+                .bounding_rect()
+                .map_or(cell, |r| (r.width().max(r.height()) / 200.0).max(cell));
+            pole_of_inaccessibility(&world, precision)
+                .map(|c| [c.x, c.y])
+                .filter(|p| p[0].is_finite() && p[1].is_finite())
+        })
+        .collect();
+    let allowed = PropertySet::ALL
+        .iter()
+        .map(|set| {
+            let poly = input
+                .keys
+                .iter()
+                .map(|(k, _)| set.has(k, &input.domains))
+                .collect();
+            let label = input
+                .keys
+                .iter()
+                .map(|(k, _)| matches!(k.as_str(), "code" | "name" | "level") && set.has_label(k))
+                .collect();
+            (poly, label)
+        })
+        .collect();
+    let prepared = Prepared {
+        input,
+        items,
+        topology,
+        labels,
+        allowed,
+        options,
+    };
+
+    let mut tiles = Vec::new();
+    let mut zooms = Vec::new();
+    for z in options.min_zoom..=options.max_zoom {
+        let (t, report) = prepared.zoom(z)?;
+        tiles.extend(t);
+        zooms.push(report);
+        progress(z);
+    }
+    let meta = archive_meta(input, options, &zooms);
+    let report = TileReport {
+        arcs: prepared.topology.arcs.len(),
+        arc_vertices: prepared.topology.arcs.iter().map(|a| a.points.len()).sum(),
+        zooms,
+        label_only: prepared
+            .items
+            .iter()
+            .filter(|(_, f)| f.collapsed)
+            .map(|(li, f)| (input.layers[*li].level.clone(), f.code.clone()))
+            .collect(),
+    };
+    Ok(TileSet {
+        tiles,
+        meta,
+        report,
+    })
+}
+
+impl Prepared<'_> {
+    fn zoom(&self, z: u8) -> Result<(Vec<Tile>, ZoomReport)> {
+        let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
+        let tol2 = (self.options.tolerance / scale).powi(2);
+        let arcs: Vec<Vec<GridPoint>> = self
+            .topology
+            .arcs
+            .par_iter()
+            .map(|a| snap_arc(a, tol2, scale))
+            .collect();
+        let per_item: Vec<(Vec<Piece>, bool)> = self
+            .items
+            .par_iter()
+            .enumerate()
+            .map_init(Clipper::new, |clipper, (i, _)| {
+                self.pieces(clipper, i, z, &|a| &arcs[a as usize], None)
+            })
+            .collect();
+        let minimal_shapes = per_item.iter().filter(|(_, m)| *m).count();
+        let n_layers = self.input.layers.len();
+        let mut areas = vec![0usize; n_layers];
+        let mut pieces: Vec<Piece> = Vec::new();
+        for (ps, _) in per_item {
+            if let Some(p) = ps.iter().find(|p| p.slot < n_layers) {
+                areas[p.slot] += 1;
+            }
+            pieces.extend(ps);
+        }
+        pieces.sort_unstable_by_key(|p| (p.tile, p.slot, p.item));
+        let groups: Vec<&[Piece]> = pieces.chunk_by(|a, b| a.tile == b.tile).collect();
+        // The richest property set with which every tile fits; with the last set, tiles that
+        // still do not fit are simplified harder.
+        let cap = self.options.max_tile_bytes;
+        let mut chosen = 0;
+        let mut encoded: Vec<Vec<u8>> = Vec::new();
+        for set in 0..PropertySet::ALL.len() {
+            chosen = set;
+            encoded = groups
+                .par_iter()
+                .map(|g| gzip(&self.encode(g, set)))
+                .collect();
+            if encoded.iter().all(|b| b.len() <= cap) {
+                break;
+            }
+        }
+        let encoded: Vec<Result<Encoded>> = encoded
+            .into_par_iter()
+            .zip(groups.par_iter())
+            .map_init(Clipper::new, |clipper, (bytes, group)| {
+                let (x, y) = group[0].tile;
+                if bytes.len() <= cap {
+                    Ok((TileCoord { z, x, y }, bytes, None))
+                } else {
+                    self.simplify_harder(clipper, z, group, chosen)
+                }
+            })
+            .collect();
+        let mut report = ZoomReport {
+            z,
+            properties: Some(PropertySet::ALL[chosen]),
+            minimal_shapes,
+            areas: self
+                .input
+                .layers
+                .iter()
+                .map(|l| l.name.clone())
+                .zip(areas)
+                .collect(),
+            ..ZoomReport::default()
+        };
+        let mut out = Vec::with_capacity(encoded.len());
+        for e in encoded {
+            let (coord, bytes, harder) = e?;
+            report.tiles += 1;
+            report.bytes += bytes.len() as u64;
+            report.max_bytes = report.max_bytes.max(bytes.len());
+            if let Some(f) = harder {
+                report.simplified_harder.push((coord.x, coord.y, f));
+            }
+            out.push((coord, bytes));
+        }
+        out.sort_unstable_by_key(|(c, _)| *c);
+        Ok((out, report))
+    }
+
+    /// Re-make a tile that is over the cap with its features simplified harder, doubling the
+    /// tolerance until it fits.
+    fn simplify_harder(
+        &self,
+        clipper: &mut Clipper,
+        z: u8,
+        group: &[Piece],
+        set: usize,
+    ) -> Result<Encoded> {
+        let (x, y) = group[0].tile;
+        let coord = TileCoord { z, x, y };
+        let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
+        let items: BTreeSet<usize> = group.iter().map(|p| p.item).collect();
+        let needed: BTreeSet<u32> = items
+            .iter()
+            .flat_map(|&i| {
+                self.topology.shapes[i]
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(|r| r.arc)
+            })
+            .collect();
+        let mut last = 0;
+        for factor in [2u32, 4, 8, 16, 32, 64] {
+            let tol2 = (self.options.tolerance * f64::from(factor) / scale).powi(2);
+            let arcs: HashMap<u32, Vec<GridPoint>> = needed
+                .iter()
+                .map(|&a| (a, snap_arc(&self.topology.arcs[a as usize], tol2, scale)))
+                .collect();
+            let empty = Vec::new();
+            let lookup = |a: u32| arcs.get(&a).unwrap_or(&empty);
+            let mut pieces: Vec<Piece> = Vec::new();
+            for &i in &items {
+                let (mut ps, _) = self.pieces(clipper, i, z, &lookup, Some((x, y)));
+                // Never drop: an area that had a polygon here keeps at least a minimal one.
+                let had_polygon = group
+                    .iter()
+                    .find(|p| p.item == i && p.slot < self.input.layers.len());
+                if let Some(orig) = had_polygon
+                    && !ps.iter().any(|p| p.slot == orig.slot)
+                    && let TileGeometry::Polygons(polys) = &orig.geometry
+                {
+                    let e = self.options.extent as i32 - 1;
+                    let p0 = polys
+                        .first()
+                        .and_then(|p| p.first())
+                        .and_then(|r| r.first())
+                        .copied()
+                        .unwrap_or([0, 0]);
+                    let at = [p0[0].clamp(0, e), p0[1].clamp(0, e)];
+                    ps.push(Piece {
+                        tile: (x, y),
+                        slot: orig.slot,
+                        item: i,
+                        geometry: TileGeometry::Polygons(vec![unit_square(at)]),
+                    });
+                }
+                pieces.extend(ps.into_iter().filter(|p| p.tile == (x, y)));
+            }
+            pieces.sort_unstable_by_key(|p| (p.slot, p.item));
+            let bytes = gzip(&self.encode(&pieces, set));
+            last = bytes.len();
+            if bytes.len() <= self.options.max_tile_bytes {
+                return Ok((coord, bytes, Some(factor)));
+            }
+        }
+        Err(TilerError::TileTooLarge {
+            z,
+            x,
+            y,
+            bytes: last,
+            cap: self.options.max_tile_bytes,
+        })
+    }
+
+    fn encode(&self, pieces: &[Piece], set: usize) -> Vec<u8> {
+        let (poly_keys, label_keys) = &self.allowed[set];
+        let keys = &self.input.keys;
+        let n = self.input.layers.len();
+        let layer_names: Vec<String> = self
+            .input
+            .layers
+            .iter()
+            .map(|l| format!("{}_labels", l.name))
+            .collect();
+        let layers: Vec<EncodeLayer<'_>> = pieces
+            .chunk_by(|a, b| a.slot == b.slot)
+            .map(|g| {
+                let slot = g[0].slot;
+                let name = if slot < n {
+                    self.input.layers[slot].name.as_str()
+                } else {
+                    layer_names[slot - n].as_str()
+                };
+                EncodeLayer {
+                    name,
+                    features: g
+                        .iter()
+                        .map(|p| {
+                            let f = self.items[p.item].1;
+                            let allowed = if slot < n { poly_keys } else { label_keys };
+                            let properties = f
+                                .properties
+                                .iter()
+                                .filter(|(k, _)| allowed[usize::from(*k)])
+                                .map(|(k, v)| (keys[usize::from(*k)].0.as_str(), v))
+                                .collect();
+                            EncodeFeature {
+                                id: f.id,
+                                properties,
+                                geometry: &p.geometry,
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        encode_tile(&layers, self.options.extent)
+    }
+
+    /// The pieces of feature `i` at zoom `z`: its polygon cut to every tile it touches (or only
+    /// to `only`), and its label point. Returns whether a minimal shape stood in for a polygon.
+    fn pieces<'b>(
+        &self,
+        clipper: &mut Clipper,
+        i: usize,
+        z: u8,
+        arcs: &dyn Fn(u32) -> &'b Vec<GridPoint>,
+        only: Option<(u32, u32)>,
+    ) -> (Vec<Piece>, bool) {
+        let (li, feature) = self.items[i];
+        let n_layers = self.input.layers.len();
+        let extent = i64::from(self.options.extent);
+        let buffer = i64::from(self.options.buffer);
+        let last_tile = (1i64 << z) - 1;
+        let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
+        let mut out = Vec::new();
+
+        let rings = assemble(&self.topology.shapes[i], arcs);
+        let flat: Vec<&[GridPoint]> = rings.iter().flatten().map(Vec::as_slice).collect();
+        if let Some([x0, y0, x1, y1]) = bbox(&flat) {
+            let tx0 = ((x0 - buffer).div_euclid(extent)).clamp(0, last_tile);
+            let tx1 = ((x1 + buffer).div_euclid(extent)).clamp(0, last_tile);
+            let ty0 = ((y0 - buffer).div_euclid(extent)).clamp(0, last_tile);
+            let ty1 = ((y1 + buffer).div_euclid(extent)).clamp(0, last_tile);
+            for tx in tx0..=tx1 {
+                for ty in ty0..=ty1 {
+                    let tile = (tx as u32, ty as u32);
+                    if only.is_some_and(|o| o != tile) {
+                        continue;
+                    }
+                    let polys = clipper.clip(
+                        &flat,
+                        [-tx * extent, -ty * extent],
+                        -buffer as i32,
+                        (extent + buffer) as i32,
+                    );
+                    if !polys.is_empty() {
+                        out.push(Piece {
+                            tile,
+                            slot: li,
+                            item: i,
+                            geometry: TileGeometry::Polygons(polys),
+                        });
+                    }
+                }
+            }
+        }
+        let mut minimal = false;
+        if let Some(label) = self.labels[i] {
+            let gx = (label[0] * scale).floor() as i64;
+            let gy = (label[1] * scale).floor() as i64;
+            let tile = (
+                gx.div_euclid(extent).clamp(0, last_tile) as u32,
+                gy.div_euclid(extent).clamp(0, last_tile) as u32,
+            );
+            let local = [
+                (gx - i64::from(tile.0) * extent).clamp(0, extent - 1) as i32,
+                (gy - i64::from(tile.1) * extent).clamp(0, extent - 1) as i32,
+            ];
+            if only.is_none_or(|o| o == tile) {
+                if out.is_empty() && !feature.collapsed && only.is_none() {
+                    minimal = true;
+                    out.push(Piece {
+                        tile,
+                        slot: li,
+                        item: i,
+                        geometry: TileGeometry::Polygons(vec![unit_square(local)]),
+                    });
+                }
+                out.push(Piece {
+                    tile,
+                    slot: n_layers + li,
+                    item: i,
+                    geometry: TileGeometry::Point(local),
+                });
+            }
+        }
+        (out, minimal)
+    }
+}
+
+/// A one-cell square with its corner at `p`, oriented as an MVT exterior.
+fn unit_square(p: GridPoint) -> GridPolygon {
+    vec![vec![
+        p,
+        [p[0] + 1, p[1]],
+        [p[0] + 1, p[1] + 1],
+        [p[0], p[1] + 1],
+    ]]
+}
+
+/// An arc simplified at squared tolerance `tol2` (world units²) and snapped to the grid of
+/// `scale` cells per world unit (global grid coordinates).
+fn snap_arc(arc: &Arc, tol2: f64, scale: f64) -> Vec<GridPoint> {
+    let mut out: Vec<GridPoint> = Vec::new();
+    for (p, &imp) in arc.points.iter().zip(&arc.importance) {
+        if imp > tol2 {
+            let q = [(p[0] * scale).round() as i32, (p[1] * scale).round() as i32];
+            if out.last() != Some(&q) {
+                out.push(q);
+            }
+        }
+    }
+    out
+}
+
+/// A feature's rings on the global grid, from its arcs. Rings that collapse to fewer than three
+/// points are dropped (with their holes, for an exterior).
+fn assemble<'b>(
+    shape: &[TopoPolygon],
+    arcs: &dyn Fn(u32) -> &'b Vec<GridPoint>,
+) -> Vec<Vec<Vec<GridPoint>>> {
+    let mut polygons = Vec::with_capacity(shape.len());
+    for polygon in shape {
+        let mut rings: Vec<Vec<GridPoint>> = Vec::with_capacity(polygon.len());
+        for (k, refs) in polygon.iter().enumerate() {
+            let mut ring: Vec<GridPoint> = Vec::new();
+            for r in refs {
+                let pts = arcs(r.arc);
+                let mut push = |q: &GridPoint| {
+                    if ring.last() != Some(q) {
+                        ring.push(*q);
+                    }
+                };
+                if r.reversed {
+                    pts.iter().rev().for_each(&mut push);
+                } else {
+                    pts.iter().for_each(&mut push);
+                }
+            }
+            while ring.len() > 1 && ring.first() == ring.last() {
+                ring.pop();
+            }
+            if ring.len() >= 3 {
+                rings.push(ring);
+            } else if k == 0 {
+                break;
+            }
+        }
+        if !rings.is_empty() {
+            polygons.push(rings);
+        }
+    }
+    polygons
+}
+
+fn bbox(rings: &[&[GridPoint]]) -> Option<[i64; 4]> {
+    let mut it = rings.iter().flat_map(|r| r.iter());
+    let first = it.next()?;
+    let mut b = [
+        i64::from(first[0]),
+        i64::from(first[1]),
+        i64::from(first[0]),
+        i64::from(first[1]),
+    ];
+    for p in it {
+        b[0] = b[0].min(i64::from(p[0]));
+        b[1] = b[1].min(i64::from(p[1]));
+        b[2] = b[2].max(i64::from(p[0]));
+        b[3] = b[3].max(i64::from(p[1]));
+    }
+    Some(b)
+}
+
+/// The archive metadata: names, bounds, and `vector_layers` with every field.
+fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) -> ArchiveMeta {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for c in input
+        .layers
+        .iter()
+        .flat_map(|l| l.features.iter())
+        .flat_map(|f| f.geometry.0.iter())
+        .flat_map(|p| p.exterior().0.iter())
+    {
+        b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
+    }
+    if !b[0].is_finite() {
+        b = [-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59];
+    }
+    let fields: Map<String, Json> = input
+        .keys
+        .iter()
+        .map(|(k, t)| (k.clone(), json!(t.tilejson())))
+        .collect();
+    let label_fields = json!({"code": "String", "name": "String", "level": "String"});
+    let mut vector_layers = Vec::new();
+    for l in &input.layers {
+        vector_layers.push(json!({"id": l.name, "description": format!("{} (polygons)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": fields}));
+    }
+    for l in &input.layers {
+        vector_layers.push(json!({"id": format!("{}_labels", l.name), "description": format!("{}: label points (pole of inaccessibility)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": label_fields}));
+    }
+    let mut json = Map::new();
+    json.insert("vector_layers".into(), Json::Array(vector_layers));
+    json.insert(
+        "mdi".into(),
+        json!({
+            "years": input.years,
+            "domains": input.domains,
+            "levels": input.layers.iter().map(|l| json!({"id": l.level, "layer": l.name, "name": l.title, "labels": format!("{}_labels", l.name)})).collect::<Vec<_>>(),
+            "feature_id": "bijective base 37 of the code (0-9 = 1-10, A-Z = 11-36) for codes of up to 10 characters 0-9A-Z; otherwise 37^10 + FNV-1a-64(code) mod (2^53 - 37^10); see docs/TILES.md",
+            "properties_by_zoom": zooms.iter().map(|z| (z.z.to_string(), json!(z.properties))).collect::<Map<String, Json>>(),
+            "extent": options.extent,
+            "buffer": options.buffer,
+        }),
+    );
+    ArchiveMeta {
+        name: input.title.clone(),
+        description: input.description.clone(),
+        attribution: input.attribution.clone(),
+        version: "1.0.0".into(),
+        bounds: b,
+        center: [
+            (b[0] + b[2]) / 2.0,
+            (b[1] + b[3]) / 2.0,
+            f64::from(options.min_zoom),
+        ],
+        min_zoom: options.min_zoom,
+        max_zoom: options.max_zoom,
+        json,
+    }
+}

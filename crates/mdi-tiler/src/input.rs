@@ -1,0 +1,351 @@
+//! Reading an atlas directory (`metadata.json`, `areas.fgb`) into the layers and features that
+//! the tiles carry, with the properties of `docs/TILES.md`.
+
+use std::path::{Path, PathBuf};
+
+use geo_types::MultiPolygon;
+use mdi_geo::{ReadOptions, Value, read_areas};
+use serde_json::Value as Json;
+
+use crate::error::{Result, TilerError};
+use crate::id::feature_id;
+
+/// A property value as it goes into a tile.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prop {
+    /// Text.
+    Text(String),
+    /// A non-negative integer (ranks, deciles, counts).
+    UInt(u64),
+    /// A signed integer.
+    Int(i64),
+    /// A number, stored as a 32-bit float.
+    Float(f32),
+    /// A flag.
+    Bool(bool),
+}
+
+/// One area as it goes into the tiles.
+#[derive(Debug, Clone)]
+pub struct TileFeature {
+    /// The area code.
+    pub code: String,
+    /// The area name.
+    pub name: String,
+    /// The stable feature id ([`feature_id`]).
+    pub id: u64,
+    /// The polygons in WGS84 (EPSG:4326) longitude/latitude degrees.
+    pub geometry: MultiPolygon<f64>,
+    /// The polygons have no extent (the build report lists these areas); the area keeps its
+    /// label point but gets no polygon.
+    pub collapsed: bool,
+    /// The properties of the polygon layer as (index into [`TileInput::keys`], value), in
+    /// schema order, without empty values.
+    pub properties: Vec<(u16, Prop)>,
+}
+
+/// One level of the atlas: a polygon layer and its label layer.
+#[derive(Debug, Clone)]
+pub struct TileLayer {
+    /// The level id (`buurt`).
+    pub level: String,
+    /// The layer name (`buurten`); the label layer is `<name>_labels`.
+    pub name: String,
+    /// The level's display name (`Buurten`).
+    pub title: String,
+    /// The areas, in code order.
+    pub features: Vec<TileFeature>,
+}
+
+/// Everything the tiles are made of.
+#[derive(Debug, Clone)]
+pub struct TileInput {
+    /// The atlas title.
+    pub title: String,
+    /// The atlas description.
+    pub description: String,
+    /// The attribution of the data.
+    pub attribution: String,
+    /// The years of the scores.
+    pub years: Vec<String>,
+    /// The domain ids.
+    pub domains: Vec<String>,
+    /// The levels, index unit first.
+    pub layers: Vec<TileLayer>,
+    /// The property names and types of the polygon layers, in schema order.
+    pub keys: Vec<(String, PropKind)>,
+}
+
+/// The type of a property column, as listed in the archive's `vector_layers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropKind {
+    /// Text.
+    Text,
+    /// Number.
+    Number,
+    /// Boolean.
+    Bool,
+}
+
+impl PropKind {
+    /// The TileJSON name of the type.
+    pub fn tilejson(self) -> &'static str {
+        match self {
+            PropKind::Text => "String",
+            PropKind::Number => "Number",
+            PropKind::Bool => "Boolean",
+        }
+    }
+}
+
+/// How a column of `areas.fgb` becomes a tile property.
+#[derive(Debug, Clone, Copy)]
+enum Conv {
+    Text,
+    Bool,
+    UInt,
+    /// A float, rounded to this many decimals (None: as a 32-bit float).
+    Float(Option<i32>),
+}
+
+fn schema(cols: &[(String, String, Conv)]) -> Vec<(String, PropKind)> {
+    cols.iter()
+        .map(|(name, _, conv)| {
+            let kind = match conv {
+                Conv::Text => PropKind::Text,
+                Conv::Bool => PropKind::Bool,
+                Conv::UInt | Conv::Float(_) => PropKind::Number,
+            };
+            (name.clone(), kind)
+        })
+        .collect()
+}
+
+/// (tile property, areas.fgb column, conversion), in schema order.
+fn columns(years: &[String], domains: &[String]) -> Vec<(String, String, Conv)> {
+    let mut cols = vec![
+        ("code".to_string(), "code".to_string(), Conv::Text),
+        ("name".into(), "name".into(), Conv::Text),
+        ("level".into(), "level".into(), Conv::Text),
+        ("nodata".into(), "nodata".into(), Conv::Bool),
+        // `population` is filled from the latest `population_Y` with a value.
+        ("population".into(), String::new(), Conv::UInt),
+    ];
+    for y in years {
+        for (field, conv) in [
+            ("mdi_score", Conv::Float(None)),
+            ("mdi_rank", Conv::UInt),
+            ("mdi_decile", Conv::UInt),
+        ] {
+            cols.push((format!("{field}_{y}"), format!("{field}_{y}"), conv));
+        }
+        for d in domains {
+            cols.push((
+                format!("{d}_score_{y}"),
+                format!("{d}_score_{y}"),
+                Conv::Float(Some(1)),
+            ));
+            cols.push((
+                format!("{d}_decile_{y}"),
+                format!("{d}_decile_{y}"),
+                Conv::UInt,
+            ));
+        }
+        cols.push((
+            format!("domains_in_worst_decile_{y}"),
+            format!("domains_in_worst_decile_{y}"),
+            Conv::UInt,
+        ));
+        cols.push((
+            format!("share_worst_decile_{y}"),
+            format!("share_worst_decile_{y}"),
+            Conv::Float(Some(4)),
+        ));
+    }
+    cols
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> TilerError {
+    TilerError::Input {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Read an atlas directory written by `mdi-atlas build`.
+///
+/// # Errors
+/// [`TilerError::Io`] / [`TilerError::Input`] when `metadata.json` is missing or lacks `levels`
+/// or `years`, [`TilerError::Geo`] when `areas.fgb` cannot be read, and
+/// [`TilerError::IdCollision`] when two codes share a feature id.
+pub fn read_atlas(dir: &Path) -> Result<TileInput> {
+    let meta_path = dir.join("metadata.json");
+    let text = std::fs::read(&meta_path).map_err(|cause| TilerError::Io {
+        path: meta_path.clone(),
+        action: "cannot read",
+        cause,
+    })?;
+    let meta: Json = serde_json::from_slice(&text)
+        .map_err(|e| input_err(&meta_path, format!("not valid JSON: {e}")))?;
+    let str_of = |v: &Json, key: &str| {
+        v.get(key)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let years: Vec<String> = meta
+        .get("years")
+        .and_then(Json::as_array)
+        .ok_or_else(|| input_err(&meta_path, "expected `years`, an array of years"))?
+        .iter()
+        .map(|y| {
+            y.as_i64().map_or_else(
+                || y.as_str().unwrap_or_default().to_string(),
+                |y| y.to_string(),
+            )
+        })
+        .collect();
+    let domains: Vec<String> = meta
+        .get("domains")
+        .and_then(Json::as_array)
+        .map(|a| a.iter().map(|d| str_of(d, "id")).collect())
+        .unwrap_or_default();
+    let levels = meta
+        .get("levels")
+        .and_then(Json::as_array)
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| {
+            input_err(
+                &meta_path,
+                "expected `levels`, an array of {id, layer, name}",
+            )
+        })?;
+    let mut layers: Vec<TileLayer> = levels
+        .iter()
+        .map(|l| TileLayer {
+            level: str_of(l, "id"),
+            name: str_of(l, "layer"),
+            title: str_of(l, "name"),
+            features: Vec::new(),
+        })
+        .collect();
+    if let Some(bad) = layers.iter().find(|l| {
+        l.name.is_empty()
+            || !l
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }) {
+        return Err(input_err(
+            &meta_path,
+            format!(
+                "level `{}` has no usable `layer` name (expected ASCII letters, digits, `_`)",
+                bad.level
+            ),
+        ));
+    }
+
+    let areas_path: PathBuf = dir.join("areas.fgb");
+    let source = read_areas(&areas_path, &ReadOptions::default())?;
+    let cols = columns(&years, &domains);
+    let pop_cols: Vec<String> = years
+        .iter()
+        .rev()
+        .map(|y| format!("population_{y}"))
+        .collect();
+    for f in source.features {
+        let text = |k: &str| {
+            f.properties
+                .get(k)
+                .and_then(Value::as_text)
+                .unwrap_or_default()
+        };
+        let layer_name = text("level");
+        let code = text("code");
+        let Some(layer) = layers.iter_mut().find(|l| l.name == layer_name) else {
+            return Err(input_err(
+                &areas_path,
+                format!(
+                    "feature {} ({code}): level `{layer_name}` is not one of the levels in metadata.json",
+                    f.index
+                ),
+            ));
+        };
+        let mut properties = Vec::with_capacity(cols.len());
+        for (k, (_, col, conv)) in cols.iter().enumerate() {
+            let value = if col.is_empty() {
+                // population: the latest year with a count.
+                pop_cols
+                    .iter()
+                    .find_map(|c| f.properties.get(c).and_then(Value::as_f64))
+            } else {
+                None
+            };
+            let raw = if col.is_empty() {
+                value.map(Value::Float)
+            } else {
+                f.properties.get(col).cloned()
+            };
+            let Some(raw) = raw else { continue };
+            let p = match (conv, &raw) {
+                (_, Value::Null) => continue,
+                (Conv::Text, v) => Prop::Text(v.as_text().unwrap_or_default()),
+                (Conv::Bool, Value::Bool(b)) => Prop::Bool(*b),
+                (Conv::Bool, v) => Prop::Bool(v.as_f64().is_some_and(|x| x != 0.0)),
+                (Conv::UInt, v) => match v.as_f64() {
+                    Some(x) if x >= 0.0 => Prop::UInt(x.round() as u64),
+                    Some(x) => Prop::Int(x.round() as i64),
+                    None => continue,
+                },
+                (Conv::Float(decimals), v) => match v.as_f64() {
+                    Some(x) if x.is_finite() => {
+                        let x = match decimals {
+                            Some(d) => {
+                                let s = 10f64.powi(*d);
+                                (x * s).round() / s
+                            }
+                            None => x,
+                        };
+                        Prop::Float(x as f32)
+                    }
+                    _ => continue,
+                },
+            };
+            properties.push((k as u16, p));
+        }
+        let collapsed = matches!(f.properties.get("collapsed"), Some(Value::Bool(true)));
+        layer.features.push(TileFeature {
+            id: feature_id(&code),
+            name: text("name"),
+            code,
+            geometry: f.geometry,
+            collapsed,
+            properties,
+        });
+    }
+    // Code order within a layer (the FlatGeobuf index reorders features), and unique ids.
+    let mut seen = std::collections::HashMap::new();
+    for layer in &mut layers {
+        layer.features.sort_by(|a, b| a.code.cmp(&b.code));
+        for f in &layer.features {
+            if let Some(first) = seen.insert(f.id, f.code.clone())
+                && first != f.code
+            {
+                return Err(TilerError::IdCollision {
+                    first,
+                    second: f.code.clone(),
+                    id: f.id,
+                });
+            }
+        }
+    }
+    Ok(TileInput {
+        title: str_of(&meta, "title"),
+        description: str_of(&meta, "description"),
+        attribution: str_of(&meta, "attribution"),
+        years,
+        domains,
+        layers,
+        keys: schema(&cols),
+    })
+}
