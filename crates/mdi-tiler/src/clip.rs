@@ -1,13 +1,14 @@
 //! Cutting a polygon to a tile (plus buffer) on the integer tile grid.
 //!
-//! The cut is a Boolean intersection with the buffered tile square, done by `i_overlay` on
-//! integer coordinates with the non-zero fill rule and OGC-valid output. The same operation
+//! Each ring is cut to the buffered tile square by Sutherland–Hodgman on integer coordinates
+//! (new vertices exactly on the sides), then the rings are merged by `i_overlay` under the
+//! non-zero fill rule with OGC-valid output. The same operation
 //! repairs what snapping to the grid may have broken (a ring that touches or crosses itself, a
 //! spike of zero width, a hole that slid onto its exterior): the output rings are always simple,
 //! holes lie inside their exterior, and nothing of zero area remains.
 
 use i_overlay::core::fill_rule::FillRule;
-use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay};
+use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay, ShapeType};
 use i_overlay::core::overlay_rule::OverlayRule;
 use i_overlay::core::solver::{Precision, Solver, Strategy};
 use i_overlay::i_float::int::point::IntPoint;
@@ -57,35 +58,33 @@ impl Clipper {
     /// `rings` are the polygon's rings (exteriors one way round, holes the other, as a valid
     /// polygon has them; several polygons of one area may be given together), each offset by
     /// `(dx, dy)` before clipping. The result is OGC-valid.
-    pub fn clip(
-        &mut self,
-        rings: &[&[GridPoint]],
-        offset: [i64; 2],
-        min: i32,
-        max: i32,
-    ) -> Vec<GridPolygon> {
+    pub fn clip(&mut self, rings: &[&[GridPoint]], offset: [i64; 2], min: i32, max: i32) -> Vec<GridPolygon> {
         self.overlay.clear();
+        let (lo, hi) = (i64::from(min), i64::from(max));
+        let mut a: Vec<[i64; 2]> = Vec::new();
+        let mut b: Vec<[i64; 2]> = Vec::new();
         for ring in rings {
-            let pts = ring.iter().map(|p| {
-                IntPoint::new(
-                    (i64::from(p[0]) + offset[0]) as i32,
-                    (i64::from(p[1]) + offset[1]) as i32,
-                )
-            });
-            self.overlay
-                .add_path_iter(pts, i_overlay::core::overlay::ShapeType::Subject);
+            a.clear();
+            a.extend(ring.iter().map(|p| [i64::from(p[0]) + offset[0], i64::from(p[1]) + offset[1]]));
+            let inside = a.iter().all(|p| (lo..=hi).contains(&p[0]) && (lo..=hi).contains(&p[1]));
+            if !inside {
+                // Sutherland–Hodgman against each side; new vertices lie exactly on the side.
+                for (axis, bound, keep_above) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
+                    clip_half_plane(&a, &mut b, axis, bound, keep_above);
+                    std::mem::swap(&mut a, &mut b);
+                    if a.is_empty() {
+                        break;
+                    }
+                }
+            }
+            if a.len() >= 3 {
+                let pts = a.iter().map(|p| IntPoint::new(p[0] as i32, p[1] as i32));
+                self.overlay.add_path_iter(pts, ShapeType::Subject);
+            }
         }
-        let square = [
-            IntPoint::new(min, min),
-            IntPoint::new(max, min),
-            IntPoint::new(max, max),
-            IntPoint::new(min, max),
-        ];
-        self.overlay
-            .add_contour(&square, i_overlay::core::overlay::ShapeType::Clip);
-        let shapes = self
-            .overlay
-            .overlay(OverlayRule::Intersect, FillRule::NonZero);
+        // The union of the clipped rings under the non-zero rule: zero-width runs along the
+        // sides cancel, and whatever snapping broke is resolved.
+        let shapes = self.overlay.overlay(OverlayRule::Subject, FillRule::NonZero);
         shapes
             .into_iter()
             .map(|shape| {
@@ -93,8 +92,9 @@ impl Clipper {
                     .into_iter()
                     .enumerate()
                     .map(|(k, contour)| {
+                        // A guard: the overlay may snap a vertex one unit past a side.
                         let mut ring: Vec<GridPoint> =
-                            contour.into_iter().map(|p| [p.x, p.y]).collect();
+                            contour.into_iter().map(|p| [p.x.clamp(min, max), p.y.clamp(min, max)]).collect();
                         // i_overlay's "counter-clockwise" is positive area; holes the other way.
                         let positive = area2(&ring) > 0;
                         if positive != (k == 0) {
@@ -106,6 +106,50 @@ impl Clipper {
             })
             .collect()
     }
+}
+
+/// One Sutherland–Hodgman step: the part of ring `src` on one side of the line
+/// `p[axis] = bound` (at or above it when `keep_above`), into `dst`. Crossing points are put
+/// exactly on the line, the other coordinate rounded to the nearest unit.
+fn clip_half_plane(src: &[[i64; 2]], dst: &mut Vec<[i64; 2]>, axis: usize, bound: i64, keep_above: bool) {
+    dst.clear();
+    let n = src.len();
+    if n == 0 {
+        return;
+    }
+    let keep = |p: &[i64; 2]| if keep_above { p[axis] >= bound } else { p[axis] <= bound };
+    let other = 1 - axis;
+    for i in 0..n {
+        let (p, q) = (src[i], src[(i + 1) % n]);
+        let (kp, kq) = (keep(&p), keep(&q));
+        if kp {
+            dst.push(p);
+        }
+        if kp != kq {
+            // The crossing; a kept end on the line is the crossing itself.
+            if p[axis] != bound && q[axis] != bound {
+                // Computed from the lesser end point, so that the two areas on either side of a
+                // shared edge (which run along it in opposite directions) get the same point.
+                let (a, b) = if p < q { (p, q) } else { (q, p) };
+                let num = i128::from(b[other] - a[other]) * i128::from(bound - a[axis]);
+                let den = i128::from(b[axis] - a[axis]);
+                let mut x = [0i64; 2];
+                x[axis] = bound;
+                x[other] = a[other] + div_round(num, den) as i64;
+                dst.push(x);
+            }
+        }
+    }
+    dst.dedup();
+    while dst.len() > 1 && dst.first() == dst.last() {
+        dst.pop();
+    }
+}
+
+/// `num / den` rounded to the nearest integer (halves away from zero).
+fn div_round(num: i128, den: i128) -> i128 {
+    let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
+    if num >= 0 { (2 * num + den) / (2 * den) } else { -((-2 * num + den) / (2 * den)) }
 }
 
 /// Twice the signed area of a ring (surveyor's formula), in grid units².

@@ -715,3 +715,236 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
         json,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+    use geozero::mvt::{Message, Tile};
+
+    use super::*;
+    use crate::input::{Prop, PropKind, TileFeature, TileLayer};
+
+    const N: usize = 4;
+
+    /// A wavy border polyline from `a` to `b` with 40 segments (lon/lat degrees).
+    fn border(a: (f64, f64), b: (f64, f64), phase: f64) -> Vec<(f64, f64)> {
+        (0..=40)
+            .map(|k| {
+                let t = k as f64 / 40.0;
+                // Tapered to zero at the corners, so borders meeting there never cross.
+                let wave = 0.0015 * (t * std::f64::consts::PI).sin() * (t * 9.0 + phase).sin();
+                let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+                (a.0 + t * dx - wave * dy.signum(), a.1 + t * dy + wave * dx.signum())
+            })
+            .collect()
+    }
+
+    /// A 4×4 grid of buurten in Amsterdam with wavy shared borders, one of them with an island
+    /// buurt of ~20 m in a hole, and the gemeente around them, dissolved from the same vertices.
+    fn grid() -> TileInput {
+        let corner = |i: usize, j: usize| (4.85 + 0.025 * i as f64, 52.33 + 0.0175 * j as f64);
+        // Horizontal borders h[i][j]: from corner (i, j) to (i+1, j); vertical v[i][j]: (i, j) to (i, j+1).
+        let h: Vec<Vec<_>> = (0..N).map(|i| (0..=N).map(|j| border(corner(i, j), corner(i + 1, j), (i * 7 + j) as f64)).collect()).collect();
+        let v: Vec<Vec<_>> = (0..=N).map(|i| (0..N).map(|j| border(corner(i, j), corner(i, j + 1), (i * 3 + j * 5) as f64)).collect()).collect();
+        let rev = |p: &Vec<(f64, f64)>| p.iter().rev().copied().collect::<Vec<_>>();
+        let chain = |parts: Vec<Vec<(f64, f64)>>| {
+            let mut ring: Vec<(f64, f64)> = Vec::new();
+            for p in parts {
+                for q in p {
+                    if ring.last() != Some(&q) {
+                        ring.push(q);
+                    }
+                }
+            }
+            LineString::from(ring)
+        };
+        let island = |x: f64, y: f64| vec![(x, y), (x + 0.0003, y), (x + 0.0003, y + 0.0002), (x, y + 0.0002), (x, y)];
+        let (ix, iy) = (corner(1, 1).0 + 0.01, corner(1, 1).1 + 0.008);
+        let mut buurten = Vec::new();
+        for i in 0..N {
+            for j in 0..N {
+                let ring = chain(vec![h[i][j].clone(), v[i + 1][j].clone(), rev(&h[i][j + 1]), rev(&v[i][j])]);
+                let holes = if (i, j) == (1, 1) { vec![LineString::from(island(ix, iy).into_iter().rev().collect::<Vec<_>>())] } else { vec![] };
+                buurten.push(feature(&format!("BU{i}{j}"), MultiPolygon(vec![Polygon::new(ring, holes)])));
+            }
+        }
+        buurten.push(feature("BUISLAND", MultiPolygon(vec![Polygon::new(LineString::from(island(ix, iy)), vec![])])));
+        let outline = chain(vec![
+            (0..N).flat_map(|i| h[i][0].clone()).collect(),
+            (0..N).flat_map(|j| v[N][j].clone()).collect(),
+            (0..N).rev().flat_map(|i| rev(&h[i][N])).collect(),
+            (0..N).rev().flat_map(|j| rev(&v[0][j])).collect(),
+        ]);
+        let gemeente = feature("GM0001", MultiPolygon(vec![Polygon::new(outline, vec![])]));
+        let mut collapsed = feature("BUFLAT", MultiPolygon(vec![Polygon::new(LineString::from(vec![(4.9, 52.35), (4.91, 52.35), (4.9, 52.35)]), vec![])]));
+        collapsed.collapsed = true;
+        buurten.push(collapsed);
+        TileInput {
+            title: "t".into(),
+            description: String::new(),
+            attribution: String::new(),
+            years: vec!["2024".into()],
+            domains: vec![],
+            layers: vec![
+                TileLayer { level: "buurt".into(), name: "buurten".into(), title: "Buurten".into(), features: buurten },
+                TileLayer { level: "gemeente".into(), name: "gemeenten".into(), title: "Gemeenten".into(), features: vec![gemeente] },
+            ],
+            keys: vec![("code".into(), PropKind::Text)],
+        }
+    }
+
+    fn feature(code: &str, geometry: MultiPolygon<f64>) -> TileFeature {
+        TileFeature {
+            code: code.into(),
+            name: code.into(),
+            id: crate::id::feature_id(code),
+            geometry,
+            collapsed: false,
+            properties: vec![(0, Prop::Text(code.into()))],
+        }
+    }
+
+    /// Decode MVT polygon commands into rings (tile coordinates).
+    fn rings(geometry: &[u32]) -> Vec<Vec<[i64; 2]>> {
+        let (mut out, mut cur, mut i) = (Vec::new(), [0i64; 2], 0);
+        let mut ring: Vec<[i64; 2]> = Vec::new();
+        while i < geometry.len() {
+            let (id, count) = (geometry[i] & 7, geometry[i] >> 3);
+            i += 1;
+            if id == 7 {
+                out.push(std::mem::take(&mut ring));
+                continue;
+            }
+            for _ in 0..count {
+                let d = |v: u32| i64::from((v >> 1) as i32 ^ -((v & 1) as i32));
+                cur = [cur[0] + d(geometry[i]), cur[1] + d(geometry[i + 1])];
+                i += 2;
+                ring.push(cur);
+            }
+        }
+        out
+    }
+
+    fn area2(r: &[[i64; 2]]) -> i64 {
+        (0..r.len()).map(|k| r[k][0] * r[(k + 1) % r.len()][1] - r[(k + 1) % r.len()][0] * r[k][1]).sum()
+    }
+
+    fn inside(p: [i64; 2], r: &[[i64; 2]]) -> bool {
+        let mut c = false;
+        for k in 0..r.len() {
+            let (a, b) = (r[k], r[(k + 1) % r.len()]);
+            if (a[1] > p[1]) != (b[1] > p[1]) && (p[0] as f64) < (b[0] - a[0]) as f64 * (p[1] - a[1]) as f64 / (b[1] - a[1]) as f64 + a[0] as f64 {
+                c = !c;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn neighbours_tile_without_gaps_or_overlaps_at_every_zoom() {
+        let input = grid();
+        let set = generate(&input, &TileOptions::default(), &|_| {}).unwrap();
+        let island = crate::id::feature_id("BUISLAND");
+        let flat = crate::id::feature_id("BUFLAT");
+        for z in 5..=14u8 {
+            let mut ids: BTreeSet<u64> = BTreeSet::new();
+            let mut labels: BTreeSet<u64> = BTreeSet::new();
+            let mut minimal = 0;
+            for (c, bytes) in set.tiles.iter().filter(|(c, _)| c.z == z) {
+                let raw = {
+                    let mut d = flate2::read::GzDecoder::new(bytes.as_slice());
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut d, &mut v).unwrap();
+                    v
+                };
+                let tile = Tile::decode(raw.as_slice()).unwrap();
+                let layers: BTreeMap<&str, _> = tile.layers.iter().map(|l| (l.name.as_str(), l)).collect();
+                let buurt_area: i64 = layers["buurten"]
+                    .features
+                    .iter()
+                    .map(|f| {
+                        ids.insert(f.id.unwrap());
+                        let rs = rings(&f.geometry);
+                        // Exteriors positive (clockwise on screen), holes negative: MVT 2.1.
+                        assert!(area2(&rs[0]) > 0, "z{z} {c:?}: exterior orientation");
+                        if f.id == Some(island) && rs.len() == 1 && area2(&rs[0]) == 2 {
+                            minimal += 1;
+                        }
+                        rs.iter().map(|r| area2(r)).sum::<i64>()
+                    })
+                    .sum();
+                let gemeente_area: i64 = layers["gemeenten"].features.iter().flat_map(|f| rings(&f.geometry)).map(|r| area2(&r)).sum();
+                // Borders are the same arcs on both sides, and the gemeente's outline is made of
+                // the buurten' outer arcs: the areas add up exactly (in grid units²), unless the
+                // island is a stand-in square, which then covers one cell of its neighbour.
+                let island_square = if minimal > 0 { 2 } else { 0 };
+                assert!(
+                    (buurt_area - gemeente_area - island_square).abs() <= 2 * i64::from(minimal),
+                    "z{z} {c:?}: buurten {buurt_area} vs gemeente {gemeente_area}"
+                );
+                if minimal == 0 {
+                    assert_eq!(buurt_area, gemeente_area, "z{z} {c:?}");
+                }
+                for f in layers.get("buurten_labels").map_or(&[][..], |l| &l.features[..]) {
+                    labels.insert(f.id.unwrap());
+                }
+            }
+            // Every buurt at every zoom: 16 cells and the island as polygons, the collapsed
+            // one as a label only.
+            assert_eq!(ids.len(), 17, "z{z}");
+            assert!(!ids.contains(&flat));
+            assert_eq!(labels.len(), 18, "z{z}");
+            if z <= 7 {
+                assert!(minimal > 0, "z{z}: the 20 m island is smaller than a cell and kept as a minimal square");
+            }
+        }
+        assert_eq!(set.report.label_only, vec![("buurt".to_string(), "BUFLAT".to_string())]);
+    }
+
+    #[test]
+    fn label_points_lie_inside_their_polygons() {
+        let input = grid();
+        let set = generate(&input, &TileOptions { min_zoom: 14, max_zoom: 14, ..Default::default() }, &|_| {}).unwrap();
+        let mut polys: BTreeMap<(u64, (u32, u32)), Vec<Vec<[i64; 2]>>> = BTreeMap::new();
+        let mut points = Vec::new();
+        for (c, bytes) in &set.tiles {
+            let mut d = flate2::read::GzDecoder::new(bytes.as_slice());
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut d, &mut raw).unwrap();
+            for l in Tile::decode(raw.as_slice()).unwrap().layers {
+                for f in l.features {
+                    if l.name == "buurten" {
+                        polys.entry((f.id.unwrap(), (c.x, c.y))).or_default().extend(rings(&f.geometry));
+                    } else if l.name == "buurten_labels" {
+                        points.push((f.id.unwrap(), (c.x, c.y), rings_point(&f.geometry)));
+                    }
+                }
+            }
+        }
+        let flat = crate::id::feature_id("BUFLAT");
+        let mut checked = 0;
+        for (id, tile, p) in points.into_iter().filter(|(id, _, _)| *id != flat) {
+            let rs = &polys[&(id, tile)];
+            let hits = rs.iter().filter(|r| inside(p, r)).count();
+            assert_eq!(hits % 2, 1, "label of {id} in {tile:?} lies outside its polygon");
+            checked += 1;
+        }
+        assert_eq!(checked, 17);
+    }
+
+    fn rings_point(g: &[u32]) -> [i64; 2] {
+        let d = |v: u32| i64::from((v >> 1) as i32 ^ -((v & 1) as i32));
+        [d(g[1]), d(g[2])]
+    }
+
+    #[test]
+    fn a_world_point_round_trips() {
+        let c = Coord { x: 4.9, y: 52.37 };
+        let [x, y] = world_of_lonlat(c.x, c.y);
+        let (lon, lat) = crate::topology::lonlat_of_world([x, y]);
+        assert!((lon - c.x).abs() < 1e-12 && (lat - c.y).abs() < 1e-12);
+    }
+}
