@@ -35,20 +35,31 @@ fn check(atlas: &Path, extra: &[&str]) -> Option<serde_json::Value> {
         o.status.code(),
         String::from_utf8_lossy(&o.stderr)
     );
-    Some(serde_json::from_str(&out).unwrap_or_else(|e| panic!("checker output is JSON: {e}\n{out}")))
+    Some(
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("checker output is JSON: {e}\n{out}")),
+    )
 }
 
 #[test]
 fn the_demo_archives_pass_the_independent_checks() {
     let dir = tempfile::tempdir().unwrap();
     let atlas = dir.path().join("atlas");
-    let o = run(&["build", "--demo", "--mbtiles", "--out", atlas.to_str().unwrap()]);
+    let o = run(&[
+        "build",
+        "--demo",
+        "--mbtiles",
+        "--out",
+        atlas.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("tiles: atlas.pmtiles"), "{s}");
     assert!(s.contains("tiles: atlas.mbtiles"), "{s}");
     for z in 5..=14 {
-        assert!(s.contains(&format!("  z{z:<2}")), "zoom {z} is reported: {s}");
+        assert!(
+            s.contains(&format!("  z{z:<2}")),
+            "zoom {z} is reported: {s}"
+        );
     }
     let Some(summary) = check(&atlas, &["--sample", "200"]) else {
         return;
@@ -76,11 +87,23 @@ fn the_demo_archives_pass_the_independent_checks() {
 fn one_thread_and_two_give_byte_identical_archives() {
     let dir = tempfile::tempdir().unwrap();
     let atlas = dir.path().join("atlas");
-    let o = run(&["build", "--demo", "--no-tiles", "--out", atlas.to_str().unwrap()]);
+    let o = run(&[
+        "build",
+        "--demo",
+        "--no-tiles",
+        "--out",
+        atlas.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut archives = Vec::new();
     for threads in ["1", "2", "3"] {
-        let o = run(&["--threads", threads, "tiles", atlas.to_str().unwrap(), "--mbtiles"]);
+        let o = run(&[
+            "--threads",
+            threads,
+            "tiles",
+            atlas.to_str().unwrap(),
+            "--mbtiles",
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
         archives.push((
             std::fs::read(atlas.join("atlas.pmtiles")).unwrap(),
@@ -88,7 +111,10 @@ fn one_thread_and_two_give_byte_identical_archives() {
         ));
     }
     assert!(archives[0].0.len() > 10_000);
-    assert!(archives.iter().all(|a| a == &archives[0]), "archives differ between thread counts");
+    assert!(
+        archives.iter().all(|a| a == &archives[0]),
+        "archives differ between thread counts"
+    );
     // Re-tiling without --mbtiles removes the now stale MBTiles archive.
     let o = run(&["tiles", atlas.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -109,12 +135,27 @@ fn a_failed_tiling_leaves_the_previous_atlas_and_archive_intact() {
     let o = run(&["tiles", atlas.to_str().unwrap(), "--max-tile-bytes", "200"]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("tile 5/") && e.contains("over the cap of 200 bytes"), "{e}");
+    assert!(
+        e.contains("tile 5/") && e.contains("over the cap of 200 bytes"),
+        "{e}"
+    );
     assert_eq!(std::fs::read(atlas.join("atlas.pmtiles")).unwrap(), before);
-    assert_eq!(std::fs::read(atlas.join("build-report.json")).unwrap(), report_before);
+    assert_eq!(
+        std::fs::read(atlas.join("build-report.json")).unwrap(),
+        report_before
+    );
 
     // The same in a build: the whole previous atlas stays.
-    let o = run(&["build", "--demo", "--demo-areas", "700", "--max-tile-bytes", "200", "--out", atlas.to_str().unwrap()]);
+    let o = run(&[
+        "build",
+        "--demo",
+        "--demo-areas",
+        "700",
+        "--max-tile-bytes",
+        "200",
+        "--out",
+        atlas.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert_eq!(std::fs::read(atlas.join("atlas.pmtiles")).unwrap(), before);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -130,18 +171,46 @@ fn tiling_errors_name_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["tiles", dir.path().to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("not an atlas directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not an atlas directory"),
+        "{}",
+        stderr(&o)
+    );
 
-    let o = run(&["tiles", dir.path().to_str().unwrap(), "--min-zoom", "9", "--max-zoom", "4"]);
+    let o = run(&[
+        "tiles",
+        dir.path().to_str().unwrap(),
+        "--min-zoom",
+        "9",
+        "--max-zoom",
+        "4",
+    ]);
     assert!(!o.status.success());
 
     let atlas = dir.path().join("atlas");
-    let o = run(&["build", "--demo", "--no-tiles", "--out", atlas.to_str().unwrap()]);
+    let o = run(&[
+        "build",
+        "--demo",
+        "--no-tiles",
+        "--out",
+        atlas.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!atlas.join("atlas.pmtiles").exists());
-    let o = run(&["tiles", atlas.to_str().unwrap(), "--min-zoom", "9", "--max-zoom", "4"]);
+    let o = run(&[
+        "tiles",
+        atlas.to_str().unwrap(),
+        "--min-zoom",
+        "9",
+        "--max-zoom",
+        "4",
+    ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("zoom range 9–4 is not valid"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("zoom range 9–4 is not valid"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["tiles", atlas.to_str().unwrap(), "--max-zoom", "19"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("max ≤ 18"), "{}", stderr(&o));
@@ -151,7 +220,10 @@ fn tiling_errors_name_what_is_wrong() {
     let o = run(&["tiles", atlas.to_str().unwrap()]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("metadata.json") && e.contains("expected `levels`"), "{e}");
+    assert!(
+        e.contains("metadata.json") && e.contains("expected `levels`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -188,18 +260,37 @@ fn the_national_2014_archive_passes_the_independent_checks() {
     println!("{}", stdout(&o));
     let Some(summary) = check(
         &atlas,
-        &["--sample", "200", "--region", "GM0363,GM0599", "--topology-zooms", "6,10,14"],
+        &[
+            "--sample",
+            "200",
+            "--region",
+            "GM0363,GM0599",
+            "--topology-zooms",
+            "6,10,14",
+        ],
     ) else {
         return;
     };
     println!("national 2014: {summary}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(atlas.join("build-report.json")).unwrap()).unwrap();
-    let collapsed_buurten = report["collapsed"].as_array().unwrap().iter().filter(|c| c["level"] == "buurt").count();
+    let collapsed_buurten = report["collapsed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["level"] == "buurt")
+        .count();
     // About 1,278 buurten of the coarse 2014 file have no extent: they keep only their label.
-    assert!((1_200..1_350).contains(&collapsed_buurten), "{collapsed_buurten}");
+    assert!(
+        (1_200..1_350).contains(&collapsed_buurten),
+        "{collapsed_buurten}"
+    );
     for z in report["tiles"]["zooms"].as_array().unwrap() {
-        assert_eq!(z["areas"][0], serde_json::json!(["buurten", 11_691 - collapsed_buurten]), "{z}");
+        assert_eq!(
+            z["areas"][0],
+            serde_json::json!(["buurten", 11_691 - collapsed_buurten]),
+            "{z}"
+        );
         assert!(z["max_bytes"].as_u64().unwrap() <= 500_000, "{z}");
     }
 }

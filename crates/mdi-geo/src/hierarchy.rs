@@ -427,12 +427,20 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
         let parent_list: Vec<&Area> = parents.values().map(|p| &p.0).collect();
         let tree = parent_tree.map(RTree::bulk_load);
         let mut links: Vec<(String, Link)> = Vec::with_capacity(current.len());
+        // A child names its parent only through a field that does not name the child itself
+        // (`statnaam` names the buurt in a buurt file, not its wijk).
+        let parent_name_fields: Vec<String> = parent_level
+            .name_fields
+            .iter()
+            .filter(|f| !level.name_fields.iter().any(|c| c.eq_ignore_ascii_case(f)))
+            .cloned()
+            .collect();
         for (code, (area, props)) in &current {
             let link = match rule {
                 ParentRule::Template(_) => rule.apply_template(code).map(|p| {
                     (
                         normalise_code(&p, &parent_level.code_prefix),
-                        text_prop(props, &parent_level.name_fields),
+                        text_prop(props, &parent_name_fields),
                     )
                 }),
                 ParentRule::Column { code: ccol, name } => {

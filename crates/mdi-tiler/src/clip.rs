@@ -58,18 +58,31 @@ impl Clipper {
     /// `rings` are the polygon's rings (exteriors one way round, holes the other, as a valid
     /// polygon has them; several polygons of one area may be given together), each offset by
     /// `(dx, dy)` before clipping. The result is OGC-valid.
-    pub fn clip(&mut self, rings: &[&[GridPoint]], offset: [i64; 2], min: i32, max: i32) -> Vec<GridPolygon> {
+    pub fn clip(
+        &mut self,
+        rings: &[&[GridPoint]],
+        offset: [i64; 2],
+        min: i32,
+        max: i32,
+    ) -> Vec<GridPolygon> {
         self.overlay.clear();
         let (lo, hi) = (i64::from(min), i64::from(max));
         let mut a: Vec<[i64; 2]> = Vec::new();
         let mut b: Vec<[i64; 2]> = Vec::new();
         for ring in rings {
             a.clear();
-            a.extend(ring.iter().map(|p| [i64::from(p[0]) + offset[0], i64::from(p[1]) + offset[1]]));
-            let inside = a.iter().all(|p| (lo..=hi).contains(&p[0]) && (lo..=hi).contains(&p[1]));
+            a.extend(
+                ring.iter()
+                    .map(|p| [i64::from(p[0]) + offset[0], i64::from(p[1]) + offset[1]]),
+            );
+            let inside = a
+                .iter()
+                .all(|p| (lo..=hi).contains(&p[0]) && (lo..=hi).contains(&p[1]));
             if !inside {
                 // Sutherland–Hodgman against each side; new vertices lie exactly on the side.
-                for (axis, bound, keep_above) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
+                for (axis, bound, keep_above) in
+                    [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)]
+                {
                     clip_half_plane(&a, &mut b, axis, bound, keep_above);
                     std::mem::swap(&mut a, &mut b);
                     if a.is_empty() {
@@ -84,7 +97,9 @@ impl Clipper {
         }
         // The union of the clipped rings under the non-zero rule: zero-width runs along the
         // sides cancel, and whatever snapping broke is resolved.
-        let shapes = self.overlay.overlay(OverlayRule::Subject, FillRule::NonZero);
+        let shapes = self
+            .overlay
+            .overlay(OverlayRule::Subject, FillRule::NonZero);
         shapes
             .into_iter()
             .map(|shape| {
@@ -93,8 +108,10 @@ impl Clipper {
                     .enumerate()
                     .map(|(k, contour)| {
                         // A guard: the overlay may snap a vertex one unit past a side.
-                        let mut ring: Vec<GridPoint> =
-                            contour.into_iter().map(|p| [p.x.clamp(min, max), p.y.clamp(min, max)]).collect();
+                        let mut ring: Vec<GridPoint> = contour
+                            .into_iter()
+                            .map(|p| [p.x.clamp(min, max), p.y.clamp(min, max)])
+                            .collect();
                         // i_overlay's "counter-clockwise" is positive area; holes the other way.
                         let positive = area2(&ring) > 0;
                         if positive != (k == 0) {
@@ -111,13 +128,25 @@ impl Clipper {
 /// One Sutherland–Hodgman step: the part of ring `src` on one side of the line
 /// `p[axis] = bound` (at or above it when `keep_above`), into `dst`. Crossing points are put
 /// exactly on the line, the other coordinate rounded to the nearest unit.
-fn clip_half_plane(src: &[[i64; 2]], dst: &mut Vec<[i64; 2]>, axis: usize, bound: i64, keep_above: bool) {
+fn clip_half_plane(
+    src: &[[i64; 2]],
+    dst: &mut Vec<[i64; 2]>,
+    axis: usize,
+    bound: i64,
+    keep_above: bool,
+) {
     dst.clear();
     let n = src.len();
     if n == 0 {
         return;
     }
-    let keep = |p: &[i64; 2]| if keep_above { p[axis] >= bound } else { p[axis] <= bound };
+    let keep = |p: &[i64; 2]| {
+        if keep_above {
+            p[axis] >= bound
+        } else {
+            p[axis] <= bound
+        }
+    };
     let other = 1 - axis;
     for i in 0..n {
         let (p, q) = (src[i], src[(i + 1) % n]);
@@ -149,7 +178,11 @@ fn clip_half_plane(src: &[[i64; 2]], dst: &mut Vec<[i64; 2]>, axis: usize, bound
 /// `num / den` rounded to the nearest integer (halves away from zero).
 fn div_round(num: i128, den: i128) -> i128 {
     let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
-    if num >= 0 { (2 * num + den) / (2 * den) } else { -((-2 * num + den) / (2 * den)) }
+    if num >= 0 {
+        (2 * num + den) / (2 * den)
+    } else {
+        -((-2 * num + den) / (2 * den))
+    }
 }
 
 /// Twice the signed area of a ring (surveyor's formula), in grid units².

@@ -291,53 +291,153 @@ impl Prepared<'_> {
             .par_iter()
             .map(|a| snap_arc(a, tol2, scale))
             .collect();
-        let per_item: Vec<(Vec<Piece>, bool)> = self
+        let lookup = |a: u32| &arcs[a as usize];
+        let n_layers = self.input.layers.len();
+        // The tile columns each area touches at this zoom, so that the zoom can be made in
+        // bands of columns (bounded memory) without assembling every area in every band.
+        let extent = i64::from(self.options.extent);
+        let buffer = i64::from(self.options.buffer);
+        let last_tile = (1i64 << z) - 1;
+        let columns: Vec<Option<(u32, u32)>> = self
             .items
             .par_iter()
             .enumerate()
-            .map_init(Clipper::new, |clipper, (i, _)| {
-                self.pieces(clipper, i, z, &|a| &arcs[a as usize], None)
+            .map(|(i, _)| {
+                let rings = assemble(&self.topology.shapes[i], &lookup);
+                let flat: Vec<&[GridPoint]> = rings.iter().flatten().map(Vec::as_slice).collect();
+                let mut range = bbox(&flat).map(|[x0, _, x1, _]| {
+                    (
+                        (x0 - buffer).div_euclid(extent),
+                        (x1 + buffer).div_euclid(extent),
+                    )
+                });
+                if let Some(l) = self.labels[i] {
+                    let c = ((l[0] * scale).floor() as i64).div_euclid(extent);
+                    range = Some(range.map_or((c, c), |(a, b)| (a.min(c), b.max(c))));
+                }
+                range.map(|(a, b)| (a.clamp(0, last_tile) as u32, b.clamp(0, last_tile) as u32))
             })
             .collect();
-        let minimal_shapes = per_item.iter().filter(|(_, m)| *m).count();
-        let n_layers = self.input.layers.len();
-        let mut areas = vec![0usize; n_layers];
-        let mut pieces: Vec<Piece> = Vec::new();
-        for (ps, _) in per_item {
-            if let Some(p) = ps.iter().find(|p| p.slot < n_layers) {
-                areas[p.slot] += 1;
-            }
-            pieces.extend(ps);
-        }
-        pieces.sort_unstable_by_key(|p| (p.tile, p.slot, p.item));
-        let groups: Vec<&[Piece]> = pieces.chunk_by(|a, b| a.tile == b.tile).collect();
+        let (Some(c0), Some(c1)) = (
+            columns.iter().flatten().map(|c| c.0).min(),
+            columns.iter().flatten().map(|c| c.1).max(),
+        ) else {
+            return Ok((
+                Vec::new(),
+                ZoomReport {
+                    z,
+                    ..ZoomReport::default()
+                },
+            ));
+        };
+        // About 2,000 tiles' worth of columns per band (the rows of the data, from its extent).
+        let (top, bottom) = self.rows(z);
+        let rows = u64::from(bottom.saturating_sub(top)) + 1;
+        let band = (2_000 / rows).clamp(1, u64::from(c1 - c0) + 1) as u32;
+        let cap = self.options.max_tile_bytes;
         // The richest property set with which every tile fits; with the last set, tiles that
         // still do not fit are simplified harder.
-        let cap = self.options.max_tile_bytes;
-        let mut chosen = 0;
-        let mut encoded: Vec<Vec<u8>> = Vec::new();
-        for set in 0..PropertySet::ALL.len() {
-            chosen = set;
-            encoded = groups
-                .par_iter()
-                .map(|g| gzip(&self.encode(g, set)))
-                .collect();
-            if encoded.iter().all(|b| b.len() <= cap) {
-                break;
+        'sets: for set in 0..PropertySet::ALL.len() {
+            let last_set = set + 1 == PropertySet::ALL.len();
+            let mut has_polygon = vec![false; self.items.len()];
+            let mut minimal_shapes = 0;
+            let mut tiles: Vec<Encoded> = Vec::new();
+            let mut b0 = c0;
+            while b0 <= c1 {
+                let b1 = b0.saturating_add(band - 1).min(c1);
+                let wanted = |t: (u32, u32)| (b0..=b1).contains(&t.0);
+                let per_item: Vec<(Vec<Piece>, bool)> = self
+                    .items
+                    .par_iter()
+                    .enumerate()
+                    .filter(|(i, _)| columns[*i].is_some_and(|(a, b)| a <= b1 && b >= b0))
+                    .map_init(Clipper::new, |clipper, (i, _)| {
+                        self.pieces(clipper, i, z, &lookup, &wanted)
+                    })
+                    .collect();
+                let mut pieces: Vec<Piece> = Vec::new();
+                for (ps, minimal) in per_item {
+                    minimal_shapes += usize::from(minimal);
+                    for p in ps.iter().filter(|p| p.slot < n_layers) {
+                        has_polygon[p.item] = true;
+                    }
+                    pieces.extend(ps);
+                }
+                pieces.sort_unstable_by_key(|p| (p.tile, p.slot, p.item));
+                let groups: Vec<&[Piece]> = pieces.chunk_by(|a, b| a.tile == b.tile).collect();
+                let encoded: Vec<Result<Encoded>> = groups
+                    .par_iter()
+                    .map_init(Clipper::new, |clipper, group| {
+                        let (x, y) = group[0].tile;
+                        let bytes = gzip(&self.encode(group, set));
+                        if bytes.len() <= cap {
+                            Ok((TileCoord { z, x, y }, bytes, None))
+                        } else if last_set {
+                            self.simplify_harder(clipper, z, group, set)
+                        } else {
+                            Ok((TileCoord { z, x, y }, bytes, Some(0)))
+                        }
+                    })
+                    .collect();
+                for e in encoded {
+                    let e = e?;
+                    if e.2 == Some(0) {
+                        // Over the cap: try the next, smaller property set.
+                        continue 'sets;
+                    }
+                    tiles.push(e);
+                }
+                b0 = b1.saturating_add(1);
+                if b1 == u32::MAX {
+                    break;
+                }
+            }
+            let mut areas = vec![0usize; n_layers];
+            for (i, &(li, _)) in self.items.iter().enumerate() {
+                areas[li] += usize::from(has_polygon[i]);
+            }
+            return self.finish_zoom(z, set, tiles, areas, minimal_shapes);
+        }
+        Ok((
+            Vec::new(),
+            ZoomReport {
+                z,
+                ..ZoomReport::default()
+            },
+        ))
+    }
+
+    /// The first and last tile row that the data's extent touches at zoom `z`.
+    fn rows(&self, z: u8) -> (u32, u32) {
+        let scale = f64::from(1u32 << z);
+        let last = (1u32 << z) - 1;
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for arc in &self.topology.arcs {
+            for p in &arc.points {
+                lo = lo.min(p[1]);
+                hi = hi.max(p[1]);
             }
         }
-        let encoded: Vec<Result<Encoded>> = encoded
-            .into_par_iter()
-            .zip(groups.par_iter())
-            .map_init(Clipper::new, |clipper, (bytes, group)| {
-                let (x, y) = group[0].tile;
-                if bytes.len() <= cap {
-                    Ok((TileCoord { z, x, y }, bytes, None))
-                } else {
-                    self.simplify_harder(clipper, z, group, chosen)
-                }
-            })
-            .collect();
+        for p in self.labels.iter().flatten() {
+            lo = lo.min(p[1]);
+            hi = hi.max(p[1]);
+        }
+        if !lo.is_finite() {
+            return (0, last);
+        }
+        let row = |y: f64| ((y * scale).floor().max(0.0) as u32).min(last);
+        (row(lo), row(hi))
+    }
+
+    fn finish_zoom(
+        &self,
+        z: u8,
+        set: usize,
+        encoded: Vec<Encoded>,
+        areas: Vec<usize>,
+        minimal_shapes: usize,
+    ) -> Result<(Vec<Tile>, ZoomReport)> {
+        let chosen = set;
         let mut report = ZoomReport {
             z,
             properties: Some(PropertySet::ALL[chosen]),
@@ -352,8 +452,7 @@ impl Prepared<'_> {
             ..ZoomReport::default()
         };
         let mut out = Vec::with_capacity(encoded.len());
-        for e in encoded {
-            let (coord, bytes, harder) = e?;
+        for (coord, bytes, harder) in encoded {
             report.tiles += 1;
             report.bytes += bytes.len() as u64;
             report.max_bytes = report.max_bytes.max(bytes.len());
@@ -400,7 +499,7 @@ impl Prepared<'_> {
             let lookup = |a: u32| arcs.get(&a).unwrap_or(&empty);
             let mut pieces: Vec<Piece> = Vec::new();
             for &i in &items {
-                let (mut ps, _) = self.pieces(clipper, i, z, &lookup, Some((x, y)));
+                let (mut ps, _) = self.pieces(clipper, i, z, &lookup, &|t| t == (x, y));
                 // Never drop: an area that had a polygon here keeps at least a minimal one.
                 let had_polygon = group
                     .iter()
@@ -495,7 +594,7 @@ impl Prepared<'_> {
         i: usize,
         z: u8,
         arcs: &dyn Fn(u32) -> &'b Vec<GridPoint>,
-        only: Option<(u32, u32)>,
+        wanted: &dyn Fn((u32, u32)) -> bool,
     ) -> (Vec<Piece>, bool) {
         let (li, feature) = self.items[i];
         let n_layers = self.input.layers.len();
@@ -515,7 +614,7 @@ impl Prepared<'_> {
             for tx in tx0..=tx1 {
                 for ty in ty0..=ty1 {
                     let tile = (tx as u32, ty as u32);
-                    if only.is_some_and(|o| o != tile) {
+                    if !wanted(tile) {
                         continue;
                     }
                     let polys = clipper.clip(
@@ -535,6 +634,9 @@ impl Prepared<'_> {
                 }
             }
         }
+        // An area whose polygons all snap to nothing at this zoom (smaller than a cell) is
+        // drawn as a one-cell square at its label point instead.
+        let vanished = rings.iter().all(|p| crate::clip::area2(&p[0]) == 0);
         let mut minimal = false;
         if let Some(label) = self.labels[i] {
             let gx = (label[0] * scale).floor() as i64;
@@ -547,8 +649,8 @@ impl Prepared<'_> {
                 (gx - i64::from(tile.0) * extent).clamp(0, extent - 1) as i32,
                 (gy - i64::from(tile.1) * extent).clamp(0, extent - 1) as i32,
             ];
-            if only.is_none_or(|o| o == tile) {
-                if out.is_empty() && !feature.collapsed && only.is_none() {
+            if wanted(tile) {
+                if vanished && !feature.collapsed {
                     minimal = true;
                     out.push(Piece {
                         tile,
@@ -685,8 +787,38 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
     for l in &input.layers {
         vector_layers.push(json!({"id": format!("{}_labels", l.name), "description": format!("{}: label points (pole of inaccessibility)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": label_fields}));
     }
+    // tilestats (the Mapbox convention that GDAL and QGIS read for each layer's geometry type).
+    let attrs = |keys: Vec<(String, &str)>| {
+        keys.into_iter()
+            .map(|(k, t)| json!({"attribute": k, "type": t}))
+            .collect::<Vec<_>>()
+    };
+    let poly_attrs = attrs(
+        input
+            .keys
+            .iter()
+            .map(|(k, t)| (k.clone(), t.tilestats()))
+            .collect(),
+    );
+    let label_attrs = attrs(
+        ["code", "name", "level"]
+            .iter()
+            .map(|k| (k.to_string(), "string"))
+            .collect(),
+    );
+    let mut stats = Vec::new();
+    for l in &input.layers {
+        stats.push(json!({"layer": l.name, "count": l.features.iter().filter(|f| !f.collapsed).count(), "geometry": "Polygon", "attributeCount": poly_attrs.len(), "attributes": poly_attrs}));
+    }
+    for l in &input.layers {
+        stats.push(json!({"layer": format!("{}_labels", l.name), "count": l.features.len(), "geometry": "Point", "attributeCount": label_attrs.len(), "attributes": label_attrs}));
+    }
     let mut json = Map::new();
     json.insert("vector_layers".into(), Json::Array(vector_layers));
+    json.insert(
+        "tilestats".into(),
+        json!({"layerCount": stats.len(), "layers": stats}),
+    );
     json.insert(
         "mdi".into(),
         json!({
@@ -737,7 +869,10 @@ mod tests {
                 // Tapered to zero at the corners, so borders meeting there never cross.
                 let wave = 0.0015 * (t * std::f64::consts::PI).sin() * (t * 9.0 + phase).sin();
                 let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-                (a.0 + t * dx - wave * dy.signum(), a.1 + t * dy + wave * dx.signum())
+                (
+                    a.0 + t * dx - wave * dy.signum(),
+                    a.1 + t * dy + wave * dx.signum(),
+                )
             })
             .collect()
     }
@@ -747,8 +882,20 @@ mod tests {
     fn grid() -> TileInput {
         let corner = |i: usize, j: usize| (4.85 + 0.025 * i as f64, 52.33 + 0.0175 * j as f64);
         // Horizontal borders h[i][j]: from corner (i, j) to (i+1, j); vertical v[i][j]: (i, j) to (i, j+1).
-        let h: Vec<Vec<_>> = (0..N).map(|i| (0..=N).map(|j| border(corner(i, j), corner(i + 1, j), (i * 7 + j) as f64)).collect()).collect();
-        let v: Vec<Vec<_>> = (0..=N).map(|i| (0..N).map(|j| border(corner(i, j), corner(i, j + 1), (i * 3 + j * 5) as f64)).collect()).collect();
+        let h: Vec<Vec<_>> = (0..N)
+            .map(|i| {
+                (0..=N)
+                    .map(|j| border(corner(i, j), corner(i + 1, j), (i * 7 + j) as f64))
+                    .collect()
+            })
+            .collect();
+        let v: Vec<Vec<_>> = (0..=N)
+            .map(|i| {
+                (0..N)
+                    .map(|j| border(corner(i, j), corner(i, j + 1), (i * 3 + j * 5) as f64))
+                    .collect()
+            })
+            .collect();
         let rev = |p: &Vec<(f64, f64)>| p.iter().rev().copied().collect::<Vec<_>>();
         let chain = |parts: Vec<Vec<(f64, f64)>>| {
             let mut ring: Vec<(f64, f64)> = Vec::new();
@@ -761,17 +908,42 @@ mod tests {
             }
             LineString::from(ring)
         };
-        let island = |x: f64, y: f64| vec![(x, y), (x + 0.0003, y), (x + 0.0003, y + 0.0002), (x, y + 0.0002), (x, y)];
+        let island = |x: f64, y: f64| {
+            vec![
+                (x, y),
+                (x + 0.0003, y),
+                (x + 0.0003, y + 0.0002),
+                (x, y + 0.0002),
+                (x, y),
+            ]
+        };
         let (ix, iy) = (corner(1, 1).0 + 0.01, corner(1, 1).1 + 0.008);
         let mut buurten = Vec::new();
         for i in 0..N {
             for j in 0..N {
-                let ring = chain(vec![h[i][j].clone(), v[i + 1][j].clone(), rev(&h[i][j + 1]), rev(&v[i][j])]);
-                let holes = if (i, j) == (1, 1) { vec![LineString::from(island(ix, iy).into_iter().rev().collect::<Vec<_>>())] } else { vec![] };
-                buurten.push(feature(&format!("BU{i}{j}"), MultiPolygon(vec![Polygon::new(ring, holes)])));
+                let ring = chain(vec![
+                    h[i][j].clone(),
+                    v[i + 1][j].clone(),
+                    rev(&h[i][j + 1]),
+                    rev(&v[i][j]),
+                ]);
+                let holes = if (i, j) == (1, 1) {
+                    vec![LineString::from(
+                        island(ix, iy).into_iter().rev().collect::<Vec<_>>(),
+                    )]
+                } else {
+                    vec![]
+                };
+                buurten.push(feature(
+                    &format!("BU{i}{j}"),
+                    MultiPolygon(vec![Polygon::new(ring, holes)]),
+                ));
             }
         }
-        buurten.push(feature("BUISLAND", MultiPolygon(vec![Polygon::new(LineString::from(island(ix, iy)), vec![])])));
+        buurten.push(feature(
+            "BUISLAND",
+            MultiPolygon(vec![Polygon::new(LineString::from(island(ix, iy)), vec![])]),
+        ));
         let outline = chain(vec![
             (0..N).flat_map(|i| h[i][0].clone()).collect(),
             (0..N).flat_map(|j| v[N][j].clone()).collect(),
@@ -779,7 +951,13 @@ mod tests {
             (0..N).rev().flat_map(|j| rev(&v[0][j])).collect(),
         ]);
         let gemeente = feature("GM0001", MultiPolygon(vec![Polygon::new(outline, vec![])]));
-        let mut collapsed = feature("BUFLAT", MultiPolygon(vec![Polygon::new(LineString::from(vec![(4.9, 52.35), (4.91, 52.35), (4.9, 52.35)]), vec![])]));
+        let mut collapsed = feature(
+            "BUFLAT",
+            MultiPolygon(vec![Polygon::new(
+                LineString::from(vec![(4.9, 52.35), (4.91, 52.35), (4.9, 52.35)]),
+                vec![],
+            )]),
+        );
         collapsed.collapsed = true;
         buurten.push(collapsed);
         TileInput {
@@ -789,8 +967,18 @@ mod tests {
             years: vec!["2024".into()],
             domains: vec![],
             layers: vec![
-                TileLayer { level: "buurt".into(), name: "buurten".into(), title: "Buurten".into(), features: buurten },
-                TileLayer { level: "gemeente".into(), name: "gemeenten".into(), title: "Gemeenten".into(), features: vec![gemeente] },
+                TileLayer {
+                    level: "buurt".into(),
+                    name: "buurten".into(),
+                    title: "Buurten".into(),
+                    features: buurten,
+                },
+                TileLayer {
+                    level: "gemeente".into(),
+                    name: "gemeenten".into(),
+                    title: "Gemeenten".into(),
+                    features: vec![gemeente],
+                },
             ],
             keys: vec![("code".into(), PropKind::Text)],
         }
@@ -829,14 +1017,20 @@ mod tests {
     }
 
     fn area2(r: &[[i64; 2]]) -> i64 {
-        (0..r.len()).map(|k| r[k][0] * r[(k + 1) % r.len()][1] - r[(k + 1) % r.len()][0] * r[k][1]).sum()
+        (0..r.len())
+            .map(|k| r[k][0] * r[(k + 1) % r.len()][1] - r[(k + 1) % r.len()][0] * r[k][1])
+            .sum()
     }
 
     fn inside(p: [i64; 2], r: &[[i64; 2]]) -> bool {
         let mut c = false;
         for k in 0..r.len() {
             let (a, b) = (r[k], r[(k + 1) % r.len()]);
-            if (a[1] > p[1]) != (b[1] > p[1]) && (p[0] as f64) < (b[0] - a[0]) as f64 * (p[1] - a[1]) as f64 / (b[1] - a[1]) as f64 + a[0] as f64 {
+            if (a[1] > p[1]) != (b[1] > p[1])
+                && (p[0] as f64)
+                    < (b[0] - a[0]) as f64 * (p[1] - a[1]) as f64 / (b[1] - a[1]) as f64
+                        + a[0] as f64
+            {
                 c = !c;
             }
         }
@@ -861,7 +1055,8 @@ mod tests {
                     v
                 };
                 let tile = Tile::decode(raw.as_slice()).unwrap();
-                let layers: BTreeMap<&str, _> = tile.layers.iter().map(|l| (l.name.as_str(), l)).collect();
+                let layers: BTreeMap<&str, _> =
+                    tile.layers.iter().map(|l| (l.name.as_str(), l)).collect();
                 let buurt_area: i64 = layers["buurten"]
                     .features
                     .iter()
@@ -876,7 +1071,12 @@ mod tests {
                         rs.iter().map(|r| area2(r)).sum::<i64>()
                     })
                     .sum();
-                let gemeente_area: i64 = layers["gemeenten"].features.iter().flat_map(|f| rings(&f.geometry)).map(|r| area2(&r)).sum();
+                let gemeente_area: i64 = layers["gemeenten"]
+                    .features
+                    .iter()
+                    .flat_map(|f| rings(&f.geometry))
+                    .map(|r| area2(&r))
+                    .sum();
                 // Borders are the same arcs on both sides, and the gemeente's outline is made of
                 // the buurten' outer arcs: the areas add up exactly (in grid units²), unless the
                 // island is a stand-in square, which then covers one cell of its neighbour.
@@ -888,7 +1088,10 @@ mod tests {
                 if minimal == 0 {
                     assert_eq!(buurt_area, gemeente_area, "z{z} {c:?}");
                 }
-                for f in layers.get("buurten_labels").map_or(&[][..], |l| &l.features[..]) {
+                for f in layers
+                    .get("buurten_labels")
+                    .map_or(&[][..], |l| &l.features[..])
+                {
                     labels.insert(f.id.unwrap());
                 }
             }
@@ -898,16 +1101,31 @@ mod tests {
             assert!(!ids.contains(&flat));
             assert_eq!(labels.len(), 18, "z{z}");
             if z <= 7 {
-                assert!(minimal > 0, "z{z}: the 20 m island is smaller than a cell and kept as a minimal square");
+                assert!(
+                    minimal > 0,
+                    "z{z}: the 20 m island is smaller than a cell and kept as a minimal square"
+                );
             }
         }
-        assert_eq!(set.report.label_only, vec![("buurt".to_string(), "BUFLAT".to_string())]);
+        assert_eq!(
+            set.report.label_only,
+            vec![("buurt".to_string(), "BUFLAT".to_string())]
+        );
     }
 
     #[test]
     fn label_points_lie_inside_their_polygons() {
         let input = grid();
-        let set = generate(&input, &TileOptions { min_zoom: 14, max_zoom: 14, ..Default::default() }, &|_| {}).unwrap();
+        let set = generate(
+            &input,
+            &TileOptions {
+                min_zoom: 14,
+                max_zoom: 14,
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .unwrap();
         let mut polys: BTreeMap<(u64, (u32, u32)), Vec<Vec<[i64; 2]>>> = BTreeMap::new();
         let mut points = Vec::new();
         for (c, bytes) in &set.tiles {
@@ -917,7 +1135,10 @@ mod tests {
             for l in Tile::decode(raw.as_slice()).unwrap().layers {
                 for f in l.features {
                     if l.name == "buurten" {
-                        polys.entry((f.id.unwrap(), (c.x, c.y))).or_default().extend(rings(&f.geometry));
+                        polys
+                            .entry((f.id.unwrap(), (c.x, c.y)))
+                            .or_default()
+                            .extend(rings(&f.geometry));
                     } else if l.name == "buurten_labels" {
                         points.push((f.id.unwrap(), (c.x, c.y), rings_point(&f.geometry)));
                     }
@@ -929,7 +1150,11 @@ mod tests {
         for (id, tile, p) in points.into_iter().filter(|(id, _, _)| *id != flat) {
             let rs = &polys[&(id, tile)];
             let hits = rs.iter().filter(|r| inside(p, r)).count();
-            assert_eq!(hits % 2, 1, "label of {id} in {tile:?} lies outside its polygon");
+            assert_eq!(
+                hits % 2,
+                1,
+                "label of {id} in {tile:?} lies outside its polygon"
+            );
             checked += 1;
         }
         assert_eq!(checked, 17);

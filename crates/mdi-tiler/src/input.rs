@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use geo_types::MultiPolygon;
-use mdi_geo::{ReadOptions, Value, read_areas};
+use mdi_geo::read::each_fgb_feature;
+use mdi_geo::{ReadOptions, Value};
 use serde_json::Value as Json;
 
 use crate::error::{Result, TilerError};
@@ -88,6 +89,15 @@ pub enum PropKind {
 }
 
 impl PropKind {
+    /// The tilestats name of the type.
+    pub fn tilestats(self) -> &'static str {
+        match self {
+            PropKind::Text => "string",
+            PropKind::Number => "number",
+            PropKind::Bool => "boolean",
+        }
+    }
+
     /// The TileJSON name of the type.
     pub fn tilejson(self) -> &'static str {
         match self {
@@ -246,14 +256,18 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
     }
 
     let areas_path: PathBuf = dir.join("areas.fgb");
-    let source = read_areas(&areas_path, &ReadOptions::default())?;
     let cols = columns(&years, &domains);
     let pop_cols: Vec<String> = years
         .iter()
         .rev()
         .map(|y| format!("population_{y}"))
         .collect();
-    for f in source.features {
+    // Streamed: only the tile properties of each feature are kept.
+    let mut failure: Option<TilerError> = None;
+    each_fgb_feature(&areas_path, &ReadOptions::default(), &mut |f| {
+        if failure.is_some() {
+            return Ok(());
+        }
         let text = |k: &str| {
             f.properties
                 .get(k)
@@ -263,13 +277,14 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
         let layer_name = text("level");
         let code = text("code");
         let Some(layer) = layers.iter_mut().find(|l| l.name == layer_name) else {
-            return Err(input_err(
+            failure = Some(input_err(
                 &areas_path,
                 format!(
                     "feature {} ({code}): level `{layer_name}` is not one of the levels in metadata.json",
                     f.index
                 ),
             ));
+            return Ok(());
         };
         let mut properties = Vec::with_capacity(cols.len());
         for (k, (_, col, conv)) in cols.iter().enumerate() {
@@ -322,6 +337,10 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
             collapsed,
             properties,
         });
+        Ok(())
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
     }
     // Code order within a layer (the FlatGeobuf index reorders features), and unique ids.
     let mut seen = std::collections::HashMap::new();

@@ -16,11 +16,48 @@ use crate::model::{Feature, Source, Value};
 use crate::read::{ReadOptions, resolve_crs};
 
 pub(crate) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Source> {
+    let mut features = Vec::new();
+    let crs = each(path, Cursor::new(bytes), options, &mut |f| {
+        features.push(f);
+        Ok(())
+    })?;
+    Ok(Source {
+        path: path.to_path_buf(),
+        layer: None,
+        crs,
+        features,
+    })
+}
+
+/// Read a FlatGeobuf file feature by feature, without holding them all: `f` gets each in file
+/// order. Returns the CRS of the coordinates.
+///
+/// # Errors
+/// As [`crate::read_areas`], and whatever `f` returns.
+pub fn each_fgb_feature(
+    path: &Path,
+    options: &ReadOptions,
+    f: &mut dyn FnMut(Feature) -> Result<()>,
+) -> Result<crate::Crs> {
+    let file = std::fs::File::open(path).map_err(|cause| GeoError::Io {
+        path: path.to_path_buf(),
+        action: "cannot open",
+        cause,
+    })?;
+    each(path, std::io::BufReader::new(file), options, f)
+}
+
+fn each<R: std::io::Read + std::io::Seek>(
+    path: &Path,
+    source: R,
+    options: &ReadOptions,
+    sink: &mut dyn FnMut(Feature) -> Result<()>,
+) -> Result<crate::Crs> {
     let format = |message: String| GeoError::Format {
         path: path.to_path_buf(),
         message,
     };
-    let reader = FgbReader::open(Cursor::new(bytes)).map_err(|e| {
+    let reader = FgbReader::open(source).map_err(|e| {
         format(format!("not a valid FlatGeobuf file ({e}); expected the `fgb` magic bytes and a FlatGeobuf header"))
     })?;
     let header = reader.header();
@@ -32,11 +69,10 @@ pub(crate) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<S
     let crs = resolve_crs(path, options, declared.as_deref(), None)?;
 
     let mut iter = reader
-        .select_all()
+        .select_all_seq()
         .map_err(|e| format(format!("the FlatGeobuf features cannot be read ({e})")))?;
-    let mut features = Vec::new();
+    let mut index = 0;
     loop {
-        let index = features.len();
         let next = iter
             .next()
             .map_err(|e| format(format!("FlatGeobuf feature {index} cannot be read ({e})")))?;
@@ -60,18 +96,14 @@ pub(crate) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<S
             .to_geo()
             .map_err(|e| err(format!("has a geometry that cannot be decoded ({e})")))?;
         let geometry = areas_of(geometry).map_err(err)?;
-        features.push(Feature {
+        sink(Feature {
             index,
             geometry,
             properties: props.0,
-        });
+        })?;
+        index += 1;
     }
-    Ok(Source {
-        path: path.to_path_buf(),
-        layer: None,
-        crs,
-        features,
-    })
+    Ok(crs)
 }
 
 /// The CRS the header declares: `ORG:code`, else `ORG:code_string`, else the WKT.

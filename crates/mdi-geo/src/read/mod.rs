@@ -7,6 +7,8 @@
 //! [`ReadOptions::crs`] overrides it. A CRS that mdi-atlas does not support is an error.
 
 mod fgb;
+
+pub use fgb::each_fgb_feature;
 mod geojson;
 mod gpkg;
 mod topojson;
