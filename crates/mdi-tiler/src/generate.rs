@@ -861,6 +861,8 @@ mod tests {
 
     const N: usize = 4;
 
+    type Rings = Vec<Vec<[i64; 2]>>;
+
     /// A wavy border polyline from `a` to `b` with 40 segments (lon/lat degrees).
     fn border(a: (f64, f64), b: (f64, f64), phase: f64) -> Vec<(f64, f64)> {
         (0..=40)
@@ -1126,7 +1128,7 @@ mod tests {
             &|_| {},
         )
         .unwrap();
-        let mut polys: BTreeMap<(u64, (u32, u32)), Vec<Vec<[i64; 2]>>> = BTreeMap::new();
+        let mut polys: BTreeMap<(u64, (u32, u32)), Rings> = BTreeMap::new();
         let mut points = Vec::new();
         for (c, bytes) in &set.tiles {
             let mut d = flate2::read::GzDecoder::new(bytes.as_slice());
