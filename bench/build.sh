@@ -33,11 +33,11 @@ measure() { # name, command...
 if [ -d "$data/nl" ]; then
   measure "national 2014 buurten + KWB 2024" "$bin" build --profile geodata/profiles/nl-cbs.toml \
     --indicators "$data/nl/kwb_2024_buurt_subset.csv.gz" --year 2024 --min-domains 3 \
-    --areas "$data/nl/cbs_buurt_2014.topojson.gz" --out "$out/nl"
+    --areas "$data/nl/cbs_buurt_2014.topojson.gz" --no-tiles --out "$out/nl"
 else
   echo "skipping the national case: $data/nl not found (set MDI_DATA_DIR)"
 fi
 # One year at 1,000,000 buurten: ten years would hold 10 million area-years.
 measure "synthetic 1,000,000 buurten, 1 year" "$bin" build --demo --demo-areas 1000000 \
-  --demo-years 2024 2024 --out "$out/big"
-measure "synthetic 600 buurten, 10 years (the demo)" "$bin" build --demo --out "$out/demo"
+  --demo-years 2024 2024 --no-tiles --out "$out/big"
+measure "synthetic 600 buurten, 10 years (the demo)" "$bin" build --demo --no-tiles --out "$out/demo"

@@ -448,7 +448,7 @@ fn run_build(args: &BuildArgs) -> Result<()> {
         )?;
     }
     if let Some(t) = &tiles {
-        print_tiles(&mut stdout, t, &args.out)?;
+        print_tiles(&mut stdout, t)?;
     }
     writeln!(stdout, "wrote {}", args.out.display())?;
     Ok(())
@@ -478,13 +478,16 @@ fn write_tiles(dir: &Path, args: &TileArgs) -> mdi_tiler::Result<mdi_tiler::Tile
 }
 
 /// The tile lines of the summary: archives, then per zoom tiles, size and largest tile.
-fn print_tiles(out: &mut impl Write, t: &mdi_tiler::TileSummary, dir: &Path) -> Result<()> {
+fn print_tiles(out: &mut impl Write, t: &mdi_tiler::TileSummary) -> Result<()> {
     for (path, stats) in &t.archives {
-        let name = path.strip_prefix(dir).unwrap_or(path);
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         writeln!(
             out,
             "tiles: {} ({} tiles, {} stored once, {:.1} MB)",
-            name.display(),
+            name,
             stats.tiles,
             stats.unique_tiles,
             stats.bytes as f64 / 1e6
@@ -529,7 +532,7 @@ fn run_tiles(args: &TilesArgs) -> Result<()> {
     }
     let summary = write_tiles(&args.atlas, &args.tiles)?;
     let mut stdout = std::io::stdout().lock();
-    print_tiles(&mut stdout, &summary, &args.atlas)?;
+    print_tiles(&mut stdout, &summary)?;
     Ok(())
 }
 

@@ -511,6 +511,7 @@ pub fn write_atlas(
             .map(|(li, l)| {
                 json!({
                     "id": l.level.id, "layer": l.level.layer, "name": l.level.name,
+                    "code_prefix": l.level.code_prefix,
                     "areas": l.areas.len(),
                     "derived": l.areas.iter().all(|a| a.source.is_none()),
                     "parent": hierarchy.levels.get(li + 1).map(|p| p.level.id.clone()),

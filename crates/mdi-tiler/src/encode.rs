@@ -91,7 +91,7 @@ pub fn encode_tile(layers: &[EncodeLayer<'_>], extent: u32) -> Vec<u8> {
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(
         Vec::with_capacity(bytes.len() / 3 + 64),
-        Compression::default(),
+        Compression::best(),
     );
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(bytes);

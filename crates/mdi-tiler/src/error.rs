@@ -47,7 +47,7 @@ pub enum TilerError {
     },
     /// A tile exceeds the size cap even at the coarsest simplification.
     #[error(
-        "tile {z}/{x}/{y} is {bytes} bytes gzipped after the coarsest simplification, over the cap of {cap} bytes; lower --max-zoom or tile fewer years"
+        "tile {z}/{x}/{y} is {bytes} bytes gzipped after the coarsest simplification, over the cap of {cap} bytes, with every area in it; raise --min-zoom (fewer areas per tile) or --max-tile-bytes"
     )]
     TileTooLarge {
         /// Zoom.

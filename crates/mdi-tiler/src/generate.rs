@@ -53,11 +53,11 @@ impl Default for TileOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PropertySet {
-    /// Every property of the schema.
+    /// Every property of the schema. Labels: the name.
     Full,
     /// What a choropleth needs: code, name, level, nodata, and per year the MDI score and
     /// decile, the domain deciles, `domains_in_worst_decile` and `share_worst_decile`. Labels:
-    /// code and name.
+    /// the name.
     Map,
     /// nodata, and per year the MDI decile and `share_worst_decile`. Labels: the id only.
     Minimal,
@@ -96,13 +96,9 @@ impl PropertySet {
         }
     }
 
-    /// Whether a label property (`code`, `name`, `level`) is in the set.
+    /// Whether a label property is in the set: the name, for drawing it (the id names the area).
     pub fn has_label(self, key: &str) -> bool {
-        match self {
-            PropertySet::Full => true,
-            PropertySet::Map => matches!(key, "code" | "name"),
-            PropertySet::Minimal => false,
-        }
+        key == "name" && self != PropertySet::Minimal
     }
 }
 
@@ -237,11 +233,7 @@ pub fn generate(
                 .iter()
                 .map(|(k, _)| set.has(k, &input.domains))
                 .collect();
-            let label = input
-                .keys
-                .iter()
-                .map(|(k, _)| matches!(k.as_str(), "code" | "name" | "level") && set.has_label(k))
-                .collect();
+            let label = input.keys.iter().map(|(k, _)| set.has_label(k)).collect();
             (poly, label)
         })
         .collect();
@@ -488,6 +480,12 @@ impl Prepared<'_> {
                     .map(|r| r.arc)
             })
             .collect();
+        // The polygon piece each area had in this tile (pieces are sorted by slot, then item).
+        let originals: HashMap<usize, &Piece> = group
+            .iter()
+            .filter(|p| p.slot < self.input.layers.len())
+            .map(|p| (p.item, p))
+            .collect();
         let mut last = 0;
         for factor in [2u32, 4, 8, 16, 32, 64] {
             let tol2 = (self.options.tolerance * f64::from(factor) / scale).powi(2);
@@ -501,9 +499,7 @@ impl Prepared<'_> {
             for &i in &items {
                 let (mut ps, _) = self.pieces(clipper, i, z, &lookup, &|t| t == (x, y));
                 // Never drop: an area that had a polygon here keeps at least a minimal one.
-                let had_polygon = group
-                    .iter()
-                    .find(|p| p.item == i && p.slot < self.input.layers.len());
+                let had_polygon = originals.get(&i).copied();
                 if let Some(orig) = had_polygon
                     && !ps.iter().any(|p| p.slot == orig.slot)
                     && let TileGeometry::Polygons(polys) = &orig.geometry
@@ -774,14 +770,35 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
     if !b[0].is_finite() {
         b = [-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59];
     }
-    let fields: Map<String, Json> = input
-        .keys
+    // Per layer, the properties some area of it has (a wijk has no domain deciles).
+    let used: Vec<Vec<bool>> = input
+        .layers
         .iter()
-        .map(|(k, t)| (k.clone(), json!(t.tilejson())))
+        .map(|l| {
+            let mut u = vec![false; input.keys.len()];
+            for f in &l.features {
+                for (k, _) in &f.properties {
+                    u[usize::from(*k)] = true;
+                }
+            }
+            u
+        })
         .collect();
-    let label_fields = json!({"code": "String", "name": "String", "level": "String"});
+    let used = &used;
+    let keys_of = |li: usize| {
+        input
+            .keys
+            .iter()
+            .enumerate()
+            .filter(move |(k, _)| used[li][*k])
+            .map(|(_, kt)| kt)
+    };
+    let label_fields = json!({"name": "String"});
     let mut vector_layers = Vec::new();
-    for l in &input.layers {
+    for (li, l) in input.layers.iter().enumerate() {
+        let fields: Map<String, Json> = keys_of(li)
+            .map(|(k, t)| (k.clone(), json!(t.tilejson())))
+            .collect();
         vector_layers.push(json!({"id": l.name, "description": format!("{} (polygons)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": fields}));
     }
     for l in &input.layers {
@@ -793,21 +810,14 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
             .map(|(k, t)| json!({"attribute": k, "type": t}))
             .collect::<Vec<_>>()
     };
-    let poly_attrs = attrs(
-        input
-            .keys
-            .iter()
-            .map(|(k, t)| (k.clone(), t.tilestats()))
-            .collect(),
-    );
-    let label_attrs = attrs(
-        ["code", "name", "level"]
-            .iter()
-            .map(|k| (k.to_string(), "string"))
-            .collect(),
-    );
+    let label_attrs = attrs(vec![("name".to_string(), "string")]);
     let mut stats = Vec::new();
-    for l in &input.layers {
+    for (li, l) in input.layers.iter().enumerate() {
+        let poly_attrs = attrs(
+            keys_of(li)
+                .map(|(k, t)| (k.clone(), t.tilestats()))
+                .collect(),
+        );
         stats.push(json!({"layer": l.name, "count": l.features.iter().filter(|f| !f.collapsed).count(), "geometry": "Polygon", "attributeCount": poly_attrs.len(), "attributes": poly_attrs}));
     }
     for l in &input.layers {
@@ -824,8 +834,8 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
         json!({
             "years": input.years,
             "domains": input.domains,
-            "levels": input.layers.iter().map(|l| json!({"id": l.level, "layer": l.name, "name": l.title, "labels": format!("{}_labels", l.name)})).collect::<Vec<_>>(),
-            "feature_id": "bijective base 37 of the code (0-9 = 1-10, A-Z = 11-36) for codes of up to 10 characters 0-9A-Z; otherwise 37^10 + FNV-1a-64(code) mod (2^53 - 37^10); see docs/TILES.md",
+            "levels": input.layers.iter().map(|l| json!({"id": l.level, "layer": l.name, "name": l.title, "code_prefix": l.code_prefix, "labels": format!("{}_labels", l.name)})).collect::<Vec<_>>(),
+            "feature_id": "level * 10^8 + digits for a code of its level's code_prefix and 1-8 digits (level = position in levels, 0 = index unit); else 2^33 + bijective base 37 of the code (0-9 = 1-10, A-Z = 11-36) for up to 10 characters 0-9A-Z; else 2^33 + 37^10 + FNV-1a-64(code) mod (2^53 - 2^33 - 37^10); see docs/TILES.md",
             "properties_by_zoom": zooms.iter().map(|z| (z.z.to_string(), json!(z.properties))).collect::<Map<String, Json>>(),
             "extent": options.extent,
             "buffer": options.buffer,
@@ -973,12 +983,14 @@ mod tests {
                     level: "buurt".into(),
                     name: "buurten".into(),
                     title: "Buurten".into(),
+                    code_prefix: "BU".into(),
                     features: buurten,
                 },
                 TileLayer {
                     level: "gemeente".into(),
                     name: "gemeenten".into(),
                     title: "Gemeenten".into(),
+                    code_prefix: "GM".into(),
                     features: vec![gemeente],
                 },
             ],
@@ -990,7 +1002,7 @@ mod tests {
         TileFeature {
             code: code.into(),
             name: code.into(),
-            id: crate::id::feature_id(code),
+            id: crate::id::feature_id(code, 0, "BU"),
             geometry,
             collapsed: false,
             properties: vec![(0, Prop::Text(code.into()))],
@@ -1043,8 +1055,8 @@ mod tests {
     fn neighbours_tile_without_gaps_or_overlaps_at_every_zoom() {
         let input = grid();
         let set = generate(&input, &TileOptions::default(), &|_| {}).unwrap();
-        let island = crate::id::feature_id("BUISLAND");
-        let flat = crate::id::feature_id("BUFLAT");
+        let island = crate::id::feature_id("BUISLAND", 0, "BU");
+        let flat = crate::id::feature_id("BUFLAT", 0, "BU");
         for z in 5..=14u8 {
             let mut ids: BTreeSet<u64> = BTreeSet::new();
             let mut labels: BTreeSet<u64> = BTreeSet::new();
@@ -1147,7 +1159,7 @@ mod tests {
                 }
             }
         }
-        let flat = crate::id::feature_id("BUFLAT");
+        let flat = crate::id::feature_id("BUFLAT", 0, "BU");
         let mut checked = 0;
         for (id, tile, p) in points.into_iter().filter(|(id, _, _)| *id != flat) {
             let rs = &polys[&(id, tile)];

@@ -33,7 +33,7 @@ pub struct TileFeature {
     pub code: String,
     /// The area name.
     pub name: String,
-    /// The stable feature id ([`feature_id`]).
+    /// The stable feature id ([`feature_id`] of the code, the level and its prefix).
     pub id: u64,
     /// The polygons in WGS84 (EPSG:4326) longitude/latitude degrees.
     pub geometry: MultiPolygon<f64>,
@@ -54,6 +54,8 @@ pub struct TileLayer {
     pub name: String,
     /// The level's display name (`Buurten`).
     pub title: String,
+    /// The prefix of the level's codes (`BU`), for the feature ids.
+    pub code_prefix: String,
     /// The areas, in code order.
     pub features: Vec<TileFeature>,
 }
@@ -236,6 +238,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
             level: str_of(l, "id"),
             name: str_of(l, "layer"),
             title: str_of(l, "name"),
+            code_prefix: str_of(l, "code_prefix"),
             features: Vec::new(),
         })
         .collect();
@@ -276,7 +279,11 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
         };
         let layer_name = text("level");
         let code = text("code");
-        let Some(layer) = layers.iter_mut().find(|l| l.name == layer_name) else {
+        let Some((li, layer)) = layers
+            .iter_mut()
+            .enumerate()
+            .find(|(_, l)| l.name == layer_name)
+        else {
             failure = Some(input_err(
                 &areas_path,
                 format!(
@@ -330,7 +337,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
         }
         let collapsed = matches!(f.properties.get("collapsed"), Some(Value::Bool(true)));
         layer.features.push(TileFeature {
-            id: feature_id(&code),
+            id: feature_id(&code, li, &layer.code_prefix),
             name: text("name"),
             code,
             geometry: f.geometry,
