@@ -28,14 +28,15 @@ build-report.json). The checks:
                 [-buffer, extent + buffer]; polygon layers hold polygons, label layers points
   layers        every polygon and label layer in at least one tile of every zoom; no other
                 layer; one feature per area per tile layer
-  ids           every feature has an id, the id (bijective base 37 / FNV-1a 64) of an area of
-                its layer in areas.fgb; where the feature has a `code`, the id is that code's
+  ids           every feature has an id, the id (docs/TILES.md: level × 10^8 + digits, else
+                base 37, else FNV-1a 64) of an area of its layer in areas.fgb; where the
+                feature has a `code`, the id is that code's
   completeness  per zoom and layer, the distinct areas (by feature id) are those of areas.fgb
                 (polygon layers: minus build-report.json's collapsed areas)
   attributes    property names and types in every tile; per zoom, every feature's property
                 keys are exactly the keys of its area's full property set (those non-empty for
                 the area) that the zoom's set allows (polygons: full / map / minimal of
-                docs/TILES.md; labels: code,name,level / code,name / none), with the values of
+                docs/TILES.md; labels: name / name / none), with the values of
                 the atlas (scores.csv for index units, areas.fgb for the rest and for parents);
                 the properties of an area identical in every tile of one zoom; sampled
                 index-unit areas (max zoom, set `full`) against scores.csv, every year, and
