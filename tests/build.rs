@@ -10,27 +10,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::Path;
 
-use common::{data_dir, read_scores, repo, run, skip, stderr, stdout};
+use common::{data_dir, python_json, read_scores, run, skip, stderr, stdout};
 
 /// What GDAL (pyogrio) reads from a FlatGeobuf file; `None` (with a printed reason) when
 /// pyogrio is not installed and we are not in CI.
 fn gdal_dump(fgb: &Path, columns: &[&str]) -> Option<serde_json::Value> {
-    let o = std::process::Command::new("python3")
-        .arg(repo().join("tests/gis/fgb_dump.py"))
-        .arg(fgb)
-        .args(columns)
-        .output()
-        .expect("python3 runs");
-    if o.status.code() == Some(3) && std::env::var_os("CI").is_none() {
-        skip("pyogrio is not installed (pip install pyogrio); .ci/run installs it");
-        return None;
-    }
-    assert!(
-        o.status.success(),
-        "fgb_dump failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    Some(serde_json::from_slice(&o.stdout).unwrap())
+    let mut args: Vec<&std::ffi::OsStr> = vec![fgb.as_os_str()];
+    args.extend(columns.iter().map(std::ffi::OsStr::new));
+    python_json("fgb_dump.py", &args)
 }
 
 fn build_demo(out: &Path) -> String {

@@ -7,37 +7,16 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::Path;
 
-use common::{data_dir, repo, run, skip, stderr, stdout};
+use common::{data_dir, python_json, run, skip, stderr, stdout};
 
-/// Run the independent checker on an atlas; `None` (with a printed reason) when its Python
-/// packages are missing outside CI.
+/// Run the independent checker on an atlas (see `common::python_json`).
 fn check(atlas: &Path, extra: &[&str]) -> Option<serde_json::Value> {
-    let o = std::process::Command::new("python3")
-        .arg(repo().join("tests/gis/tiles_check.py"))
-        .arg(atlas)
-        .args(extra)
-        .output()
-        .expect("python3 runs");
-    if o.status.code() == Some(3) && std::env::var_os("CI").is_none() {
-        skip(&format!(
-            "the tile checker needs Python packages: {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        ));
-        return None;
-    }
-    let out = String::from_utf8_lossy(&o.stdout);
-    eprintln!("{}", String::from_utf8_lossy(&o.stderr));
-    assert!(
-        o.status.success(),
-        "tiles_check failed ({:?}):\n{out}\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    Some(
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("checker output is JSON: {e}\n{out}")),
-    )
+    let mut args: Vec<&OsStr> = vec![atlas.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    python_json("tiles_check.py", &args)
 }
 
 #[test]
@@ -66,18 +45,10 @@ fn the_demo_archives_pass_the_independent_checks() {
     };
     println!("demo: {summary}");
     // The MBTiles archive holds exactly the same tiles (read with Python's sqlite3).
-    let o = std::process::Command::new("python3")
-        .arg(repo().join("tests/gis/mbtiles_vs_pmtiles.py"))
-        .arg(&atlas)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        o.status.success() || (o.status.code() == Some(3) && std::env::var_os("CI").is_none()),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    println!("demo (MBTiles): {}", String::from_utf8_lossy(&o.stdout));
+    if let Some(mb) = python_json("mbtiles_vs_pmtiles.py", &[atlas.as_os_str()]) {
+        assert_eq!(mb["tiles"], summary["checks"]["archive"]["tiles"], "{mb}");
+        println!("demo (MBTiles): {mb}");
+    }
 
     // The build report says what the tiling did, zoom by zoom.
     let report: serde_json::Value =

@@ -64,3 +64,27 @@ pub fn read_scores(path: &Path) -> Vec<std::collections::HashMap<String, String>
         .map(|r| h.iter().cloned().zip(r).collect())
         .collect()
 }
+
+/// Run one of the independent Python checkers of `tests/gis/` and parse the JSON it prints.
+/// `None` (with a printed reason) when it exits 3 for want of a Python package outside CI; in
+/// CI (`CI` set) that is a failure, as is any other non-zero exit.
+pub fn python_json(script: &str, args: &[&std::ffi::OsStr]) -> Option<serde_json::Value> {
+    let o = std::process::Command::new("python3")
+        .arg(repo().join("tests/gis").join(script))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    if o.status.code() == Some(3) && std::env::var_os("CI").is_none() {
+        skip(&format!("{script} needs Python packages: {}", err.trim()));
+        return None;
+    }
+    eprintln!("{err}");
+    assert!(
+        o.status.success(),
+        "{script} failed ({:?}):\n{out}\n{err}",
+        o.status.code()
+    );
+    Some(serde_json::from_str(&out).unwrap_or_else(|e| panic!("{script} prints JSON: {e}\n{out}")))
+}
