@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::Path;
 
-use common::{data_dir, python_json, read_scores, run, skip, stderr, stdout};
+use common::{
+    build_nl_2014, data_dir, nl_2014, python_json, read_scores, run, skip, stderr, stdout,
+};
 
 /// What GDAL (pyogrio) reads from a FlatGeobuf file; `None` (with a printed reason) when
 /// pyogrio is not installed and we are not in CI.
@@ -347,34 +349,13 @@ fn gunzip(path: &Path) -> String {
 
 #[test]
 fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
-    let Some(data) = data_dir() else {
-        skip(
-            "../shared/data not found: the national build needs the 2014 buurten and the KWB 2024 subset",
-        );
-        return;
-    };
+    let Some(nl) = nl_2014() else { return };
+    let (topo, kwb) = (&nl.topo, &nl.kwb);
     let dir = tempfile::tempdir().unwrap();
     let atlas = dir.path().join("nl");
-    let topo = data.join("nl/cbs_buurt_2014.topojson.gz");
-    let kwb = data.join("nl/kwb_2024_buurt_subset.csv.gz");
-    let o = run(&[
-        "build",
-        "--profile",
-        "geodata/profiles/nl-cbs.toml",
-        "--indicators",
-        kwb.to_str().unwrap(),
-        "--year",
-        "2024",
-        "--min-domains",
-        "3",
-        "--areas",
-        topo.to_str().unwrap(),
-        "--out",
-        atlas.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    build_nl_2014(&nl, &atlas, &[]);
     // The expected join, computed here from the raw files: 2014 statcodes against 2024 codes.
-    let topo_json: serde_json::Value = serde_json::from_str(&gunzip(&topo)).unwrap();
+    let topo_json: serde_json::Value = serde_json::from_str(&gunzip(topo)).unwrap();
     let polys: BTreeSet<String> = topo_json["objects"]["layer"]["geometries"]
         .as_array()
         .unwrap()
@@ -387,7 +368,7 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
                 .to_uppercase()
         })
         .collect();
-    let kwb_text = gunzip(&kwb);
+    let kwb_text = gunzip(kwb);
     let mut rdr = csv::Reader::from_reader(kwb_text.as_bytes());
     let codes: BTreeSet<String> = rdr
         .records()
@@ -459,25 +440,12 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
     // With the 2015 gemeente file: gemeenten from the file, and COROP regions and provincies
     // from its columns (40 COROP regions and 12 provincies in 2015).
     let atlas5 = dir.path().join("nl5");
-    let gm = data.join("nl/cbs_gemeente_2015.topojson.gz");
-    let o = run(&[
-        "build",
-        "--profile",
-        "geodata/profiles/nl-cbs.toml",
-        "--indicators",
-        kwb.to_str().unwrap(),
-        "--year",
-        "2024",
-        "--min-domains",
-        "3",
-        "--areas",
-        topo.to_str().unwrap(),
-        "--areas",
-        gm.to_str().unwrap(),
-        "--out",
-        atlas5.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let gm = nl.topo.with_file_name("cbs_gemeente_2015.topojson.gz");
+    build_nl_2014(
+        &nl,
+        &atlas5,
+        &["--areas", gm.to_str().unwrap(), "--no-tiles"],
+    );
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(atlas5.join("metadata.json")).unwrap()).unwrap();
     let levels: Vec<(String, u64)> = meta["levels"]

@@ -10,7 +10,7 @@ mod common;
 use std::ffi::OsStr;
 use std::path::Path;
 
-use common::{data_dir, python_json, run, skip, stderr, stdout};
+use common::{build_nl_2014, nl_2014, python_json, run, stderr, stdout};
 
 /// Run the independent checker on an atlas (see `common::python_json`).
 fn check(atlas: &Path, extra: &[&str]) -> Option<serde_json::Value> {
@@ -208,35 +208,10 @@ fn tiling_errors_name_what_is_wrong() {
 
 #[test]
 fn the_national_2014_archive_passes_the_independent_checks() {
-    let Some(data) = data_dir() else {
-        skip("../shared/data is absent (set MDI_DATA_DIR)");
-        return;
-    };
-    let topo = data.join("nl/cbs_buurt_2014.topojson.gz");
-    let kwb = data.join("nl/kwb_2024_buurt_subset.csv.gz");
-    if !topo.exists() || !kwb.exists() {
-        skip("nl/cbs_buurt_2014.topojson.gz or nl/kwb_2024_buurt_subset.csv.gz is absent");
-        return;
-    }
+    let Some(nl) = nl_2014() else { return };
     let dir = tempfile::tempdir().unwrap();
     let atlas = dir.path().join("nl");
-    let o = run(&[
-        "build",
-        "--profile",
-        "geodata/profiles/nl-cbs.toml",
-        "--indicators",
-        kwb.to_str().unwrap(),
-        "--year",
-        "2024",
-        "--min-domains",
-        "3",
-        "--areas",
-        topo.to_str().unwrap(),
-        "--mbtiles",
-        "--out",
-        atlas.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = build_nl_2014(&nl, &atlas, &["--mbtiles"]);
     println!("{}", stdout(&o));
     let Some(summary) = check(
         &atlas,

@@ -88,3 +88,56 @@ pub fn python_json(script: &str, args: &[&std::ffi::OsStr]) -> Option<serde_json
     );
     Some(serde_json::from_str(&out).unwrap_or_else(|e| panic!("{script} prints JSON: {e}\n{out}")))
 }
+
+/// The national inputs: the 2014 buurten (TopoJSON) and the 2024 KWB subset.
+pub struct Nl2014 {
+    /// `nl/cbs_buurt_2014.topojson.gz`.
+    pub topo: PathBuf,
+    /// `nl/kwb_2024_buurt_subset.csv.gz`.
+    pub kwb: PathBuf,
+}
+
+/// The national inputs, or `None` with a printed reason where `../shared/data` lacks them.
+pub fn nl_2014() -> Option<Nl2014> {
+    let Some(data) = data_dir() else {
+        skip(
+            "../shared/data not found: the national build needs the 2014 buurten and the KWB 2024 subset",
+        );
+        return None;
+    };
+    let inputs = Nl2014 {
+        topo: data.join("nl/cbs_buurt_2014.topojson.gz"),
+        kwb: data.join("nl/kwb_2024_buurt_subset.csv.gz"),
+    };
+    if !inputs.topo.exists() || !inputs.kwb.exists() {
+        skip(
+            "nl/cbs_buurt_2014.topojson.gz or nl/kwb_2024_buurt_subset.csv.gz is absent from ../shared/data",
+        );
+        return None;
+    }
+    Some(inputs)
+}
+
+/// Build the national atlas (2014 buurten, KWB 2024, `--min-domains 3`) into `atlas`, with
+/// `extra` arguments; panics with the error output if the build fails.
+pub fn build_nl_2014(inputs: &Nl2014, atlas: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "build",
+        "--profile",
+        "geodata/profiles/nl-cbs.toml",
+        "--indicators",
+        inputs.kwb.to_str().expect("UTF-8 path"),
+        "--year",
+        "2024",
+        "--min-domains",
+        "3",
+        "--areas",
+        inputs.topo.to_str().expect("UTF-8 path"),
+        "--out",
+        atlas.to_str().expect("UTF-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
