@@ -173,6 +173,8 @@ struct Prepared<'a> {
     /// Per property set, whether each key of `input.keys` is in it (polygons), and whether it
     /// is in the label layers.
     allowed: Vec<(Vec<bool>, Vec<bool>)>,
+    /// The north and south edges of the data in world units (y down), if it has any.
+    y_extent: Option<(f64, f64)>,
     options: &'a TileOptions,
 }
 
@@ -237,12 +239,22 @@ pub fn generate(
             (poly, label)
         })
         .collect();
+    let y_extent = topology
+        .arcs
+        .iter()
+        .flat_map(|a| a.points.iter())
+        .chain(labels.iter().flatten())
+        .map(|p| p[1])
+        .fold(None, |acc: Option<(f64, f64)>, y| {
+            Some(acc.map_or((y, y), |(lo, hi)| (lo.min(y), hi.max(y))))
+        });
     let prepared = Prepared {
         input,
         items,
         topology,
         labels,
         allowed,
+        y_extent,
         options,
     };
 
@@ -357,27 +369,27 @@ impl Prepared<'_> {
                 }
                 pieces.sort_unstable_by_key(|p| (p.tile, p.slot, p.item));
                 let groups: Vec<&[Piece]> = pieces.chunk_by(|a, b| a.tile == b.tile).collect();
-                let encoded: Vec<Result<Encoded>> = groups
+                // `None`: over the cap with a property set that is not the last.
+                let encoded: Vec<Result<Option<Encoded>>> = groups
                     .par_iter()
                     .map_init(Clipper::new, |clipper, group| {
                         let (x, y) = group[0].tile;
                         let bytes = gzip(&self.encode(group, set));
                         if bytes.len() <= cap {
-                            Ok((TileCoord { z, x, y }, bytes, None))
+                            Ok(Some((TileCoord { z, x, y }, bytes, None)))
                         } else if last_set {
-                            self.simplify_harder(clipper, z, group, set)
+                            self.simplify_harder(clipper, z, group, set).map(Some)
                         } else {
-                            Ok((TileCoord { z, x, y }, bytes, Some(0)))
+                            Ok(None)
                         }
                     })
                     .collect();
                 for e in encoded {
-                    let e = e?;
-                    if e.2 == Some(0) {
+                    match e? {
+                        Some(tile) => tiles.push(tile),
                         // Over the cap: try the next, smaller property set.
-                        continue 'sets;
+                        None => continue 'sets,
                     }
-                    tiles.push(e);
                 }
                 b0 = b1.saturating_add(1);
                 if b1 == u32::MAX {
@@ -401,23 +413,11 @@ impl Prepared<'_> {
 
     /// The first and last tile row that the data's extent touches at zoom `z`.
     fn rows(&self, z: u8) -> (u32, u32) {
-        let scale = f64::from(1u32 << z);
         let last = (1u32 << z) - 1;
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for arc in &self.topology.arcs {
-            for p in &arc.points {
-                lo = lo.min(p[1]);
-                hi = hi.max(p[1]);
-            }
-        }
-        for p in self.labels.iter().flatten() {
-            lo = lo.min(p[1]);
-            hi = hi.max(p[1]);
-        }
-        if !lo.is_finite() {
+        let Some((lo, hi)) = self.y_extent else {
             return (0, last);
-        }
-        let row = |y: f64| ((y * scale).floor().max(0.0) as u32).min(last);
+        };
+        let row = |y: f64| ((y * f64::from(1u32 << z)).floor().max(0.0) as u32).min(last);
         (row(lo), row(hi))
     }
 
@@ -429,10 +429,9 @@ impl Prepared<'_> {
         areas: Vec<usize>,
         minimal_shapes: usize,
     ) -> Result<(Vec<Tile>, ZoomReport)> {
-        let chosen = set;
         let mut report = ZoomReport {
             z,
-            properties: Some(PropertySet::ALL[chosen]),
+            properties: Some(PropertySet::ALL[set]),
             minimal_shapes,
             areas: self
                 .input
