@@ -16,7 +16,6 @@ use mdi_geo::demo::{DemoOptions, generate};
 use mdi_geo::{Crs, ReadOptions, Source, read_areas};
 
 // The CLI sits at the end of the dependency chain core ← geo ← tiler ← server ← cli.
-use mdi_server as _;
 
 /// The Dutch profile, embedded so that the demo runs from any folder.
 const NL_PROFILE: &str = include_str!("../../../geodata/profiles/nl-cbs.toml");
@@ -43,6 +42,10 @@ enum Command {
     /// (Re)write the vector tiles of an atlas directory: atlas.pmtiles, and atlas.mbtiles with
     /// --mbtiles.
     Tiles(TilesArgs),
+    /// Serve an atlas over HTTP: vector tiles, TileJSON, styles, the JSON API and downloads
+    /// (docs/API.md). Without --atlas, serves the demo atlas, built on first use into a cache
+    /// folder.
+    Serve(ServeArgs),
     /// Write the generated (synthetic) demo region: its buurten (FlatGeobuf, RD New) and its
     /// indicator table (CSV), for use with `build --profile geodata/profiles/nl-cbs.toml`.
     Demo(DemoArgs),
@@ -166,6 +169,47 @@ struct TilesArgs {
 }
 
 #[derive(clap::Args)]
+struct ServeArgs {
+    /// The atlas directory to serve (written by `mdi-atlas build`). Without it, the demo atlas
+    /// is served: built on first use into the cache folder, and reused after.
+    #[arg(long)]
+    atlas: Option<PathBuf>,
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// The URL clients reach the server at, behind a proxy or CDN (`https://example.org/mdi`);
+    /// TileJSON and the styles use it for their absolute URLs. Default: each request's Host.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Where the demo atlas is cached (default: $XDG_CACHE_HOME/mdi-atlas, else
+    /// ~/.cache/mdi-atlas).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Seconds between checks of the atlas folder for a new build, which is then loaded and
+    /// swapped in; 0 reloads only on SIGHUP.
+    #[arg(long, default_value_t = 2)]
+    watch: u64,
+    /// Seconds to produce a response before answering 408.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Most requests handled at once; more wait their turn.
+    #[arg(long, default_value_t = 1024)]
+    max_concurrency: usize,
+    /// Cache-Control max-age of tiles, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    tile_max_age: u32,
+    /// Log every request at INFO (method, path, status, latency).
+    #[arg(long)]
+    access_log: bool,
+    /// Log lines as JSON objects instead of text (RUST_LOG sets the level; default info).
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[derive(clap::Args)]
 struct DemoArgs {
     /// The folder to write `synthetisch-buurten.fgb` and `synthetisch-indicatoren.csv` into.
     #[arg(long)]
@@ -193,6 +237,7 @@ fn main() -> ExitCode {
         Command::Compute(args) => run_compute(&args),
         Command::Build(args) => run_build(&args),
         Command::Demo(args) => run_demo(&args),
+        Command::Serve(args) => run_serve(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -533,6 +578,104 @@ fn run_tiles(args: &TilesArgs) -> Result<()> {
     let summary = write_tiles(&args.atlas, &args.tiles)?;
     let mut stdout = std::io::stdout().lock();
     print_tiles(&mut stdout, &summary)?;
+    Ok(())
+}
+
+/// The cache folder of the demo atlas.
+fn cache_dir(args: &ServeArgs) -> Result<PathBuf> {
+    if let Some(d) = &args.cache_dir {
+        return Ok(d.clone());
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .context("no cache folder: set --cache-dir (neither XDG_CACHE_HOME nor HOME is set)")?;
+    Ok(base.join("mdi-atlas"))
+}
+
+/// The demo atlas in the cache folder: reused when this version of mdi-atlas built it with its
+/// tiles, else (re)built.
+fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
+    let generator = concat!("mdi-atlas ", env!("CARGO_PKG_VERSION"));
+    let dir = cache_dir(args)?.join(format!("demo-atlas-{}", env!("CARGO_PKG_VERSION")));
+    let current = std::fs::read(dir.join("metadata.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|m| m.get("generator").and_then(|g| g.as_str()) == Some(generator))
+        && dir.join(mdi_tiler::PMTILES).is_file();
+    if current {
+        eprintln!("using the demo atlas cached in {}", dir.display());
+        return Ok(dir);
+    }
+    eprintln!("building the demo atlas into {} (once)", dir.display());
+    std::fs::create_dir_all(dir.parent().unwrap_or(&dir))
+        .with_context(|| format!("cannot create the cache folder {}", dir.display()))?;
+    run_build(&BuildArgs {
+        demo: true,
+        demo_areas: None,
+        demo_years: None,
+        profile: None,
+        indicators: Vec::new(),
+        areas: Vec::new(),
+        crs: None,
+        layer: None,
+        out: dir.clone(),
+        index: IndexArgs {
+            year: None,
+            ranking: None,
+            min_population: None,
+            min_domains: None,
+        },
+        no_tiles: false,
+        tiles: TileArgs {
+            mbtiles: true,
+            min_zoom: 5,
+            max_zoom: 14,
+            max_tile_bytes: 500_000,
+        },
+    })?;
+    Ok(dir)
+}
+
+fn run_serve(args: &ServeArgs) -> Result<()> {
+    mdi_server::server::init_logging(args.log_json);
+    let atlas = match &args.atlas {
+        Some(a) => a.clone(),
+        None => demo_atlas(args)?,
+    };
+    let mut config = mdi_server::ServeConfig::new(atlas.clone());
+    config.bind = args.bind.clone();
+    config.public_url = args.public_url.clone();
+    config.workers = args.workers;
+    config.watch = (args.watch > 0).then(|| std::time::Duration::from_secs(args.watch));
+    config.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    config.max_concurrency = args.max_concurrency.max(1);
+    config.tile_max_age = args.tile_max_age;
+    config.access_log = args.access_log;
+    mdi_server::run(config, |addr, loaded| {
+        let base = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let base = base.trim_end_matches('/');
+        // One line a script can wait for; the rest is for people.
+        println!("listening on http://{addr}/");
+        println!(
+            "serving {} ({}): {} tiles z{}-{}, {} areas",
+            atlas.display(),
+            loaded.meta.title,
+            loaded.tiles.len(),
+            loaded.tiles.min_zoom,
+            loaded.tiles.max_zoom,
+            loaded.areas.list.len()
+        );
+        println!("  TileJSON  {base}/tiles.json");
+        println!("  style     {base}/style.json   (QGIS: {base}/style.json?flavor=qgis)");
+        println!("  API       {base}/api/meta");
+        let _ = std::io::stdout().flush();
+    })
+    .with_context(|| format!("cannot serve {}", atlas.display()))?;
     Ok(())
 }
 

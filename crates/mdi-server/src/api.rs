@@ -1,0 +1,587 @@
+//! The JSON API: `/api/meta`, `/api/areas/{code}`, `/api/search`, `/api/point` and
+//! `/api/breaks`. Every response type here is documented field by field in `docs/API.md`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::areas::{Area, AreaYear, LocalRank, Score};
+use crate::atlas::{Atlas, Domain, Level};
+use crate::error::ApiError;
+use crate::search::MatchKind;
+
+/// A reference to an area, as every response names areas.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaRef {
+    /// The area code.
+    pub code: String,
+    /// The name.
+    pub name: String,
+    /// The level's layer name (`buurten`).
+    pub level: String,
+    /// The feature id of the area in every tile layer (for MapLibre `feature-state`).
+    pub id: u64,
+    /// West, south, east, north in WGS84 (EPSG:4326) degrees; null without geometry.
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// `/api/meta`: what the atlas holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetaResponse {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Attribution of the data.
+    pub attribution: String,
+    /// Whether the data is the generated demo.
+    pub synthetic: bool,
+    /// `per-year` or `pooled` ranking.
+    pub ranking: String,
+    /// The years.
+    pub years: Vec<i32>,
+    /// The domains with their weights.
+    pub domains: Vec<Domain>,
+    /// The levels, index unit first.
+    pub levels: Vec<Level>,
+    /// The layer within which `within` ranks are computed (`gemeenten`).
+    pub within: Option<String>,
+    /// West, south, east, north in WGS84 degrees.
+    pub bounds: [f64; 4],
+    /// Longitude, latitude (WGS84) and zoom of the default view.
+    pub center: [f64; 3],
+    /// Lowest tile zoom.
+    pub min_zoom: u8,
+    /// Highest tile zoom.
+    pub max_zoom: u8,
+    /// The property set of the tiles per zoom (`full`, `map`, `minimal`).
+    pub properties_by_zoom: Value,
+    /// The first zoom whose tiles carry every property (needed for re-weighting).
+    pub full_from_zoom: Option<u8>,
+    /// The profile (id, name, description, attribution).
+    pub profile: Value,
+    /// When the atlas was built.
+    pub built_at: String,
+    /// The program that built it.
+    pub generator: String,
+    /// The files `/download/{file}` serves for this atlas.
+    pub downloads: Vec<String>,
+}
+
+/// A score in an area response.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreOut {
+    /// The score.
+    pub score: f64,
+    /// National rank among the areas of the level (1 = most deprived).
+    pub rank: Option<u32>,
+    /// National decile (1 = most deprived).
+    pub decile: Option<u8>,
+    /// Number of areas of the level with a national MDI rank that year (MDI only).
+    pub of: Option<u32>,
+    /// Rank and decile within the gemeente.
+    pub within: Option<LocalRank>,
+}
+
+/// A domain's score in an area response.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainOut {
+    /// Domain id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Weight in the MDI.
+    pub weight: f64,
+    /// The exponential domain score (0–100) with its ranks; null without data.
+    #[serde(flatten)]
+    pub score: Option<ScoreOut>,
+}
+
+/// One year of an area.
+#[derive(Debug, Clone, Serialize)]
+pub struct YearOut {
+    /// The year.
+    pub year: i32,
+    /// Inhabitants.
+    pub population: Option<f64>,
+    /// Ranked this year (index unit only).
+    pub eligible: Option<bool>,
+    /// Why it was not ranked.
+    pub excluded_reason: Option<String>,
+    /// Domains without data.
+    pub domains_missing: Vec<String>,
+    /// The MDI (higher levels: population-weighted average score, ranked among the level).
+    pub mdi: Option<ScoreOut>,
+    /// The domains (index unit only; empty for higher levels).
+    pub domains: Vec<DomainOut>,
+    /// Number of domains in decile 1.
+    pub domains_in_worst_decile: Option<u32>,
+    /// Share (0–1) of inhabitants living in buurten of MDI decile 1 (higher levels).
+    pub share_worst_decile: Option<f64>,
+}
+
+/// A parent area's summary per year.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParentOut {
+    /// The parent.
+    #[serde(flatten)]
+    pub area: AreaRef,
+    /// Its MDI summary per year.
+    pub years: Vec<YearOut>,
+}
+
+/// `/api/areas/{code}`: one area in every year, with its parents.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaResponse {
+    /// The area.
+    #[serde(flatten)]
+    pub area: AreaRef,
+    /// The level's display name.
+    pub level_name: String,
+    /// Never ranked: draw as no data.
+    pub nodata: bool,
+    /// Water only.
+    pub water: bool,
+    /// No extent in the source (label point only).
+    pub collapsed: bool,
+    /// The layer within which `within` ranks are computed.
+    pub within: Option<String>,
+    /// Every year of the atlas.
+    pub years: Vec<YearOut>,
+    /// The parent chain, nearest first, with their summaries.
+    pub parents: Vec<ParentOut>,
+    /// Number of areas one level down whose parent this is.
+    pub children: usize,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    /// The area.
+    #[serde(flatten)]
+    pub area: AreaRef,
+    /// The names of its parents, nearest first.
+    pub context: Vec<String>,
+    /// How the query matched.
+    pub matched: MatchKind,
+}
+
+/// `/api/search`: results, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    /// The query as given.
+    pub query: String,
+    /// The results.
+    pub results: Vec<SearchResult>,
+}
+
+/// `/api/point`: the areas at a point.
+#[derive(Debug, Clone, Serialize)]
+pub struct PointResponse {
+    /// Longitude (WGS84).
+    pub lon: f64,
+    /// Latitude (WGS84).
+    pub lat: f64,
+    /// The areas containing the point, finest level first (empty outside the atlas).
+    pub areas: Vec<AreaRef>,
+}
+
+/// A domain weight as used.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightOut {
+    /// Domain id.
+    pub id: String,
+    /// The weight given (or the profile's).
+    pub weight: f64,
+}
+
+/// `/api/breaks`: the class breaks of the MDI recomputed with custom weights.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreaksResponse {
+    /// The year (null for pooled ranking over all years).
+    pub year: Option<i32>,
+    /// `per-year` or `pooled`.
+    pub ranking: String,
+    /// The weights used, per domain.
+    pub weights: Vec<WeightOut>,
+    /// Number of areas ranked.
+    pub n: usize,
+    /// Nine thresholds, descending: an area is in decile `d` (1 = most deprived) for the
+    /// first `d` with `score >= breaks[d-1]`, else in decile 10. Each lies halfway between the
+    /// lowest score of decile `d` and the highest of decile `d + 1`.
+    pub breaks: Vec<f64>,
+    /// The lowest recomputed score.
+    pub min: Option<f64>,
+    /// The highest recomputed score.
+    pub max: Option<f64>,
+}
+
+/// The feature id of an area (as in the tiles).
+fn feature_id(atlas: &Atlas, a: &Area) -> u64 {
+    let prefix = atlas
+        .meta
+        .levels
+        .get(a.level)
+        .map_or("", |l| l.code_prefix.as_str());
+    mdi_tiler::id::feature_id(&a.code, a.level, prefix)
+}
+
+/// The reference to area `i`.
+pub fn area_ref(atlas: &Atlas, i: usize) -> AreaRef {
+    let a = &atlas.areas.list[i];
+    AreaRef {
+        code: a.code.clone(),
+        name: a.name.clone(),
+        level: atlas
+            .meta
+            .levels
+            .get(a.level)
+            .map(|l| l.layer.clone())
+            .unwrap_or_default(),
+        id: feature_id(atlas, a),
+        bbox: a.bbox,
+    }
+}
+
+/// `/api/meta`.
+pub fn meta(atlas: &Atlas) -> MetaResponse {
+    let m = &atlas.meta;
+    let t = &atlas.tiles;
+    let downloads = crate::server::DOWNLOADS
+        .iter()
+        .filter(|f| atlas.dir.join(f).is_file())
+        .map(|f| f.to_string())
+        .collect();
+    MetaResponse {
+        title: m.title.clone(),
+        description: m.description.clone(),
+        attribution: m.attribution.clone(),
+        synthetic: m.synthetic,
+        ranking: m.ranking.clone(),
+        years: m.years.clone(),
+        domains: m.domains.clone(),
+        levels: m.levels.clone(),
+        within: atlas
+            .areas
+            .within
+            .and_then(|l| m.levels.get(l))
+            .map(|l| l.layer.clone()),
+        bounds: t.bounds,
+        center: [t.center.0, t.center.1, f64::from(t.center.2)],
+        min_zoom: t.min_zoom,
+        max_zoom: t.max_zoom,
+        properties_by_zoom: t
+            .metadata
+            .get("mdi")
+            .and_then(|m| m.get("properties_by_zoom"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        full_from_zoom: atlas.full_from_zoom(),
+        profile: m.raw.get("profile").cloned().unwrap_or(Value::Null),
+        built_at: m.built_at.clone(),
+        generator: m
+            .raw
+            .get("generator")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        downloads,
+    }
+}
+
+fn score_out(s: &Score, of: Option<u32>) -> ScoreOut {
+    ScoreOut {
+        score: s.score,
+        rank: s.rank,
+        decile: s.decile,
+        of: s.rank.and(of),
+        within: s.within,
+    }
+}
+
+fn year_out(atlas: &Atlas, a: &Area, y: usize, year: &AreaYear) -> YearOut {
+    let of = atlas
+        .areas
+        .ranked
+        .get(a.level)
+        .and_then(|r| r.get(y))
+        .copied();
+    YearOut {
+        year: atlas.meta.years[y],
+        population: year.population,
+        eligible: year.eligible,
+        excluded_reason: year.excluded_reason.clone(),
+        domains_missing: year.domains_missing.clone(),
+        mdi: year.mdi.as_ref().map(|s| score_out(s, of)),
+        domains: year
+            .domains
+            .iter()
+            .zip(&atlas.meta.domains)
+            .map(|(s, d)| DomainOut {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                weight: d.weight,
+                // Domain ranks count the areas with data in the domain, which `of` does not.
+                score: s.as_ref().map(|s| score_out(s, None)),
+            })
+            .collect(),
+        domains_in_worst_decile: year.domains_in_worst_decile,
+        share_worst_decile: year.share_worst_decile,
+    }
+}
+
+/// `/api/areas/{code}`.
+///
+/// # Errors
+/// 404 naming the code when no area has it.
+pub fn area(atlas: &Atlas, code: &str) -> Result<AreaResponse, ApiError> {
+    let i = atlas.areas.find(code).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no area with code `{code}` in this atlas; search names and codes with /api/search?q={}",
+            code.trim()
+        ))
+    })?;
+    let a = &atlas.areas.list[i];
+    let years = |a: &Area| -> Vec<YearOut> {
+        a.years
+            .iter()
+            .enumerate()
+            .map(|(y, year)| year_out(atlas, a, y, year))
+            .collect()
+    };
+    Ok(AreaResponse {
+        area: area_ref(atlas, i),
+        level_name: atlas
+            .meta
+            .levels
+            .get(a.level)
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
+        nodata: a.nodata,
+        water: a.water,
+        collapsed: a.collapsed,
+        within: atlas
+            .areas
+            .within
+            .and_then(|l| atlas.meta.levels.get(l))
+            .map(|l| l.layer.clone()),
+        years: years(a),
+        parents: atlas
+            .areas
+            .ancestors(i)
+            .into_iter()
+            .map(|p| ParentOut {
+                area: area_ref(atlas, p),
+                years: years(&atlas.areas.list[p]),
+            })
+            .collect(),
+        children: atlas
+            .areas
+            .list
+            .iter()
+            .filter(|c| c.parent == Some(i))
+            .count(),
+    })
+}
+
+/// `/api/search?q=&limit=`.
+pub fn search(atlas: &Atlas, query: &str, limit: usize) -> SearchResponse {
+    let results = atlas
+        .search
+        .search(query, limit.clamp(1, 50))
+        .into_iter()
+        .map(|hit| SearchResult {
+            area: area_ref(atlas, hit.entry),
+            context: atlas
+                .areas
+                .ancestors(hit.entry)
+                .into_iter()
+                .map(|p| atlas.areas.list[p].name.clone())
+                .collect(),
+            matched: hit.kind,
+        })
+        .collect();
+    SearchResponse {
+        query: query.to_string(),
+        results,
+    }
+}
+
+/// Parses a coordinate parameter.
+pub fn coordinate(value: Option<&str>, name: &str, range: f64) -> Result<f64, ApiError> {
+    let v = value.ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "missing `{name}`: expected a WGS84 {name} in degrees"
+        ))
+    })?;
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite() && x.abs() <= range)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`{name}={v}`: expected a number of degrees between -{range} and {range} (WGS84)"
+            ))
+        })
+}
+
+/// `/api/point?lon=&lat=`: `lon`, `lat` in WGS84 (EPSG:4326) degrees.
+pub fn point(atlas: &Atlas, lon: f64, lat: f64) -> PointResponse {
+    PointResponse {
+        lon,
+        lat,
+        areas: atlas
+            .areas
+            .at_point(lon, lat)
+            .into_iter()
+            .map(|i| area_ref(atlas, i))
+            .collect(),
+    }
+}
+
+/// Parses `weights=inkomen:0.3,werk:0.2,…`: the listed domains get these weights, the others
+/// keep the profile's.
+///
+/// # Errors
+/// 400 naming an unknown domain (and listing the known ones), a weight that is not a finite
+/// number ≥ 0, a domain given twice, or weights that are all zero.
+pub fn parse_weights(domains: &[Domain], spec: Option<&str>) -> Result<Vec<f64>, ApiError> {
+    let mut weights: Vec<f64> = domains.iter().map(|d| d.weight).collect();
+    let mut seen = vec![false; domains.len()];
+    let known = || {
+        domains
+            .iter()
+            .map(|d| d.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for item in spec
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let (id, w) = item
+            .split_once(':')
+            .or_else(|| item.split_once('='))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`weights`: `{item}` should be `domain:weight`, e.g. `inkomen:0.3`"
+                ))
+            })?;
+        let d = domains
+            .iter()
+            .position(|d| d.id == id.trim())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`weights`: unknown domain `{}`; the domains are {}",
+                    id.trim(),
+                    known()
+                ))
+            })?;
+        if std::mem::replace(&mut seen[d], true) {
+            return Err(ApiError::bad_request(format!(
+                "`weights`: domain `{}` is given twice",
+                domains[d].id
+            )));
+        }
+        weights[d] = w
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|w| w.is_finite() && *w >= 0.0)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`weights`: `{item}`: the weight must be a number ≥ 0"
+                ))
+            })?;
+    }
+    if weights.iter().all(|&w| w == 0.0) {
+        return Err(ApiError::bad_request(
+            "`weights`: at least one weight must be above 0",
+        ));
+    }
+    Ok(weights)
+}
+
+/// `/api/breaks?weights=&year=`: recomputes the MDI of every ranked area of the index unit
+/// (every ranked row of `scores.csv`, with a polygon or not) as the weighted sum of its
+/// exponential domain scores, weights re-spread over the domains with data (METHOD.md §4.3, as
+/// the build does), ranks them and returns the decile thresholds. With the profile's weights
+/// the deciles equal the atlas's (up to the six decimals `scores.csv` keeps).
+///
+/// # Errors
+/// 400 for an unknown year or invalid weights.
+pub fn breaks(
+    atlas: &Atlas,
+    weights: &[f64],
+    year: Option<&str>,
+) -> Result<BreaksResponse, ApiError> {
+    let years = &atlas.meta.years;
+    let pooled = atlas.meta.ranking == "pooled";
+    let y = match year.map(str::trim).filter(|y| !y.is_empty()) {
+        None => years.len().checked_sub(1),
+        Some(text) => Some(
+            text.parse::<i32>()
+                .ok()
+                .and_then(|v| years.iter().position(|&y| y == v))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "`year={text}`: not a year of this atlas ({})",
+                        years
+                            .iter()
+                            .map(i32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?,
+        ),
+    };
+    let mut scores: Vec<f64> = Vec::new();
+    for (i, ranked) in atlas.areas.ranked_scores.iter().enumerate() {
+        if !pooled && y != Some(i) {
+            continue;
+        }
+        let columns: Vec<&[Option<f64>]> = ranked.domains.iter().map(Vec::as_slice).collect();
+        scores.extend(
+            mdi_core::stats::respread_columns(weights, &columns)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    scores.sort_by(|a, b| b.total_cmp(a));
+    let n = scores.len();
+    // Between decile d and d + 1: halfway from the lowest score of d to the highest of d + 1,
+    // so that scores rounded for display or transport still fall on the right side.
+    let mut lowest: Vec<Option<f64>> = vec![None; 11];
+    let mut highest: Vec<Option<f64>> = vec![None; 11];
+    for (r, &s) in scores.iter().enumerate() {
+        let d = usize::from(mdi_core::stats::decile(r + 1, n));
+        lowest[d] = Some(s);
+        highest[d].get_or_insert(s);
+    }
+    let breaks = (1..=9)
+        .filter_map(|d| match (lowest[d], highest[d + 1]) {
+            (Some(lo), Some(hi)) => Some((lo + hi) / 2.0),
+            (Some(lo), None) => Some(lo),
+            _ => None,
+        })
+        .collect();
+    Ok(BreaksResponse {
+        year: if pooled { None } else { y.map(|y| years[y]) },
+        ranking: atlas.meta.ranking.clone(),
+        weights: atlas
+            .meta
+            .domains
+            .iter()
+            .zip(weights)
+            .map(|(d, &w)| WeightOut {
+                id: d.id.clone(),
+                weight: w,
+            })
+            .collect(),
+        n,
+        breaks,
+        min: scores.last().copied(),
+        max: scores.first().copied(),
+    })
+}

@@ -1,0 +1,115 @@
+//! Errors: [`ServerError`] when an atlas cannot be loaded or the server cannot start, and
+//! [`ApiError`], the JSON error body of every failed request.
+
+use std::path::PathBuf;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Why an atlas could not be loaded or the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A file could not be read.
+    #[error("{action} {}: {cause}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was attempted (`cannot read`).
+        action: &'static str,
+        /// The cause.
+        #[source]
+        cause: std::io::Error,
+    },
+    /// A file of the atlas is not what the server expects.
+    #[error("{}: {message}", path.display())]
+    Atlas {
+        /// The file.
+        path: PathBuf,
+        /// What was expected.
+        message: String,
+    },
+    /// The tile archive is invalid.
+    #[error(transparent)]
+    Tiler(#[from] mdi_tiler::TilerError),
+    /// `areas.fgb` cannot be read.
+    #[error(transparent)]
+    Geo(#[from] mdi_geo::GeoError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The cause.
+        #[source]
+        cause: std::io::Error,
+    },
+}
+
+/// The body of every error response: `{"error": {"status": 400, "message": "…"}}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The status and the reason of an error response.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorDetail {
+    /// The HTTP status code.
+    pub status: u16,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+/// A failed request: a status and a message saying what was expected.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400 Bad Request.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// 404 Not Found.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
+    }
+
+    /// 500 Internal Server Error.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                status: self.status.as_u16(),
+                message: self.message,
+            },
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        res
+    }
+}

@@ -1,0 +1,411 @@
+//! Reading a PMTiles v3 archive held in memory: the header, the JSON metadata and every tile
+//! entry (root and leaf directories resolved), so that a server can look tiles up without
+//! touching the directories again.
+//!
+//! Written from the PMTiles v3 specification: a 127-byte little-endian header, directories of
+//! varint-encoded columns (tile-id deltas, run lengths, lengths, offsets where 0 means "right
+//! after the previous entry"), internally compressed with `internal_compression`.
+
+use std::io::Read;
+
+use serde_json::Value;
+
+use crate::{TileCoord, TilerError};
+
+/// The length of a PMTiles v3 header.
+const HEADER_LEN: usize = 127;
+
+/// How the tiles or the internal structures of an archive are compressed (PMTiles codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveCompression {
+    /// Code 0: not stated.
+    Unknown,
+    /// Code 1: stored as is.
+    None,
+    /// Code 2: gzip.
+    Gzip,
+    /// Code 3: brotli.
+    Brotli,
+    /// Code 4: zstd.
+    Zstd,
+}
+
+impl ArchiveCompression {
+    fn from_code(code: u8) -> Option<ArchiveCompression> {
+        Some(match code {
+            0 => ArchiveCompression::Unknown,
+            1 => ArchiveCompression::None,
+            2 => ArchiveCompression::Gzip,
+            3 => ArchiveCompression::Brotli,
+            4 => ArchiveCompression::Zstd,
+            _ => return None,
+        })
+    }
+}
+
+/// One run of tiles: `run_length` consecutive tile ids from `tile_id` share the bytes at
+/// `offset..offset + length` of the archive (offsets are absolute in the file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileEntry {
+    /// The first tile id (PMTiles Hilbert id).
+    pub tile_id: u64,
+    /// Absolute byte offset of the tile data in the archive.
+    pub offset: u64,
+    /// Length of the tile data in bytes.
+    pub length: u32,
+    /// Number of consecutive tile ids with these bytes (at least 1).
+    pub run_length: u32,
+}
+
+/// What a PMTiles v3 archive holds, apart from the tile bytes themselves.
+#[derive(Debug, Clone)]
+pub struct PmtilesIndex {
+    /// The compression of the tile data.
+    pub tile_compression: ArchiveCompression,
+    /// The tile type code (1 = MVT).
+    pub tile_type: u8,
+    /// The lowest zoom with tiles.
+    pub min_zoom: u8,
+    /// The highest zoom with tiles.
+    pub max_zoom: u8,
+    /// West, south, east, north, in WGS84 (EPSG:4326) degrees.
+    pub bounds: [f64; 4],
+    /// Longitude and latitude (WGS84 degrees) and zoom of the default view.
+    pub center: (f64, f64, u8),
+    /// The JSON metadata (an empty object when the archive has none).
+    pub metadata: Value,
+    /// Every tile entry, ordered by tile id, leaf directories resolved.
+    pub entries: Vec<TileEntry>,
+}
+
+fn bad(message: impl Into<String>) -> TilerError {
+    TilerError::Archive {
+        path: std::path::PathBuf::from("<PMTiles archive>"),
+        message: message.into(),
+    }
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut v = [0u8; 8];
+    v.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(v)
+}
+
+fn i32_at(b: &[u8], at: usize) -> i32 {
+    let mut v = [0u8; 4];
+    v.copy_from_slice(&b[at..at + 4]);
+    i32::from_le_bytes(v)
+}
+
+/// The byte range `offset..offset + length` of `bytes`, or an error naming `what`.
+fn section<'a>(
+    bytes: &'a [u8],
+    offset: u64,
+    length: u64,
+    what: &str,
+) -> Result<&'a [u8], TilerError> {
+    let start = usize::try_from(offset).map_err(|_| bad(format!("{what}: offset too large")))?;
+    let len = usize::try_from(length).map_err(|_| bad(format!("{what}: length too large")))?;
+    start
+        .checked_add(len)
+        .and_then(|end| bytes.get(start..end))
+        .ok_or_else(|| {
+            bad(format!(
+                "{what} at bytes {offset}..{} lies beyond the end of the archive ({} bytes)",
+                offset.saturating_add(length),
+                bytes.len()
+            ))
+        })
+}
+
+fn decompress(
+    data: &[u8],
+    compression: ArchiveCompression,
+    what: &str,
+) -> Result<Vec<u8>, TilerError> {
+    match compression {
+        ArchiveCompression::None | ArchiveCompression::Unknown => Ok(data.to_vec()),
+        ArchiveCompression::Gzip => {
+            let mut out = Vec::with_capacity(data.len() * 4);
+            flate2::read::GzDecoder::new(data)
+                .read_to_end(&mut out)
+                .map_err(|e| bad(format!("{what}: not valid gzip ({e})")))?;
+            Ok(out)
+        }
+        other => Err(bad(format!(
+            "{what} is compressed with {other:?}, which this reader does not support (gzip or none)"
+        ))),
+    }
+}
+
+fn varint(buf: &mut &[u8], what: &str) -> Result<u64, TilerError> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = buf
+            .split_first()
+            .ok_or_else(|| bad(format!("{what}: directory ends inside a varint")))?;
+        *buf = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(bad(format!("{what}: varint longer than 64 bits")))
+}
+
+/// Decodes one (decompressed) directory into entries; `run_length == 0` marks a leaf pointer
+/// whose offset is relative to the leaf section. Tile offsets are relative to the data section.
+fn directory(mut buf: &[u8], what: &str) -> Result<Vec<TileEntry>, TilerError> {
+    let n = usize::try_from(varint(&mut buf, what)?)
+        .map_err(|_| bad(format!("{what}: too many entries")))?;
+    if n > buf.len() {
+        return Err(bad(format!(
+            "{what}: {n} entries cannot fit in {} bytes",
+            buf.len()
+        )));
+    }
+    let mut entries = vec![
+        TileEntry {
+            tile_id: 0,
+            offset: 0,
+            length: 0,
+            run_length: 0
+        };
+        n
+    ];
+    let mut id = 0u64;
+    for e in &mut entries {
+        id = id
+            .checked_add(varint(&mut buf, what)?)
+            .ok_or_else(|| bad(format!("{what}: tile id overflows")))?;
+        e.tile_id = id;
+    }
+    for e in &mut entries {
+        e.run_length = u32::try_from(varint(&mut buf, what)?)
+            .map_err(|_| bad(format!("{what}: run length too large")))?;
+    }
+    for e in &mut entries {
+        e.length = u32::try_from(varint(&mut buf, what)?)
+            .map_err(|_| bad(format!("{what}: length too large")))?;
+        if e.length == 0 {
+            return Err(bad(format!(
+                "{what}: an entry of length 0 (tile id {})",
+                e.tile_id
+            )));
+        }
+    }
+    let mut next = 0u64;
+    for e in &mut entries {
+        let raw = varint(&mut buf, what)?;
+        e.offset = if raw == 0 { next } else { raw - 1 };
+        next = e.offset + u64::from(e.length);
+    }
+    Ok(entries)
+}
+
+/// Reads the header, metadata and every directory of a PMTiles v3 archive held in `bytes`.
+///
+/// # Errors
+/// [`TilerError::Archive`] when the bytes are not a PMTiles v3 archive, a section lies beyond
+/// the end, a directory is malformed or nests deeper than the specification allows, or the
+/// internal compression is neither gzip nor none.
+pub fn read_pmtiles(bytes: &[u8]) -> Result<PmtilesIndex, TilerError> {
+    if bytes.len() < HEADER_LEN || &bytes[..7] != b"PMTiles" {
+        return Err(bad(
+            "not a PMTiles archive (expected the `PMTiles` magic bytes and a 127-byte header)",
+        ));
+    }
+    if bytes[7] != 3 {
+        return Err(bad(format!(
+            "PMTiles version {} is not supported (expected 3)",
+            bytes[7]
+        )));
+    }
+    let h = &bytes[..HEADER_LEN];
+    let (root_off, root_len) = (u64_at(h, 8), u64_at(h, 16));
+    let (meta_off, meta_len) = (u64_at(h, 24), u64_at(h, 32));
+    let (leaf_off, leaf_len) = (u64_at(h, 40), u64_at(h, 48));
+    let (data_off, data_len) = (u64_at(h, 56), u64_at(h, 64));
+    let code = |at: usize, what: &str| {
+        ArchiveCompression::from_code(h[at])
+            .ok_or_else(|| bad(format!("unknown {what} compression code {}", h[at])))
+    };
+    let internal = code(97, "internal")?;
+    let tile_compression = code(98, "tile")?;
+    let deg = |at: usize| f64::from(i32_at(h, at)) / 1e7;
+
+    let metadata = if meta_len == 0 {
+        Value::Object(Default::default())
+    } else {
+        let raw = decompress(
+            section(bytes, meta_off, meta_len, "the metadata")?,
+            internal,
+            "the metadata",
+        )?;
+        serde_json::from_slice(&raw)
+            .map_err(|e| bad(format!("the metadata is not valid JSON ({e})")))?
+    };
+
+    let data = section(bytes, data_off, data_len, "the tile data")?;
+    let leaves = section(bytes, leaf_off, leaf_len, "the leaf directories")?;
+    let mut entries = Vec::new();
+    // (directory bytes, depth): the root, then leaves as they are met, depth-first in order.
+    let root = decompress(
+        section(bytes, root_off, root_len, "the root directory")?,
+        internal,
+        "the root directory",
+    )?;
+    let mut stack: Vec<(Vec<TileEntry>, usize, u8)> =
+        vec![(directory(&root, "the root directory")?, 0, 0)];
+    while let Some((dir, at, depth)) = stack.pop() {
+        let Some(&e) = dir.get(at) else { continue };
+        stack.push((dir, at + 1, depth));
+        if e.run_length == 0 {
+            if depth >= 3 {
+                return Err(bad("leaf directories nest deeper than 3 levels"));
+            }
+            let what = format!("the leaf directory at tile id {}", e.tile_id);
+            let raw = decompress(
+                section(leaves, e.offset, u64::from(e.length), &what)?,
+                internal,
+                &what,
+            )?;
+            stack.push((directory(&raw, &what)?, 0, depth + 1));
+        } else {
+            section(data, e.offset, u64::from(e.length), "a tile")?;
+            entries.push(TileEntry {
+                offset: data_off + e.offset,
+                ..e
+            });
+        }
+    }
+    if entries
+        .windows(2)
+        .any(|w| w[1].tile_id < w[0].tile_id + u64::from(w[0].run_length))
+    {
+        return Err(bad("tile entries overlap or are not ordered by tile id"));
+    }
+    Ok(PmtilesIndex {
+        tile_compression,
+        tile_type: h[99],
+        min_zoom: h[100],
+        max_zoom: h[101],
+        bounds: [deg(102), deg(106), deg(110), deg(114)],
+        center: (deg(119), deg(123), h[118]),
+        metadata,
+        entries,
+    })
+}
+
+/// The PMTiles tile id of an XYZ tile (the position on the zoom's Hilbert curve after all
+/// tiles of lower zooms), or `None` for a coordinate outside its zoom or a zoom above 31.
+pub fn tile_id(coord: TileCoord) -> Option<u64> {
+    let t = ::pmtiles::TileCoord::new(coord.z, coord.x, coord.y).ok()?;
+    Some(::pmtiles::TileId::from(t).value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{ArchiveMeta, write_pmtiles};
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn meta() -> ArchiveMeta {
+        ArchiveMeta {
+            name: "t".into(),
+            description: String::new(),
+            attribution: String::new(),
+            version: "1".into(),
+            bounds: [5.0, 51.0, 6.0, 52.0],
+            center: [5.5, 51.5, 4.0],
+            min_zoom: 3,
+            max_zoom: 6,
+            json: serde_json::Map::from_iter([(
+                "vector_layers".to_string(),
+                serde_json::json!([]),
+            )]),
+        }
+    }
+
+    #[test]
+    fn reads_back_what_the_writer_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.pmtiles");
+        // Every tile of z3..=6 with two different contents plus duplicates (runs).
+        let mut tiles = Vec::new();
+        for z in 3..=6u8 {
+            for x in 0..(1u32 << z) {
+                for y in 0..(1u32 << z) {
+                    let body = if (x + y) % 3 == 0 {
+                        format!("{z}/{x}/{y}")
+                    } else {
+                        "same".to_string()
+                    };
+                    tiles.push((TileCoord { z, x, y }, gz(body.as_bytes())));
+                }
+            }
+        }
+        write_pmtiles(&path, &meta(), &tiles).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let index = read_pmtiles(&bytes).unwrap();
+        assert_eq!((index.min_zoom, index.max_zoom), (3, 6));
+        assert_eq!(index.tile_compression, ArchiveCompression::Gzip);
+        assert_eq!(index.metadata["name"], "t");
+        assert!((index.bounds[0] - 5.0).abs() < 1e-7 && (index.bounds[3] - 52.0).abs() < 1e-7);
+        let covered: u64 = index.entries.iter().map(|e| u64::from(e.run_length)).sum();
+        assert_eq!(covered as usize, tiles.len());
+        for (coord, data) in &tiles {
+            let id = tile_id(*coord).unwrap();
+            let e = index
+                .entries
+                .iter()
+                .find(|e| id >= e.tile_id && id < e.tile_id + u64::from(e.run_length))
+                .unwrap();
+            let got = &bytes[e.offset as usize..e.offset as usize + e.length as usize];
+            let mut a = Vec::new();
+            flate2::read::GzDecoder::new(got)
+                .read_to_end(&mut a)
+                .unwrap();
+            let mut b = Vec::new();
+            flate2::read::GzDecoder::new(data.as_slice())
+                .read_to_end(&mut b)
+                .unwrap();
+            assert_eq!(a, b, "tile {coord:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_archive() {
+        let err = read_pmtiles(b"hello").unwrap_err().to_string();
+        assert!(err.contains("not a PMTiles archive"), "{err}");
+        let mut b = vec![0u8; 200];
+        b[..7].copy_from_slice(b"PMTiles");
+        b[7] = 2;
+        assert!(
+            read_pmtiles(&b)
+                .unwrap_err()
+                .to_string()
+                .contains("version 2")
+        );
+        b[7] = 3;
+        b[8] = 250; // root directory beyond the end
+        b[16] = 100;
+        let err = read_pmtiles(&b).unwrap_err().to_string();
+        assert!(err.contains("root directory"), "{err}");
+    }
+
+    #[test]
+    fn tile_ids_follow_the_specification() {
+        // The specification's examples: z0 is id 0; z1 starts at 1; z2 at 5.
+        assert_eq!(tile_id(TileCoord { z: 0, x: 0, y: 0 }), Some(0));
+        assert_eq!(tile_id(TileCoord { z: 1, x: 0, y: 0 }), Some(1));
+        assert_eq!(tile_id(TileCoord { z: 2, x: 0, y: 0 }), Some(5));
+        assert_eq!(tile_id(TileCoord { z: 1, x: 2, y: 0 }), None);
+    }
+}

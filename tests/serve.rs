@@ -1,0 +1,1206 @@
+//! The server (issue 5): every route through the axum `Router` itself, checked against the
+//! atlas files (`scores.csv`, `areas.fgb`, `atlas.pmtiles`) and an independent MVT decoder
+//! (`mvt-reader`); then the real binary over a socket with GDAL as the client
+//! (`tests/gis/serve_check.py`), hot reload and graceful shutdown.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use common::{python_json, read_scores, run, stderr};
+use geo::InteriorPoint;
+use http_body_util::BodyExt;
+use mdi_server::{AppState, ServeConfig, Shared};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The demo atlas with both archives, built once for all tests of this file.
+fn demo() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("atlas");
+        let o = run(&[
+            "build",
+            "--demo",
+            "--mbtiles",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (dir, out)
+    })
+    .1
+}
+
+fn state_for(dir: &Path) -> Shared {
+    let mut config = ServeConfig::new(dir.to_path_buf());
+    config.watch = None;
+    AppState::new(config).expect("the atlas loads")
+}
+
+fn app() -> (Router, Shared) {
+    let s = state_for(demo());
+    (mdi_server::router(s.clone()), s)
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+async fn call(app: &Router, method: Method, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("the router answers");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Reply {
+    call(app, Method::GET, uri, &[]).await
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("gzip");
+    out
+}
+
+/// The XYZ tile at zoom `z` containing `lon`, `lat` (WGS84), by the standard slippy-map formula.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let lat = lat.to_radians();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    (x as u32, y as u32)
+}
+
+/// An area of `areas.fgb`: (level, parent, an interior point, collapsed).
+type AreaRow = (String, String, Option<(f64, f64)>, bool);
+
+/// The areas of `areas.fgb` by code.
+fn areas(dir: &Path) -> HashMap<String, AreaRow> {
+    let mut out = HashMap::new();
+    mdi_geo::read::each_fgb_feature(
+        &dir.join("areas.fgb"),
+        &mdi_geo::ReadOptions::default(),
+        &mut |f| {
+            let text = |k: &str| {
+                f.properties
+                    .get(k)
+                    .and_then(mdi_geo::Value::as_text)
+                    .unwrap_or_default()
+            };
+            let collapsed = matches!(
+                f.properties.get("collapsed"),
+                Some(mdi_geo::Value::Bool(true))
+            );
+            let p = f.geometry.interior_point().map(|p| (p.x(), p.y()));
+            out.insert(text("code"), (text("level"), text("parent"), p, collapsed));
+            Ok(())
+        },
+    )
+    .expect("areas.fgb");
+    out
+}
+
+/// The codes in the `buurten` layer of an MVT tile, decoded with mvt-reader.
+fn tile_codes(mvt: &[u8]) -> (Vec<String>, HashSet<String>, usize) {
+    let reader = mvt_reader::Reader::new(mvt.to_vec()).expect("a valid MVT tile");
+    let names = reader.get_layer_names().expect("layer names");
+    let at = names
+        .iter()
+        .position(|n| n == "buurten")
+        .expect("a buurten layer");
+    let features = reader.get_features(at).expect("features");
+    let with_id = features.iter().filter(|f| f.id.is_some()).count();
+    assert_eq!(with_id, features.len(), "every feature has an id");
+    let codes = features
+        .iter()
+        .filter_map(|f| match f.properties.as_ref()?.get("code")? {
+            mvt_reader::feature::Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    (names, codes, features.len())
+}
+
+#[tokio::test]
+async fn tiles_are_the_stored_bytes_with_gzip_and_decoded_without() {
+    let (app, _) = app();
+    let areas = areas(demo());
+    let (code, (_, _, point, _)) = areas
+        .iter()
+        .filter(|(_, a)| a.0 == "buurten" && !a.3)
+        .min_by_key(|(c, _)| c.as_str())
+        .expect("a buurt");
+    let (lon, lat) = point.expect("an interior point");
+    let (x, y) = tile_of(lon, lat, 12);
+    let uri = format!("/tiles/12/{x}/{y}.mvt");
+
+    let gz = call(
+        &app,
+        Method::GET,
+        &uri,
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        gz.header("content-type"),
+        Some("application/vnd.mapbox-vector-tile")
+    );
+    assert_eq!(gz.header("vary"), Some("accept-encoding"));
+    assert_eq!(gz.header("cache-control"), Some("public, max-age=3600"));
+    assert_eq!(
+        gz.header("content-length"),
+        Some(gz.body.len().to_string().as_str())
+    );
+    // The bytes are the archive's, found through the independent Python reader in the socket
+    // test; here: they are gzip, and decode (mvt-reader) to a tile holding the buurt.
+    let (names, codes, _) = tile_codes(&gunzip(&gz.body));
+    // The tile holds the buurt, so its wijk and gemeente; label layers where a label point lies.
+    for layer in ["buurten", "wijken", "gemeenten"] {
+        assert!(
+            names.iter().any(|n| n == layer),
+            "layer {layer} in {names:?}"
+        );
+    }
+    let known = [
+        "buurten",
+        "wijken",
+        "gemeenten",
+        "buurten_labels",
+        "wijken_labels",
+        "gemeenten_labels",
+    ];
+    assert!(
+        names.iter().all(|n| known.contains(&n.as_str())),
+        "{names:?}"
+    );
+    assert!(codes.contains(code), "{code} in tile 12/{x}/{y}: {codes:?}");
+    for c in &codes {
+        assert_eq!(
+            areas.get(c).map(|a| a.0.as_str()),
+            Some("buurten"),
+            "{c} is a buurt of areas.fgb"
+        );
+    }
+
+    let plain = get(&app, &uri).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(
+        plain.body,
+        gunzip(&gz.body),
+        "decompressed for a client without gzip"
+    );
+    assert_ne!(
+        plain.header("etag"),
+        gz.header("etag"),
+        "each representation has its own ETag"
+    );
+    let refused = call(
+        &app,
+        Method::GET,
+        &uri,
+        &[("accept-encoding", "gzip;q=0, identity")],
+    )
+    .await;
+    assert_eq!(refused.header("content-encoding"), None);
+
+    // .pbf is the same tile.
+    let pbf = call(
+        &app,
+        Method::GET,
+        &format!("/tiles/12/{x}/{y}.pbf"),
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(pbf.body, gz.body);
+}
+
+/// The path of the tile at zoom `z` over the middle of the atlas's bounds.
+async fn center_tile(app: &Router, z: u32) -> String {
+    let meta = get(app, "/api/meta").await.json();
+    let b: Vec<f64> = (0..4)
+        .map(|i| meta["bounds"][i].as_f64().unwrap())
+        .collect();
+    let (x, y) = tile_of((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, z);
+    format!("/tiles/{z}/{x}/{y}.mvt")
+}
+
+#[tokio::test]
+async fn conditional_head_empty_and_invalid_tiles() {
+    let (app, _) = app();
+    let uri = center_tile(&app, 10).await;
+    let first = call(&app, Method::GET, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let tag = first.header("etag").expect("an ETag").to_string();
+
+    let again = call(
+        &app,
+        Method::GET,
+        &uri,
+        &[("accept-encoding", "gzip"), ("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), Some(tag.as_str()));
+    let other = call(
+        &app,
+        Method::GET,
+        &uri,
+        &[("accept-encoding", "gzip"), ("if-none-match", "\"0123\"")],
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK);
+    // The decompressed representation does not match the gzip ETag.
+    let plain = call(&app, Method::GET, &uri, &[("if-none-match", &tag)]).await;
+    assert_eq!(plain.status, StatusCode::OK);
+
+    let head = call(&app, Method::HEAD, &uri, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        Some(first.body.len().to_string().as_str())
+    );
+    assert_eq!(head.header("etag"), Some(tag.as_str()));
+
+    // Valid address, nothing there: 204 (the far west of the world at the max zoom).
+    let empty = get(&app, "/tiles/14/0/0.mvt").await;
+    assert_eq!(empty.status, StatusCode::NO_CONTENT);
+    assert!(empty.body.is_empty());
+
+    for (uri, reason) in [
+        ("/tiles/10/1024/0.mvt", "x and y run from 0 to 1023"),
+        ("/tiles/10/0/5000.mvt", "x and y run from 0 to 1023"),
+        ("/tiles/31/0/0.mvt", "not a tile zoom"),
+        ("/tiles/2/0/0.mvt", "outside this atlas's zoom range 5–14"),
+        ("/tiles/15/0/0.mvt", "outside this atlas's zoom range 5–14"),
+        ("/tiles/10/0/0.png", "`.mvt` or `.pbf`"),
+        ("/tiles/ten/0/0.mvt", "zoom `ten`"),
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
+        let msg = r.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains(reason), "{uri}: {msg}");
+    }
+    let missing = get(&app, "/nothing/here").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nothing/here")
+    );
+}
+
+#[tokio::test]
+async fn cors_is_open_to_web_and_gis_clients() {
+    let (app, _) = app();
+    let r = call(
+        &app,
+        Method::GET,
+        "/tiles.json",
+        &[("origin", "https://maps.example")],
+    )
+    .await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let pre = call(
+        &app,
+        Method::OPTIONS,
+        "/tiles/10/0/0.mvt",
+        &[
+            ("origin", "https://maps.example"),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", "range"),
+        ],
+    )
+    .await;
+    assert!(pre.status.is_success(), "{}", pre.status);
+    assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    assert!(
+        pre.header("access-control-allow-methods")
+            .unwrap_or_default()
+            .contains("GET")
+    );
+    let exposed = r
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_lowercase();
+    for h in ["etag", "content-range", "content-encoding"] {
+        assert!(exposed.contains(h), "{h} exposed: {exposed}");
+    }
+}
+
+#[tokio::test]
+async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
+    let (app, _) = app();
+    let tj = call(
+        &app,
+        Method::GET,
+        "/tiles.json",
+        &[("host", "atlas.example:8080")],
+    )
+    .await;
+    assert_eq!(tj.status, StatusCode::OK);
+    let doc = tj.json();
+    assert_eq!(doc["tilejson"], "3.0.0");
+    assert_eq!(
+        doc["tiles"][0],
+        "http://atlas.example:8080/tiles/{z}/{x}/{y}.mvt"
+    );
+    assert_eq!(
+        (doc["minzoom"].as_u64(), doc["maxzoom"].as_u64()),
+        (Some(5), Some(14))
+    );
+    let layers: Vec<&str> = doc["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            "buurten",
+            "wijken",
+            "gemeenten",
+            "buurten_labels",
+            "wijken_labels",
+            "gemeenten_labels"
+        ]
+    );
+    assert!(doc["vector_layers"][0]["fields"]["mdi_decile_2024"].is_string());
+    let etag = tj.header("etag").unwrap().to_string();
+    let again = call(
+        &app,
+        Method::GET,
+        "/tiles.json",
+        &[("host", "atlas.example:8080"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let proxied = call(
+        &app,
+        Method::GET,
+        "/tiles.json",
+        &[
+            ("host", "internal:1"),
+            ("x-forwarded-host", "maps.example.nl"),
+            ("x-forwarded-proto", "https"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        proxied.json()["tiles"][0],
+        "https://maps.example.nl/tiles/{z}/{x}/{y}.mvt"
+    );
+
+    // A configured public URL wins.
+    let mut config = ServeConfig::new(demo().to_path_buf());
+    config.watch = None;
+    config.public_url = Some("https://cdn.example.org/mdi/".into());
+    let public = mdi_server::router(AppState::new(config).unwrap());
+    let doc = call(&public, Method::GET, "/tiles.json", &[("host", "x")])
+        .await
+        .json();
+    assert_eq!(
+        doc["tiles"][0],
+        "https://cdn.example.org/mdi/tiles/{z}/{x}/{y}.mvt"
+    );
+    let style = call(&public, Method::GET, "/style.json", &[]).await.json();
+    assert_eq!(
+        style["sources"]["mdi"]["url"],
+        "https://cdn.example.org/mdi/tiles.json"
+    );
+
+    let style = call(&app, Method::GET, "/style.json", &[("host", "a.example")]).await;
+    assert_eq!(style.status, StatusCode::OK);
+    let style = style.json();
+    assert_eq!(style["version"], 8);
+    assert!(
+        style.to_string().contains("feature-state"),
+        "the MapLibre style has hover"
+    );
+    let qgis = get(&app, "/style.json?flavor=qgis").await.json();
+    assert!(
+        !qgis.to_string().contains("feature-state"),
+        "no feature-state for QGIS"
+    );
+    for (uri, reason) in [
+        ("/style.json?flavor=arcgis", "`maplibre` or `qgis`"),
+        ("/style.json?year=1999", "1999"),
+        ("/style.json?variable=armoede", "armoede"),
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(reason),
+            "{uri}"
+        );
+    }
+    // The GDAL tileset metadata carries the layers as a JSON string.
+    let g = get(&app, "/tiles/metadata.json").await.json();
+    let inner: Value = serde_json::from_str(g["json"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["vector_layers"].as_array().unwrap().len(), 6);
+    assert_eq!(g["format"], "pbf");
+}
+
+/// The rows of scores.csv by (code, year).
+fn scores(dir: &Path) -> HashMap<(String, String), HashMap<String, String>> {
+    read_scores(&dir.join("scores.csv"))
+        .into_iter()
+        .map(|r| ((r["code"].clone(), r["year"].clone()), r))
+        .collect()
+}
+
+fn num(s: &str) -> Option<f64> {
+    s.parse().ok()
+}
+
+#[tokio::test]
+async fn an_area_has_its_scores_ranks_within_the_gemeente_and_parents() {
+    let (app, _) = app();
+    let rows = scores(demo());
+    let areas = areas(demo());
+    let code = "BU99010203";
+    let r = get(&app, &format!("/api/areas/{}", code.to_lowercase())).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "codes are found whatever their case"
+    );
+    let a = r.json();
+    assert_eq!(a["code"], code);
+    assert_eq!(a["level"], "buurten");
+    assert_eq!(a["id"], 99010203u64, "the feature id of docs/TILES.md");
+    let years = a["years"].as_array().unwrap();
+    assert_eq!(years.len(), 10);
+    for y in years {
+        let row = &rows[&(code.to_string(), y["year"].to_string())];
+        let mdi = &y["mdi"];
+        assert!((mdi["score"].as_f64().unwrap() - num(&row["mdi_score"]).unwrap()).abs() < 1e-6);
+        assert_eq!(
+            mdi["rank"].as_u64().map(|v| v.to_string()),
+            Some(row["mdi_rank"].clone())
+        );
+        assert_eq!(
+            mdi["decile"].as_u64().map(|v| v.to_string()),
+            Some(row["mdi_decile"].clone())
+        );
+        for d in y["domains"].as_array().unwrap() {
+            let id = d["id"].as_str().unwrap();
+            assert!(
+                (d["score"].as_f64().unwrap() - num(&row[&format!("{id}_score")]).unwrap()).abs()
+                    < 1e-6,
+                "{id}"
+            );
+            assert_eq!(
+                d["decile"].as_u64().map(|v| v.to_string()),
+                Some(row[&format!("{id}_decile")].clone())
+            );
+        }
+        // Within the gemeente, by hand: the buurten whose gemeente (via the wijk) is this one's,
+        // ranked by MDI score.
+        let gm_of = |c: &str| areas.get(&areas[c].1).map(|w| w.1.clone());
+        let gm = gm_of(code);
+        let mut peers: Vec<(f64, &String)> = rows
+            .iter()
+            .filter(|((c, yy), r)| {
+                y["year"].as_i64().map(|v| v.to_string()).as_ref() == Some(yy)
+                    && !r["mdi_rank"].is_empty()
+                    && areas.contains_key(c)
+                    && gm_of(c) == gm
+            })
+            .map(|((c, _), r)| (num(&r["mdi_score"]).unwrap(), c))
+            .collect();
+        peers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let rank = peers.iter().position(|p| p.1 == code).unwrap() + 1;
+        assert_eq!(mdi["within"]["rank"].as_u64(), Some(rank as u64));
+        assert_eq!(mdi["within"]["of"].as_u64(), Some(peers.len() as u64));
+        assert_eq!(
+            mdi["within"]["decile"].as_u64(),
+            Some(((10 * rank).div_ceil(peers.len())) as u64)
+        );
+    }
+    let parents = a["parents"].as_array().unwrap();
+    assert_eq!(parents.len(), 2);
+    assert_eq!(parents[0]["code"], areas[code].1.as_str());
+    assert_eq!(parents[1]["level"], "gemeenten");
+    // The wijk's score: the population-weighted mean of its buurten's MDI scores (METHOD §5).
+    let wijk = parents[0]["code"].as_str().unwrap();
+    let y0 = parents[0]["years"][0]["year"].to_string();
+    let (mut sum, mut pop) = (0.0, 0.0);
+    for ((c, yy), r) in &rows {
+        if *yy == y0 && areas.get(c).is_some_and(|a| a.1 == wijk) && !r["mdi_rank"].is_empty() {
+            let p = num(&r["population"]).unwrap();
+            sum += p * num(&r["mdi_score"]).unwrap();
+            pop += p;
+        }
+    }
+    let got = parents[0]["years"][0]["mdi"]["score"].as_f64().unwrap();
+    assert!(
+        (got - sum / pop).abs() < 1e-4,
+        "wijk score {got} vs {}",
+        sum / pop
+    );
+
+    let missing = get(&app, "/api/areas/BU00000000").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("BU00000000")
+    );
+    let gm = get(&app, "/api/areas/GM9901").await.json();
+    assert_eq!(
+        gm["children"].as_u64(),
+        Some(areas.values().filter(|a| a.1 == "GM9901").count() as u64)
+    );
+}
+
+#[tokio::test]
+async fn search_finds_names_and_codes_and_point_finds_the_area() {
+    let (app, _) = app();
+    let areas = areas(demo());
+    let r = get(&app, "/api/search?q=BERENDONK%20kade").await.json();
+    assert_eq!(r["results"][0]["code"], "BU99041015", "{r}");
+    let r = get(&app, "/api/search?q=wk9904").await.json();
+    assert!(
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["code"].as_str().unwrap().starts_with("WK9904"))
+    );
+    assert!(!r["results"].as_array().unwrap().is_empty());
+    let r = get(&app, "/api/search?q=berendonk&limit=3").await.json();
+    assert_eq!(r["results"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        r["results"][0]["code"], "WK990410",
+        "the wijk before its buurten"
+    );
+    assert_eq!(
+        get(&app, "/api/search").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get(&app, "/api/search?q=a&limit=500").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(
+        get(&app, "/api/search?q=%20%20").await.json()["results"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Every buurt's interior point finds that buurt, then its wijk and gemeente.
+    let mut checked = 0;
+    for (code, (level, parent, point, collapsed)) in &areas {
+        if level != "buurten" || *collapsed {
+            continue;
+        }
+        let (lon, lat) = point.unwrap();
+        let r = get(&app, &format!("/api/point?lon={lon}&lat={lat}"))
+            .await
+            .json();
+        let found: Vec<&str> = r["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(found.first(), Some(&code.as_str()), "{lon},{lat}");
+        assert_eq!(found.get(1), Some(&parent.as_str()));
+        assert_eq!(found.len(), 3);
+        checked += 1;
+    }
+    assert_eq!(checked, 600);
+    let nowhere = get(&app, "/api/point?lon=0&lat=0").await.json();
+    assert!(nowhere["areas"].as_array().unwrap().is_empty());
+    for uri in [
+        "/api/point?lon=5",
+        "/api/point?lon=500&lat=52",
+        "/api/point?lon=x&lat=52",
+    ] {
+        assert_eq!(
+            get(&app, uri).await.status,
+            StatusCode::BAD_REQUEST,
+            "{uri}"
+        );
+    }
+}
+
+/// Decile of `score` by the breaks' rule (docs/API.md).
+fn classify(score: f64, breaks: &[f64]) -> usize {
+    breaks
+        .iter()
+        .position(|&b| score >= b)
+        .map_or(10, |d| d + 1)
+}
+
+#[tokio::test]
+async fn breaks_reproduce_the_deciles_and_follow_custom_weights() {
+    let (app, _) = app();
+    let rows = scores(demo());
+    for year in ["2015", "2024"] {
+        let b = get(&app, &format!("/api/breaks?year={year}")).await.json();
+        let breaks: Vec<f64> = b["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(breaks.len(), 9);
+        let ranked: Vec<&HashMap<String, String>> = rows
+            .values()
+            .filter(|r| r["year"] == year && !r["mdi_decile"].is_empty())
+            .collect();
+        assert_eq!(b["n"].as_u64(), Some(ranked.len() as u64));
+        let wrong = ranked
+            .iter()
+            .filter(|r| {
+                classify(num(&r["mdi_score"]).unwrap(), &breaks).to_string() != r["mdi_decile"]
+            })
+            .count();
+        assert_eq!(
+            wrong, 0,
+            "{year}: the default weights give the atlas's deciles"
+        );
+    }
+    // Only inkomen: the deciles are those of the inkomen score among the ranked areas.
+    let b = get(&app, "/api/breaks?year=2020&weights=inkomen:1,werk:0,opleiding:0,gezondheid:0,veiligheid:0,huisvesting:0,woonomgeving:0").await.json();
+    let mut x: Vec<f64> = rows
+        .values()
+        .filter(|r| r["year"] == "2020" && !r["mdi_decile"].is_empty())
+        .filter_map(|r| num(&r["inkomen_score"]))
+        .collect();
+    x.sort_by(|a, b| b.total_cmp(a));
+    let n = x.len();
+    // Halfway between the last score of decile d and the next; decile = ⌈10·rank/n⌉
+    // (METHOD.md §1.7), so decile d ends at rank ⌊d·n/10⌋.
+    let expected: Vec<f64> = (1..=9)
+        .map(|d| {
+            let last = d * n / 10;
+            (x[last - 1] + x[last]) / 2.0
+        })
+        .collect();
+    let got: Vec<f64> = b["breaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for (g, e) in got.iter().zip(&expected) {
+        // Weights re-spread: 1 × score × (Σ weights = 1) / 1.
+        assert!((g - e).abs() < 1e-6, "{got:?} vs {expected:?}");
+    }
+    assert_eq!(b["weights"][0]["weight"], 1.0);
+    for (uri, reason) in [
+        ("/api/breaks?weights=armoede:1", "unknown domain `armoede`"),
+        ("/api/breaks?weights=inkomen:-1", "≥ 0"),
+        ("/api/breaks?weights=inkomen:1,inkomen:2", "twice"),
+        (
+            "/api/breaks?weights=inkomen:0,werk:0,opleiding:0,gezondheid:0,veiligheid:0,huisvesting:0,woonomgeving:0",
+            "above 0",
+        ),
+        ("/api/breaks?year=1990", "not a year of this atlas"),
+    ] {
+        let r = get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(reason),
+            "{uri}: {}",
+            r.json()
+        );
+    }
+}
+
+#[tokio::test]
+async fn meta_downloads_with_ranges_health_and_metrics() {
+    let (app, _) = app();
+    let meta = get(&app, "/api/meta").await.json();
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(demo().join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(meta["years"], file["years"]);
+    assert_eq!(meta["domains"].as_array().unwrap().len(), 7);
+    assert_eq!(meta["domains"][0]["weight"], file["domains"][0]["weight"]);
+    assert_eq!(meta["within"], "gemeenten");
+    assert_eq!(meta["downloads"].as_array().unwrap().len(), 6);
+
+    let pm = std::fs::read(demo().join("atlas.pmtiles")).unwrap();
+    let r = call(
+        &app,
+        Method::GET,
+        "/download/atlas.pmtiles",
+        &[("range", "bytes=0-126")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.body, pm[..127]);
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes 0-126/{}", pm.len()).as_str())
+    );
+    let tail = call(
+        &app,
+        Method::GET,
+        "/download/atlas.pmtiles",
+        &[("range", "bytes=-100")],
+    )
+    .await;
+    assert_eq!(tail.body, pm[pm.len() - 100..]);
+    let whole = get(&app, "/download/atlas.mbtiles").await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(
+        whole.body,
+        std::fs::read(demo().join("atlas.mbtiles")).unwrap()
+    );
+    let head = call(&app, Method::HEAD, "/download/scores.csv", &[]).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("accept-ranges"), Some("bytes"));
+    let bad = get(&app, "/download/..%2Fetc%2Fpasswd").await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+    let unsatisfiable = call(
+        &app,
+        Method::GET,
+        "/download/scores.csv",
+        &[("range", "bytes=999999999-")],
+    )
+    .await;
+    assert_eq!(unsatisfiable.status, StatusCode::RANGE_NOT_SATISFIABLE);
+
+    let h = get(&app, "/health").await.json();
+    assert_eq!(h["status"], "ok");
+    for _ in 0..3 {
+        get(&app, "/tiles/14/0/0.mvt").await;
+    }
+    let m = String::from_utf8(get(&app, "/metrics").await.body).unwrap();
+    let value = |line: &str| -> f64 {
+        m.lines()
+            .find_map(|l| {
+                l.strip_prefix(line)
+                    .map(|v| v.trim().parse::<f64>().unwrap())
+            })
+            .unwrap_or_else(|| panic!("{line} in\n{m}"))
+    };
+    assert!(value("mdi_http_requests_total{route=\"/tiles/{z}/{x}/{y}\",status=\"2xx\"}") >= 3.0);
+    assert_eq!(value("mdi_atlas_areas"), 644.0);
+    assert!(m.contains("# TYPE mdi_http_request_duration_seconds histogram"));
+    assert!(value("mdi_http_request_duration_seconds_count{route=\"/tiles/{z}/{x}/{y}\"}") >= 3.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_swaps_the_atlas_without_failing_requests_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = dir.path().join("atlas");
+    copy_dir(demo(), &atlas);
+    let state = state_for(&atlas);
+    let app = mdi_server::router(state.clone());
+    let before = get(&app, "/api/meta").await.json();
+    assert_eq!(before["years"].as_array().unwrap().len(), 10);
+    let tile = center_tile(&app, 10).await;
+    assert_eq!(get(&app, &tile).await.status, StatusCode::OK);
+
+    // Requests keep coming while the atlas is rebuilt in place and reloaded three times.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (app, stop, tile) = (app.clone(), stop.clone(), tile.clone());
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                statuses.push(get(&app, &tile).await.status);
+                statuses.push(get(&app, "/api/meta").await.status);
+            }
+            statuses
+        })
+    };
+    for years in [["2020", "2021"], ["2015", "2024"], ["2022", "2024"]] {
+        let o = run(&[
+            "build",
+            "--demo",
+            "--demo-years",
+            years[0],
+            years[1],
+            "--out",
+            atlas.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let s = state.clone();
+        tokio::task::spawn_blocking(move || s.reload())
+            .await
+            .unwrap()
+            .expect("reload");
+        let meta = get(&app, "/api/meta").await.json();
+        assert_eq!(meta["years"][0].to_string(), years[0]);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses = load.await.unwrap();
+    assert!(statuses.len() > 10);
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+
+    // A broken archive is not swapped in: the server keeps the last good atlas.
+    std::fs::write(atlas.join("atlas.pmtiles"), b"not an archive").unwrap();
+    let err = state
+        .reload()
+        .expect_err("a broken archive fails to load")
+        .to_string();
+    assert!(
+        err.contains("atlas.pmtiles") && err.contains("not a PMTiles archive"),
+        "{err}"
+    );
+    assert_eq!(get(&app, "/api/meta").await.json()["years"][0], 2022);
+    assert_eq!(get(&app, &tile).await.status, StatusCode::OK);
+    let m = String::from_utf8(get(&app, "/metrics").await.body).unwrap();
+    assert!(
+        m.contains("mdi_atlas_reloads_total 3") && m.contains("mdi_atlas_reload_failures_total 1"),
+        "{m}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// The real binary on a free port; `listening on …` gives the URL.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mdi-atlas"))
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mdi-atlas serve starts");
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let err = child.stderr.take().unwrap();
+        let l = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                l.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let mut base = None;
+        while out.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(url) = line.trim().strip_prefix("listening on ") {
+                base = Some(url.trim_end_matches('/').to_string());
+                break;
+            }
+            line.clear();
+        }
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let base = base
+            .unwrap_or_else(|| panic!("no `listening on` line; stderr:\n{}", log.lock().unwrap()));
+        Server { child, base, log }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("{}{path}", self.base))
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET over a socket: status and body (no client library between us and the
+/// server).
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::Write;
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+        if path.is_empty() { "/" } else { path }
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|b| b.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = dir.path().join("atlas");
+    copy_dir(demo(), &atlas);
+    let server = Server::start(&[
+        "--atlas",
+        atlas.to_str().unwrap(),
+        "--watch",
+        "1",
+        "--access-log",
+    ]);
+    let (status, body) = server.get("/health");
+    assert_eq!(status, 200, "{body}");
+
+    // GDAL (3.12 through pyogrio), the Python pmtiles reader, mapbox_vector_tile and the TileJSON
+    // schema: tests/gis/serve_check.py.
+    if let Some(summary) = python_json("serve_check.py", &[server.base.as_ref(), atlas.as_os_str()])
+    {
+        eprintln!("{summary:#}");
+        assert_eq!(
+            summary["failures"].as_array().map(Vec::len),
+            Some(0),
+            "{summary:#}"
+        );
+    }
+
+    // A new build into the folder is noticed by the watcher and served.
+    let built_at = |s: &Server| {
+        serde_json::from_str::<Value>(&s.get("/api/meta").1).unwrap()["years"][0].clone()
+    };
+    assert_eq!(built_at(&server), 2015);
+    let o = run(&[
+        "build",
+        "--demo",
+        "--demo-years",
+        "2019",
+        "2020",
+        "--out",
+        atlas.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    wait_until("the watcher's reload", Duration::from_secs(30), || {
+        built_at(&server) == 2019
+    });
+    // SIGHUP reloads too (here: the same atlas again).
+    server.signal("-HUP");
+    wait_until("the SIGHUP reload", Duration::from_secs(30), || {
+        server.log.lock().unwrap().matches("atlas reloaded").count() >= 2
+    });
+    assert!(server.log.lock().unwrap().contains("SIGHUP"));
+    assert!(
+        server.log.lock().unwrap().contains("/health"),
+        "the access log names requests"
+    );
+
+    // SIGTERM: graceful shutdown, exit status 0.
+    let mut server = server;
+    server.signal("-TERM");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn serve_without_an_atlas_builds_the_demo_once_and_reuses_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let first = Server::start(&[
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+        "--watch",
+        "0",
+    ]);
+    let (status, body) = first.get("/api/meta");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"synthetic\":true"), "{body}");
+    assert!(
+        first
+            .log
+            .lock()
+            .unwrap()
+            .contains("building the demo atlas")
+    );
+    drop(first);
+    let second = Server::start(&[
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+        "--watch",
+        "0",
+    ]);
+    assert_eq!(second.get("/tiles.json").0, 200);
+    assert!(
+        second
+            .log
+            .lock()
+            .unwrap()
+            .contains("using the demo atlas cached"),
+        "{}",
+        second.log.lock().unwrap()
+    );
+}
+
+#[test]
+fn serve_errors_name_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "serve",
+        "--atlas",
+        dir.path().join("nope").to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("metadata.json"), "{}", stderr(&o));
+    let no_tiles = dir.path().join("no-tiles");
+    let b = run(&[
+        "build",
+        "--demo",
+        "--no-tiles",
+        "--out",
+        no_tiles.to_str().unwrap(),
+    ]);
+    assert!(b.status.success());
+    let o = run(&[
+        "serve",
+        "--atlas",
+        no_tiles.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("mdi-atlas tiles"), "{}", stderr(&o));
+    let o = run(&[
+        "serve",
+        "--atlas",
+        demo().to_str().unwrap(),
+        "--bind",
+        "256.0.0.1:1",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot listen on 256.0.0.1:1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The national archive through the server, checked by `serve_check.py --quick`.
+#[test]
+fn the_national_atlas_is_served_whole() {
+    let Some(inputs) = common::nl_2014() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = dir.path().join("nl");
+    common::build_nl_2014(&inputs, &atlas, &["--mbtiles"]);
+    let server = Server::start(&["--atlas", atlas.to_str().unwrap(), "--watch", "0"]);
+    if let Some(summary) = python_json(
+        "serve_check.py",
+        &[server.base.as_ref(), atlas.as_os_str(), "--quick".as_ref()],
+    ) {
+        assert_eq!(
+            summary["failures"].as_array().map(Vec::len),
+            Some(0),
+            "{summary:#}"
+        );
+    }
+}
