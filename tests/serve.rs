@@ -928,6 +928,17 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The TileJSON schema of `tests/gis` (written from the specification's prose) accepts what
+/// the specification allows and rejects documents that break one of its rules: the check that
+/// `serve_check.py` runs the server's TileJSON through can fail.
+#[test]
+fn the_tilejson_schema_rejects_what_the_specification_forbids() {
+    if let Some(r) = python_json("tilejson_schema_cases.py", &[]) {
+        assert_eq!(r["ok"], true, "{r:#}");
+        assert!(r["invalid_cases"].as_u64().unwrap() >= 30, "{r:#}");
+    }
+}
+
 /// The real binary on a free port; `listening on …` gives the URL.
 struct Server {
     child: Child,
@@ -1052,6 +1063,28 @@ fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
             Some(0),
             "{summary:#}"
         );
+    }
+
+    // Every route over the socket (the Router tests above check the content).
+    for (path, want) in [
+        ("/", 200),
+        ("/tiles.json", 200),
+        ("/tiles/metadata.json", 200),
+        ("/tiles/14/0/0.mvt", 204),
+        ("/tiles/10/9999/0.mvt", 400),
+        ("/style.json", 200),
+        ("/style.json?flavor=qgis", 200),
+        ("/api/meta", 200),
+        ("/api/areas/BU99010101", 200),
+        ("/api/search?q=berendonk", 200),
+        ("/api/point?lon=5.8&lat=52.0", 200),
+        ("/api/breaks?weights=inkomen:0.5", 200),
+        ("/download/metadata.json", 200),
+        ("/health", 200),
+        ("/metrics", 200),
+        ("/no/such/route", 404),
+    ] {
+        assert_eq!(server.get(path).0, want, "{path}");
     }
 
     // A new build into the folder is noticed by the watcher and served.

@@ -8,7 +8,11 @@ import json
 import os
 import sys
 
-import jsonschema
+try:
+    import jsonschema
+except ImportError:
+    print("missing Python module: jsonschema (pip install jsonschema)", file=sys.stderr)
+    sys.exit(3)
 
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tilejson-3.0.0.schema.json")
 

@@ -229,8 +229,8 @@ fn feature_id(atlas: &Atlas, a: &Area) -> u64 {
 pub fn area_ref(atlas: &Atlas, i: usize) -> AreaRef {
     let a = &atlas.areas.list[i];
     AreaRef {
-        code: a.code.clone(),
-        name: a.name.clone(),
+        code: a.code.to_string(),
+        name: a.name.to_string(),
         level: atlas
             .meta
             .levels
@@ -288,17 +288,19 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
     }
 }
 
-fn score_out(s: &Score, of: Option<u32>) -> ScoreOut {
+fn score_out(s: &Score, of: Option<u32>, within: Option<LocalRank>) -> ScoreOut {
     ScoreOut {
         score: s.score,
         rank: s.rank,
         decile: s.decile,
         of: s.rank.and(of),
-        within: s.within,
+        within,
     }
 }
 
-fn year_out(atlas: &Atlas, a: &Area, y: usize, year: &AreaYear) -> YearOut {
+fn year_out(atlas: &Atlas, i: usize, y: usize) -> YearOut {
+    let a = &atlas.areas.list[i];
+    let year: &AreaYear = &a.years[y];
     let of = atlas
         .areas
         .ranked
@@ -309,19 +311,25 @@ fn year_out(atlas: &Atlas, a: &Area, y: usize, year: &AreaYear) -> YearOut {
         year: atlas.meta.years[y],
         population: year.population,
         eligible: year.eligible,
-        excluded_reason: year.excluded_reason.clone(),
+        excluded_reason: year.excluded_reason.as_deref().map(str::to_string),
         domains_missing: year.domains_missing.clone(),
-        mdi: year.mdi.as_ref().map(|s| score_out(s, of)),
+        mdi: year
+            .mdi
+            .as_ref()
+            .map(|s| score_out(s, of, atlas.areas.rank_within(i, y, 0))),
         domains: year
             .domains
             .iter()
             .zip(&atlas.meta.domains)
-            .map(|(s, d)| DomainOut {
+            .enumerate()
+            .map(|(d_i, (s, d))| DomainOut {
                 id: d.id.clone(),
                 name: d.name.clone(),
                 weight: d.weight,
                 // Domain ranks count the areas with data in the domain, which `of` does not.
-                score: s.as_ref().map(|s| score_out(s, None)),
+                score: s
+                    .as_ref()
+                    .map(|s| score_out(s, None, atlas.areas.rank_within(i, y, d_i + 1))),
             })
             .collect(),
         domains_in_worst_decile: year.domains_in_worst_decile,
@@ -341,11 +349,9 @@ pub fn area(atlas: &Atlas, code: &str) -> Result<AreaResponse, ApiError> {
         ))
     })?;
     let a = &atlas.areas.list[i];
-    let years = |a: &Area| -> Vec<YearOut> {
-        a.years
-            .iter()
-            .enumerate()
-            .map(|(y, year)| year_out(atlas, a, y, year))
+    let years = |i: usize| -> Vec<YearOut> {
+        (0..atlas.areas.list[i].years.len())
+            .map(|y| year_out(atlas, i, y))
             .collect()
     };
     Ok(AreaResponse {
@@ -364,14 +370,14 @@ pub fn area(atlas: &Atlas, code: &str) -> Result<AreaResponse, ApiError> {
             .within
             .and_then(|l| atlas.meta.levels.get(l))
             .map(|l| l.layer.clone()),
-        years: years(a),
+        years: years(i),
         parents: atlas
             .areas
             .ancestors(i)
             .into_iter()
             .map(|p| ParentOut {
                 area: area_ref(atlas, p),
-                years: years(&atlas.areas.list[p]),
+                years: years(p),
             })
             .collect(),
         children: atlas
@@ -395,7 +401,7 @@ pub fn search(atlas: &Atlas, query: &str, limit: usize) -> SearchResponse {
                 .areas
                 .ancestors(hit.entry)
                 .into_iter()
-                .map(|p| atlas.areas.list[p].name.clone())
+                .map(|p| atlas.areas.list[p].name.to_string())
                 .collect(),
             matched: hit.kind,
         })

@@ -1,20 +1,19 @@
 //! The areas of an atlas for the JSON API: every area of every level with its scores per year
 //! (from `areas.fgb`, plus the exclusion reasons of `scores.csv`), ranks within the gemeente,
-//! and an R-tree over the polygons for point queries.
+//! and an R-tree over the polygons of the index unit for point queries.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use geo::Intersects;
-use geo_types::{MultiPolygon, Point};
+use geo_types::MultiPolygon;
 use mdi_geo::{ReadOptions, Value};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use crate::error::ServerError;
 
-/// A score with its national rank and decile, and its rank among the areas of the same level
-/// within the same gemeente (see [`Areas::within`]).
+/// A score with its national rank and decile (the rank within the gemeente comes from
+/// [`Areas::rank_within`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Score {
     /// The score (MDI score, or the domain's exponential score 0–100).
@@ -23,8 +22,6 @@ pub struct Score {
     pub rank: Option<u32>,
     /// National decile, 1 = most deprived.
     pub decile: Option<u8>,
-    /// Rank within the gemeente.
-    pub within: Option<LocalRank>,
 }
 
 /// A rank among the areas of one level within one gemeente.
@@ -48,13 +45,13 @@ pub struct AreaYear {
     /// The MDI (higher levels: the population-weighted average score).
     pub mdi: Option<Score>,
     /// Per domain of the atlas, in its order (index unit only).
-    pub domains: Vec<Option<Score>>,
+    pub domains: Box<[Option<Score>]>,
     /// Number of domains in decile 1.
     pub domains_in_worst_decile: Option<u32>,
     /// Share (0–1) of inhabitants in buurten of MDI decile 1 (higher levels).
     pub share_worst_decile: Option<f64>,
     /// Why the area was not ranked this year (from `scores.csv`).
-    pub excluded_reason: Option<String>,
+    pub excluded_reason: Option<Box<str>>,
     /// Domains without data this year (from `scores.csv`).
     pub domains_missing: Vec<String>,
 }
@@ -63,9 +60,9 @@ pub struct AreaYear {
 #[derive(Debug, Clone)]
 pub struct Area {
     /// The area code.
-    pub code: String,
+    pub code: Box<str>,
     /// The name.
-    pub name: String,
+    pub name: Box<str>,
     /// Index of the level in the atlas's levels (0 = index unit).
     pub level: usize,
     /// Index of the parent area, one level up.
@@ -79,21 +76,84 @@ pub struct Area {
     /// West, south, east, north in WGS84 (EPSG:4326) degrees; `None` without geometry.
     pub bbox: Option<[f64; 4]>,
     /// One entry per year of the atlas, in its order.
-    pub years: Vec<AreaYear>,
+    pub years: Box<[AreaYear]>,
 }
 
 type Indexed = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// The rings of an area's polygons in WGS84 (EPSG:4326), as whole multiples of 10⁻⁷ degree
+/// (about 1 cm): half the memory of `f64`, exact integer point-in-polygon tests.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    rings: Box<[Box<[[i32; 2]]>]>,
+}
+
+/// Degrees to the 10⁻⁷-degree grid of [`Shape`].
+fn grid(deg: f64) -> i32 {
+    (deg * 1e7)
+        .round()
+        .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+}
+
+impl Shape {
+    /// The shape of polygons in WGS84 degrees.
+    pub fn new(mp: &MultiPolygon<f64>) -> Shape {
+        let rings =
+            mp.0.iter()
+                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                .map(|r| r.0.iter().map(|c| [grid(c.x), grid(c.y)]).collect())
+                .collect();
+        Shape { rings }
+    }
+
+    /// Whether the point `lon`, `lat` (WGS84 degrees) lies inside the polygons or on their
+    /// boundary: the even-odd rule over all rings (holes are rings inside exteriors), with
+    /// integer cross products.
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        let (px, py) = (i64::from(grid(lon)), i64::from(grid(lat)));
+        let mut inside = false;
+        for ring in self.rings.iter() {
+            let n = ring.len();
+            for i in 0..n {
+                let [ax, ay] = ring[i].map(i64::from);
+                let [bx, by] = ring[(i + 1) % n].map(i64::from);
+                let cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+                if cross == 0
+                    && px >= ax.min(bx)
+                    && px <= ax.max(bx)
+                    && py >= ay.min(by)
+                    && py <= ay.max(by)
+                {
+                    return true;
+                }
+                // The edge straddles the point's row and lies east of it: the eastward ray
+                // crosses it.
+                if (ay > py) != (by > py) && (by > ay) == (cross > 0) {
+                    inside = !inside;
+                }
+            }
+        }
+        inside
+    }
+}
 
 /// All areas, by code and by location.
 #[derive(Debug)]
 pub struct Areas {
     /// The areas, in file order.
     pub list: Vec<Area>,
-    by_code: HashMap<String, usize>,
-    geometry: Vec<Option<MultiPolygon<f64>>>,
+    /// Positions in `list`, sorted by code.
+    by_code: Vec<u32>,
+    /// Per area, its group for [`Areas::rank_within`] (`u32::MAX`: none).
+    group_of: Vec<u32>,
+    /// The areas of one level within one gemeente.
+    groups: Vec<Box<[u32]>>,
+    /// The polygons of the index unit, for point queries (higher levels follow from the
+    /// hierarchy).
+    shapes: Vec<Option<Shape>>,
     rtree: RTree<Indexed>,
-    /// The level within which [`Score::within`] ranks areas (the `gemeente` level, else the
-    /// top level); `None` with a single level.
+    /// The level within which [`Areas::rank_within`] ranks areas (the `gemeente` level, else
+    /// the top level); `None` with a single level.
     pub within: Option<usize>,
     /// Per level and year, the number of areas with a national rank. For the index unit this
     /// counts the ranked rows of `scores.csv`, which may hold areas without a polygon.
@@ -125,6 +185,37 @@ pub struct Schema {
     pub domains: Vec<String>,
 }
 
+/// The `areas.fgb` columns of one year.
+struct YearKeys {
+    population: String,
+    eligible: String,
+    /// Score, rank and decile columns.
+    mdi: [String; 3],
+    domains: Vec<[String; 3]>,
+    domains_in_worst_decile: String,
+    share_worst_decile: String,
+}
+
+impl YearKeys {
+    fn new(y: i32, domains: &[String]) -> YearKeys {
+        let three = |f: &str| {
+            [
+                format!("{f}_score_{y}"),
+                format!("{f}_rank_{y}"),
+                format!("{f}_decile_{y}"),
+            ]
+        };
+        YearKeys {
+            population: format!("population_{y}"),
+            eligible: format!("eligible_{y}"),
+            mdi: three("mdi"),
+            domains: domains.iter().map(|d| three(d)).collect(),
+            domains_in_worst_decile: format!("domains_in_worst_decile_{y}"),
+            share_worst_decile: format!("share_worst_decile_{y}"),
+        }
+    }
+}
+
 fn num(props: &std::collections::BTreeMap<String, Value>, key: &str) -> Option<f64> {
     props
         .get(key)
@@ -143,8 +234,14 @@ impl Areas {
         let path = dir.join("areas.fgb");
         let mut list = Vec::new();
         let mut parents: Vec<Option<String>> = Vec::new();
-        let mut geometry = Vec::new();
+        let mut shapes = Vec::new();
         let mut failure = None;
+        // The column names per year, formatted once.
+        let keys: Vec<YearKeys> = schema
+            .years
+            .iter()
+            .map(|y| YearKeys::new(*y, &schema.domains))
+            .collect();
         mdi_geo::read::each_fgb_feature(&path, &ReadOptions::default(), &mut |f| {
             let p = &f.properties;
             let text = |k: &str| p.get(k).and_then(Value::as_text).unwrap_or_default();
@@ -162,33 +259,31 @@ impl Areas {
                 });
                 return Ok(());
             };
-            let years = schema
-                .years
+            let years = keys
                 .iter()
-                .map(|y| {
-                    let score = |field: &str| {
-                        num(p, &format!("{field}_score_{y}")).map(|score| Score {
+                .map(|k| {
+                    let score = |[s, r, d]: &[String; 3]| {
+                        num(p, s).map(|score| Score {
                             score,
-                            rank: num(p, &format!("{field}_rank_{y}")).map(|r| r as u32),
-                            decile: num(p, &format!("{field}_decile_{y}")).map(|d| d as u8),
-                            within: None,
+                            rank: num(p, r).map(|r| r as u32),
+                            decile: num(p, d).map(|d| d as u8),
                         })
                     };
                     AreaYear {
-                        population: num(p, &format!("population_{y}")),
-                        eligible: match p.get(&format!("eligible_{y}")) {
+                        population: num(p, &k.population),
+                        eligible: match p.get(&k.eligible) {
                             Some(Value::Bool(b)) => Some(*b),
                             _ => None,
                         },
-                        mdi: score("mdi"),
+                        mdi: score(&k.mdi),
                         domains: if level == 0 {
-                            schema.domains.iter().map(|d| score(d)).collect()
+                            k.domains.iter().map(score).collect()
                         } else {
-                            Vec::new()
+                            Box::default()
                         },
-                        domains_in_worst_decile: num(p, &format!("domains_in_worst_decile_{y}"))
+                        domains_in_worst_decile: num(p, &k.domains_in_worst_decile)
                             .map(|v| v as u32),
-                        share_worst_decile: num(p, &format!("share_worst_decile_{y}")),
+                        share_worst_decile: num(p, &k.share_worst_decile),
                         excluded_reason: None,
                         domains_missing: Vec::new(),
                     }
@@ -199,8 +294,8 @@ impl Areas {
             let parent = text("parent");
             parents.push((!parent.is_empty()).then_some(parent));
             list.push(Area {
-                code: text("code"),
-                name: text("name"),
+                code: text("code").into(),
+                name: text("name").into(),
                 level,
                 parent: None,
                 water: flag("water"),
@@ -209,34 +304,47 @@ impl Areas {
                 bbox,
                 years,
             });
-            geometry.push((!flag("collapsed") && !f.geometry.0.is_empty()).then_some(f.geometry));
+            let indexed = level == 0 && !flag("collapsed") && !f.geometry.0.is_empty();
+            shapes.push(indexed.then(|| (Shape::new(&f.geometry), bbox)));
             Ok(())
         })?;
         if let Some(e) = failure {
             return Err(e);
         }
-        let mut by_code = HashMap::with_capacity(list.len());
-        for (i, a) in list.iter().enumerate() {
-            if by_code.insert(a.code.clone(), i).is_some() {
-                return Err(ServerError::Atlas {
-                    path,
-                    message: format!("area code {} appears twice", a.code),
-                });
-            }
+        let mut by_code: Vec<u32> = (0..list.len() as u32).collect();
+        by_code.sort_unstable_by(|&a, &b| list[a as usize].code.cmp(&list[b as usize].code));
+        if let Some(w) = by_code
+            .windows(2)
+            .find(|w| list[w[0] as usize].code == list[w[1] as usize].code)
+        {
+            return Err(ServerError::Atlas {
+                path,
+                message: format!("area code {} appears twice", list[w[0] as usize].code),
+            });
         }
-        for (a, p) in list.iter_mut().zip(&parents) {
-            a.parent = p.as_ref().and_then(|p| by_code.get(p).copied());
+        let find = |code: &str| {
+            by_code
+                .binary_search_by(|&i| (*list[i as usize].code).cmp(code))
+                .ok()
+                .map(|at| by_code[at] as usize)
+        };
+        let parent_of: Vec<Option<usize>> = parents
+            .iter()
+            .map(|p| p.as_deref().and_then(find))
+            .collect();
+        drop(parents);
+        for (a, p) in list.iter_mut().zip(parent_of) {
+            a.parent = p;
         }
         let mut areas = Areas {
             rtree: RTree::bulk_load(
-                geometry
+                shapes
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, g)| {
-                        let g = g.as_ref()?;
-                        let r = geo::BoundingRect::bounding_rect(g)?;
+                    .filter_map(|(i, s)| {
+                        let [w, s, e, n] = s.as_ref()?.1?;
                         Some(GeomWithData::new(
-                            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                            Rectangle::from_corners([w, s], [e, n]),
                             i as u32,
                         ))
                     })
@@ -244,13 +352,15 @@ impl Areas {
             ),
             list,
             by_code,
-            geometry,
+            group_of: Vec::new(),
+            groups: Vec::new(),
+            shapes: shapes.into_iter().map(|s| s.map(|s| s.0)).collect(),
             within: None,
             ranked: Vec::new(),
             ranked_scores: Vec::new(),
         };
         areas.read_scores(dir, schema)?;
-        areas.rank_within(schema);
+        areas.group_within(schema);
         Ok(areas)
     }
 
@@ -312,23 +422,27 @@ impl Areas {
                 }
             }
             let code = row.get(c_code).unwrap_or_default();
-            let Some(&i) = self.by_code.get(code) else {
+            let Some(i) = self.get(code) else {
                 continue;
             };
             let year = &mut self.list[i].years[y];
             if let Some(r) = c_reason.and_then(|c| row.get(c)).filter(|r| !r.is_empty()) {
-                year.excluded_reason = Some(r.to_string());
+                year.excluded_reason = Some(r.into());
             }
             if let Some(m) = c_missing.and_then(|c| row.get(c)) {
                 year.domains_missing = m.split_whitespace().map(str::to_string).collect();
             }
         }
+        for ranked in &mut self.ranked_scores {
+            ranked.deciles.shrink_to_fit();
+            ranked.domains.iter_mut().for_each(Vec::shrink_to_fit);
+        }
         Ok(())
     }
 
-    /// Ranks the areas of every level below the `within` level among those of their gemeente,
-    /// per year, for the MDI and each domain: by score, most deprived first, ties by code.
-    fn rank_within(&mut self, schema: &Schema) {
+    /// Counts the ranked areas per level and year, and groups the areas of every level below
+    /// the `within` level by their gemeente, for [`Areas::rank_within`].
+    fn group_within(&mut self, schema: &Schema) {
         let levels = schema.layers.len();
         self.ranked = (0..levels)
             .map(|l| {
@@ -367,59 +481,61 @@ impl Areas {
                 (self.list[at].level == within && at != i).then_some(at)
             })
             .collect();
-        let mut groups: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        let mut groups: HashMap<(usize, usize), Vec<u32>> = HashMap::new();
         for (i, a) in self.list.iter().enumerate() {
             if let Some(g) = ancestor[i] {
-                groups.entry((g, a.level)).or_default().push(i);
+                groups.entry((g, a.level)).or_default().push(i as u32);
             }
         }
-        let n_domains = schema.domains.len();
-        for members in groups.values() {
-            for y in 0..schema.years.len() {
-                // Slot 0 is the MDI, 1.. the domains.
-                for slot in 0..=n_domains {
-                    let get = |a: &Area| -> Option<f64> {
-                        let year = &a.years[y];
-                        let s = if slot == 0 {
-                            year.mdi.as_ref()
-                        } else {
-                            year.domains.get(slot - 1)?.as_ref()
-                        };
-                        s.filter(|s| s.rank.is_some()).map(|s| s.score)
-                    };
-                    let mut scored: Vec<(f64, usize)> = members
-                        .iter()
-                        .filter_map(|&i| get(&self.list[i]).map(|s| (s, i)))
-                        .collect();
-                    scored.sort_by(|a, b| {
-                        b.0.total_cmp(&a.0)
-                            .then_with(|| self.list[a.1].code.cmp(&self.list[b.1].code))
-                    });
-                    let of = scored.len();
-                    for (r, &(_, i)) in scored.iter().enumerate() {
-                        let local = LocalRank {
-                            rank: r as u32 + 1,
-                            of: of as u32,
-                            decile: mdi_core::stats::decile(r + 1, of),
-                        };
-                        let year = &mut self.list[i].years[y];
-                        let s = if slot == 0 {
-                            year.mdi.as_mut()
-                        } else {
-                            year.domains.get_mut(slot - 1).and_then(Option::as_mut)
-                        };
-                        if let Some(s) = s {
-                            s.within = Some(local);
-                        }
-                    }
+        self.group_of = vec![u32::MAX; self.list.len()];
+        for (g, members) in groups.into_values().enumerate() {
+            for &i in &members {
+                self.group_of[i as usize] = g as u32;
+            }
+            self.groups.push(members.into_boxed_slice());
+        }
+    }
+
+    /// The rank of area `i` in year `y` among the areas of its level in its gemeente (see
+    /// [`Areas::within`]), for the MDI (`slot` 0) or domain `slot - 1`: by score, most
+    /// deprived first, ties by code, among the areas with a national rank. `None` for an area
+    /// without one, or not below the gemeente level.
+    pub fn rank_within(&self, i: usize, y: usize, slot: usize) -> Option<LocalRank> {
+        let get = |a: &Area| -> Option<f64> {
+            let year = a.years.get(y)?;
+            let s = if slot == 0 {
+                year.mdi.as_ref()
+            } else {
+                year.domains.get(slot - 1)?.as_ref()
+            };
+            s.filter(|s| s.rank.is_some()).map(|s| s.score)
+        };
+        let own = get(&self.list[i])?;
+        let members = self.groups.get(*self.group_of.get(i)? as usize)?;
+        let code = &self.list[i].code;
+        let (mut above, mut of) = (0usize, 0usize);
+        for &m in members.iter() {
+            let a = &self.list[m as usize];
+            if let Some(v) = get(a) {
+                of += 1;
+                if v > own || (v == own && a.code < *code) {
+                    above += 1;
                 }
             }
         }
+        Some(LocalRank {
+            rank: above as u32 + 1,
+            of: of as u32,
+            decile: mdi_core::stats::decile(above + 1, of),
+        })
     }
 
     /// The area with this code (exactly as in the atlas; see [`Areas::find`]).
     pub fn get(&self, code: &str) -> Option<usize> {
-        self.by_code.get(code).copied()
+        self.by_code
+            .binary_search_by(|&i| (*self.list[i as usize].code).cmp(code))
+            .ok()
+            .map(|at| self.by_code[at] as usize)
     }
 
     /// The area with this code, ignoring case and surrounding spaces.
@@ -442,26 +558,64 @@ impl Areas {
         out
     }
 
-    /// The areas whose polygons contain (or touch) the point `lon`, `lat` in WGS84
-    /// (EPSG:4326) degrees, finest level first, at most one per level (the lowest code where
-    /// areas of a level overlap).
+    /// The areas at the point `lon`, `lat` (WGS84, EPSG:4326, degrees): the area of the index
+    /// unit whose polygons contain it or have it on their boundary (the lowest code where
+    /// several do), then its parents up the hierarchy. Empty where no area of the index unit
+    /// is.
     pub fn at_point(&self, lon: f64, lat: f64) -> Vec<usize> {
-        let point = Point::new(lon, lat);
-        let mut hits: Vec<usize> = self
+        let hit = self
             .rtree
             .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
             .map(|g| g.data as usize)
             .filter(|&i| {
-                self.geometry[i]
+                self.shapes[i]
                     .as_ref()
-                    .is_some_and(|g| g.intersects(&point))
+                    .is_some_and(|s| s.contains(lon, lat))
             })
-            .collect();
-        hits.sort_by(|&a, &b| {
-            let (a, b) = (&self.list[a], &self.list[b]);
-            a.level.cmp(&b.level).then_with(|| a.code.cmp(&b.code))
-        });
-        hits.dedup_by_key(|&mut i| self.list[i].level);
-        hits
+            .min_by(|&a, &b| self.list[a].code.cmp(&self.list[b].code));
+        hit.map(|i| std::iter::once(i).chain(self.ancestors(i)).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{LineString, Polygon};
+
+    #[test]
+    fn point_in_polygon_with_a_hole_and_boundaries() {
+        // A 2°×2° square with a 1°×1° hole in its middle.
+        let outer = LineString::from(vec![
+            (4.0, 50.0),
+            (6.0, 50.0),
+            (6.0, 52.0),
+            (4.0, 52.0),
+            (4.0, 50.0),
+        ]);
+        let hole = LineString::from(vec![
+            (4.5, 50.5),
+            (4.5, 51.5),
+            (5.5, 51.5),
+            (5.5, 50.5),
+            (4.5, 50.5),
+        ]);
+        let shape = Shape::new(&MultiPolygon(vec![Polygon::new(outer, vec![hole])]));
+        assert!(shape.contains(4.2, 50.2));
+        assert!(!shape.contains(5.0, 51.0), "in the hole");
+        assert!(!shape.contains(6.1, 51.0), "east of it");
+        assert!(!shape.contains(3.9, 51.0), "west of it");
+        assert!(shape.contains(4.0, 51.0), "on the west edge");
+        assert!(shape.contains(6.0, 52.0), "on a corner");
+        assert!(shape.contains(4.5, 51.0), "on the hole's edge");
+        // A vertex level with the point (the ray passes through (6, 51.75)? no: through corners).
+        assert!(
+            shape.contains(5.9, 51.5),
+            "level with the hole's top edge, east of the hole"
+        );
+        assert!(
+            shape.contains(4.2, 51.5),
+            "level with the hole's top edge, west of the hole"
+        );
     }
 }

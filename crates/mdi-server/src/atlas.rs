@@ -199,6 +199,28 @@ impl AtlasMeta {
     }
 }
 
+/// The name and code search over the areas, each with its parents' names as context.
+fn search_index(areas: &Areas) -> SearchIndex {
+    let entries: Vec<Entry> = areas
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Entry {
+            code: a.code.to_string(),
+            name: a.name.to_string(),
+            level: a.level,
+            population: a.years.iter().rev().find_map(|y| y.population),
+            context: areas
+                .ancestors(i)
+                .iter()
+                .map(|&p| &*areas.list[p].name)
+                .collect::<Vec<_>>()
+                .join(" / "),
+        })
+        .collect();
+    SearchIndex::new(&entries)
+}
+
 impl Atlas {
     /// Loads the atlas directory `dir` (written by `mdi-atlas build`): `metadata.json`,
     /// `atlas.pmtiles` (into memory), `areas.fgb` and `scores.csv`.
@@ -220,32 +242,43 @@ impl Atlas {
                 ),
             });
         }
-        let tiles = TileStore::from_bytes(&pmtiles, Bytes::from(read(&pmtiles)?))?;
         let schema = Schema {
             layers: meta.levels.iter().map(|l| l.layer.clone()).collect(),
             level_ids: meta.levels.iter().map(|l| l.id.clone()).collect(),
             years: meta.years.clone(),
             domains: meta.domains.iter().map(|d| d.id.clone()).collect(),
         };
-        let areas = Areas::load(dir, &schema)?;
-        let entries: Vec<Entry> = areas
-            .list
-            .iter()
-            .enumerate()
-            .map(|(i, a)| Entry {
-                code: a.code.clone(),
-                name: a.name.clone(),
-                level: a.level,
-                population: a.years.iter().rev().find_map(|y| y.population),
-                context: areas
-                    .ancestors(i)
-                    .iter()
-                    .map(|&p| areas.list[p].name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-            })
-            .collect();
-        let search = SearchIndex::new(&entries);
+        // The tiles and the areas are independent: read them side by side.
+        let started = std::time::Instant::now();
+        let (tiles, api) = std::thread::scope(|scope| {
+            let tiles = scope.spawn(|| {
+                let t = std::time::Instant::now();
+                let store = TileStore::from_bytes(&pmtiles, Bytes::from(read(&pmtiles)?))?;
+                Ok::<_, ServerError>((store, t.elapsed()))
+            });
+            let t = std::time::Instant::now();
+            let api = Areas::load(dir, &schema).map(|areas| {
+                let search = search_index(&areas);
+                (areas, search, t.elapsed())
+            });
+            let tiles = tiles.join().unwrap_or_else(|_| {
+                Err(ServerError::Atlas {
+                    path: pmtiles.clone(),
+                    message: "reading the archive panicked".into(),
+                })
+            });
+            (tiles, api)
+        });
+        let ((tiles, tiles_time), (areas, search, areas_time)) = (tiles?, api?);
+        tracing::info!(
+            atlas = %dir.display(),
+            tiles = tiles.len(),
+            areas = areas.list.len(),
+            tiles_ms = tiles_time.as_millis() as u64,
+            areas_and_search_ms = areas_time.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "atlas loaded"
+        );
         Ok(Atlas {
             dir: dir.to_path_buf(),
             meta,

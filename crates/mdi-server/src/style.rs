@@ -1271,7 +1271,11 @@ mod tests {
             return;
         }
         if !package.is_dir() {
-            assert!(!ci, "{} is missing: run `npm ci` in web/", package.display());
+            assert!(
+                !ci,
+                "{} is missing: run `npm ci` in web/",
+                package.display()
+            );
             eprintln!(
                 "SKIPPED: {} is missing (run `npm ci` in web/)",
                 package.display()

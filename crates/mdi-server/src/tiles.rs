@@ -23,17 +23,18 @@ use crate::http::{accepts_gzip, etag, fnv1a, not_modified, not_modified_response
 /// The media type of Mapbox Vector Tiles.
 pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
-/// One distinct tile content: where its bytes are and its ETag.
-#[derive(Debug, Clone)]
+/// One distinct tile content: where its bytes are in the archive, and their hash (the ETag).
+#[derive(Debug, Clone, Copy)]
 struct Content {
-    bytes: Bytes,
+    offset: usize,
+    len: u32,
     hash: u64,
-    etag: HeaderValue,
 }
 
 /// The tiles of an atlas, in memory.
 #[derive(Debug)]
 pub struct TileStore {
+    data: Bytes,
     index: HashMap<u64, u32>,
     contents: Vec<Content>,
     /// Whether the stored tiles are gzip-compressed (else stored as is).
@@ -54,15 +55,14 @@ pub struct TileStore {
 
 /// What a tile address comes to.
 #[derive(Debug)]
-pub enum Lookup<'a> {
-    /// The tile's stored bytes and their ETag.
+pub enum Lookup {
+    /// The tile's stored bytes and their hash.
     Found {
-        /// The stored bytes (gzip-compressed when [`TileStore::gzip`]).
-        bytes: &'a Bytes,
-        /// The content hash.
+        /// The stored bytes (gzip-compressed when [`TileStore::gzip`]): a shared slice of the
+        /// archive.
+        bytes: Bytes,
+        /// The content hash (the ETag).
         hash: u64,
-        /// The ETag of the stored bytes.
-        etag: &'a HeaderValue,
     },
     /// A valid address without a tile: nothing of the atlas lies there.
     Empty,
@@ -111,13 +111,11 @@ impl TileStore {
         let mut contents = Vec::new();
         for e in &entries {
             let slot = *slots.entry(e.offset).or_insert_with(|| {
-                let start = e.offset as usize;
-                let data = bytes.slice(start..start + e.length as usize);
-                let hash = fnv1a(&data);
+                let offset = e.offset as usize;
                 contents.push(Content {
-                    bytes: data,
-                    hash,
-                    etag: etag(hash, ""),
+                    offset,
+                    len: e.length,
+                    hash: fnv1a(&bytes[offset..offset + e.length as usize]),
                 });
                 (contents.len() - 1) as u32
             });
@@ -125,7 +123,10 @@ impl TileStore {
                 index.insert(id, slot);
             }
         }
+        contents.shrink_to_fit();
+        index.shrink_to_fit();
         Ok(TileStore {
+            data: bytes.clone(),
             index,
             contents,
             gzip,
@@ -154,7 +155,7 @@ impl TileStore {
     }
 
     /// The tile at zoom `z`, column `x`, row `y` (XYZ scheme of Web Mercator, EPSG:3857).
-    pub fn get(&self, z: u32, x: u32, y: u32) -> Lookup<'_> {
+    pub fn get(&self, z: u32, x: u32, y: u32) -> Lookup {
         if z > 30 {
             return Lookup::Invalid(format!("zoom {z} is not a tile zoom (0–30)"));
         }
@@ -174,11 +175,10 @@ impl TileStore {
         let coord = TileCoord { z: z as u8, x, y };
         match tile_id(coord).and_then(|id| self.index.get(&id)) {
             Some(&slot) => {
-                let c = &self.contents[slot as usize];
+                let c = self.contents[slot as usize];
                 Lookup::Found {
-                    bytes: &c.bytes,
+                    bytes: self.data.slice(c.offset..c.offset + c.len as usize),
                     hash: c.hash,
-                    etag: &c.etag,
                 }
             }
             None => Lookup::Empty,
@@ -220,17 +220,16 @@ pub fn tile_response(
                 .insert(header::CACHE_CONTROL, cache.clone());
             res
         }
-        Lookup::Found {
-            bytes,
-            hash,
-            etag: tag,
-        } => {
+        Lookup::Found { bytes, hash } => {
             let gzip_out = store.gzip && accepts_gzip(request);
-            let tag = if gzip_out || !store.gzip {
-                tag.clone()
-            } else {
-                etag(hash, "-identity")
-            };
+            let tag = etag(
+                hash,
+                if gzip_out || !store.gzip {
+                    ""
+                } else {
+                    "-identity"
+                },
+            );
             if not_modified(request, &tag) {
                 let mut res = not_modified_response(tag, cache.clone());
                 res.headers_mut()
@@ -238,7 +237,7 @@ pub fn tile_response(
                 return res;
             }
             let body = if gzip_out || !store.gzip {
-                bytes.clone()
+                bytes
             } else {
                 let mut out = Vec::with_capacity(bytes.len() * 4);
                 if let Err(e) = flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out) {
