@@ -35,6 +35,9 @@ pub enum ServerError {
     /// `areas.fgb` cannot be read.
     #[error(transparent)]
     Geo(#[from] mdi_geo::GeoError),
+    /// The async runtime cannot be started.
+    #[error("cannot start the server's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {cause}")]
     Bind {

@@ -635,13 +635,7 @@ pub fn run(config: ServeConfig, ready: impl FnOnce(SocketAddr, &Atlas)) -> Resul
     if let Some(n) = config.workers {
         builder.worker_threads(n.max(1));
     }
-    let runtime = builder
-        .enable_all()
-        .build()
-        .map_err(|cause| ServerError::Bind {
-            addr: config.bind.clone(),
-            cause,
-        })?;
+    let runtime = builder.enable_all().build().map_err(ServerError::Runtime)?;
     runtime.block_on(async move {
         let bind = config.bind.clone();
         let listener = tokio::net::TcpListener::bind(&bind)
