@@ -845,6 +845,20 @@ async fn meta_downloads_with_ranges_health_and_metrics() {
     };
     assert!(value("mdi_http_requests_total{route=\"/tiles/{z}/{x}/{y}\",status=\"2xx\"}") >= 3.0);
     assert_eq!(value("mdi_atlas_areas"), 644.0);
+    // One 200 tile, then the byte counter has grown by exactly its body.
+    let before = value("mdi_tile_bytes_total");
+    let tile = center_tile(&app, 10).await;
+    let body = call(&app, Method::GET, &tile, &[("accept-encoding", "gzip")])
+        .await
+        .body;
+    let m = String::from_utf8(get(&app, "/metrics").await.body).unwrap();
+    let after: f64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("mdi_tile_bytes_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(after - before, body.len() as f64);
     assert!(m.contains("# TYPE mdi_http_request_duration_seconds histogram"));
     assert!(value("mdi_http_request_duration_seconds_count{route=\"/tiles/{z}/{x}/{y}\"}") >= 3.0);
 }

@@ -219,11 +219,9 @@ async fn tile(
     let atlas = s.atlas.load();
     let res = tile_response(&atlas.tiles, z, x, y, &headers, &s.tile_cache);
     if res.status() == StatusCode::OK {
-        if let Some(len) = res
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        {
+        // The body is one buffer: its exact size is known (axum sets Content-Length from it
+        // only after the handler).
+        if let Some(len) = axum::body::HttpBody::size_hint(res.body()).exact() {
             s.metrics.tile_bytes.fetch_add(len, Relaxed);
         }
         if res.headers().get(header::CONTENT_ENCODING).is_none() && atlas.tiles.gzip {
