@@ -1,12 +1,9 @@
-//! Benchmarks of the area search index (`mdi_server::search`).
-//!
-//! Written for `crates/mdi-server/benches/search.rs` in the mdi-atlas repository (needs
-//! `[[bench]] name = "search"`, `harness = false`, and the dev-dependencies `criterion` and
-//! `csv`).
+//! Benchmarks of the area search index (`mdi_server::search`), behind `/api/search`.
 //!
 //! Entries come from the CSV file named by the environment variable `MDI_SEARCH_NAMES`
 //! (header `code,name,level,population,context`; population may be empty), or, when it is
-//! unset, from 15,000 generated Dutch-like areas. Run with e.g.
+//! unset, from 15,000 generated Dutch-like areas. `bench/search-names.py ATLAS_DIR OUT.csv` writes
+//! that file from an atlas. Run with e.g.
 //! `MDI_SEARCH_NAMES=/path/to/nl-names.csv cargo bench --bench search`.
 
 use std::hint::black_box;
