@@ -552,6 +552,14 @@ async fn an_area_has_its_scores_ranks_within_the_gemeente_and_parents() {
                 d["decile"].as_u64().map(|v| v.to_string()),
                 Some(row[&format!("{id}_decile")].clone())
             );
+            let ranked_in_domain = rows
+                .iter()
+                .filter(|((_, yy), r)| {
+                    y["year"].as_i64().map(|v| v.to_string()).as_ref() == Some(yy)
+                        && !r[&format!("{id}_rank")].is_empty()
+                })
+                .count();
+            assert_eq!(d["of"].as_u64(), Some(ranked_in_domain as u64), "{id}");
         }
         // Within the gemeente, by hand: the buurten whose gemeente (via the wijk) is this one's,
         // ranked by MDI score.

@@ -76,7 +76,7 @@ pub struct ScoreOut {
     pub rank: Option<u32>,
     /// National decile (1 = most deprived).
     pub decile: Option<u8>,
-    /// Number of areas of the level with a national MDI rank that year (MDI only).
+    /// Number of areas of the level ranked that year (for a domain: with a rank in it).
     pub of: Option<u32>,
     /// Rank and decile within the gemeente.
     pub within: Option<LocalRank>,
@@ -326,10 +326,16 @@ fn year_out(atlas: &Atlas, i: usize, y: usize) -> YearOut {
                 id: d.id.clone(),
                 name: d.name.clone(),
                 weight: d.weight,
-                // Domain ranks count the areas with data in the domain, which `of` does not.
-                score: s
-                    .as_ref()
-                    .map(|s| score_out(s, None, atlas.areas.rank_within(i, y, d_i + 1))),
+                // A domain's rank counts the rows of `scores.csv` with a rank in it.
+                score: s.as_ref().map(|s| {
+                    let of = atlas
+                        .areas
+                        .ranked_scores
+                        .get(y)
+                        .and_then(|r| r.domain_ranked.get(d_i))
+                        .copied();
+                    score_out(s, of, atlas.areas.rank_within(i, y, d_i + 1))
+                }),
             })
             .collect(),
         domains_in_worst_decile: year.domains_in_worst_decile,

@@ -170,6 +170,8 @@ pub struct RankedScores {
     pub domains: Vec<Vec<Option<f64>>>,
     /// The MDI decile of each ranked area, as the build computed it.
     pub deciles: Vec<u8>,
+    /// Per domain, the number of rows with a national rank in the domain.
+    pub domain_ranked: Vec<u32>,
 }
 
 /// What [`Areas::load`] needs to know of the atlas.
@@ -372,6 +374,7 @@ impl Areas {
             RankedScores {
                 domains: vec![Vec::new(); schema.domains.len()],
                 deciles: Vec::new(),
+                domain_ranked: vec![0; schema.domains.len()],
             };
             schema.years.len()
         ];
@@ -399,6 +402,11 @@ impl Areas {
             .iter()
             .map(|d| col(&format!("{d}_score")))
             .collect();
+        let c_domain_ranks: Vec<Option<usize>> = schema
+            .domains
+            .iter()
+            .map(|d| col(&format!("{d}_rank")))
+            .collect();
         for (line, row) in reader.records().enumerate() {
             let row = row.map_err(|e| bad(format!("line {}: {e}", line + 2)))?;
             let Some(y) = row
@@ -408,6 +416,17 @@ impl Areas {
             else {
                 continue;
             };
+            for (count, c) in self.ranked_scores[y]
+                .domain_ranked
+                .iter_mut()
+                .zip(&c_domain_ranks)
+            {
+                if c.and_then(|c| row.get(c))
+                    .is_some_and(|r| !r.trim().is_empty())
+                {
+                    *count += 1;
+                }
+            }
             let decile = c_decile
                 .and_then(|c| row.get(c))
                 .and_then(|d| d.trim().parse::<u8>().ok());
