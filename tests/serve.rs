@@ -619,6 +619,143 @@ async fn an_area_has_its_scores_ranks_within_the_gemeente_and_parents() {
         gm["children"].as_u64(),
         Some(areas.values().filter(|a| a.1 == "GM9901").count() as u64)
     );
+    assert!(
+        a["years"][0]["shares"].is_null(),
+        "a buurt has no class shares"
+    );
+    // The class shares of a gemeente and of a wijk, by hand from scores.csv: the inhabitants of
+    // its ranked buurten per MDI decile, over all its ranked inhabitants.
+    for (code, in_area) in [
+        (
+            "GM9901",
+            Box::new(|c: &str| areas.get(&areas[c].1).map(|w| w.1.as_str()) == Some("GM9901"))
+                as Box<dyn Fn(&str) -> bool>,
+        ),
+        (wijk, Box::new(|c: &str| areas[c].1 == wijk)),
+    ] {
+        let area = get(&app, &format!("/api/areas/{code}")).await.json();
+        for y in area["years"].as_array().unwrap() {
+            let year = y["year"].to_string();
+            let mut by_decile = [0.0; 10];
+            for ((c, yy), r) in &rows {
+                if *yy == year && areas.contains_key(c) && in_area(c) && !r["mdi_rank"].is_empty() {
+                    let d: usize = r["mdi_decile"].parse().unwrap();
+                    by_decile[d - 1] += num(&r["population"]).unwrap();
+                }
+            }
+            let total: f64 = by_decile.iter().sum();
+            let shares = y["shares"].as_array().expect("shares of a higher level");
+            assert_eq!(shares.len(), 10);
+            for (d, got) in shares.iter().enumerate() {
+                let want = by_decile[d] / total;
+                assert!(
+                    (got.as_f64().unwrap() - want).abs() < 1e-9,
+                    "{code} {year} decile {}: {got} vs {want}",
+                    d + 1
+                );
+            }
+            assert!(
+                (shares[0].as_f64().unwrap() - y["share_worst_decile"].as_f64().unwrap()).abs()
+                    < 1e-6,
+                "{code} {year}: the first class share is the build's share in the worst decile"
+            );
+        }
+    }
+}
+
+/// A web client folder like the one `npm run build --prefix web` writes (`index.html` and a
+/// content-hashed asset with its gzip sibling), with a file beside it that must stay private.
+fn web_dist() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>mdi</title><script type=module src=/assets/app-1a2b.js></script>",
+    )
+    .unwrap();
+    let js = b"export const answer = 42; // a script of the client\n".repeat(40);
+    std::fs::write(dist.join("assets/app-1a2b.js"), &js).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &js).unwrap();
+    std::fs::write(dist.join("assets/app-1a2b.js.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(dist.join("outside.txt"), "secret").unwrap();
+    (dir, dist, js)
+}
+
+#[tokio::test]
+async fn the_web_client_is_served_at_the_root_with_cached_assets() {
+    let (_dir, dist, js) = web_dist();
+    let mut config = ServeConfig::new(demo().to_path_buf());
+    config.watch = None;
+    config.web = Some(dist);
+    let app = mdi_server::router(AppState::new(config).unwrap());
+    let index = get(&app, "/").await;
+    assert_eq!(index.status, StatusCode::OK);
+    assert!(
+        index
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(
+        index.header("cache-control"),
+        Some("public, no-cache"),
+        "index.html names the current assets, so it is revalidated on every load"
+    );
+    assert!(String::from_utf8_lossy(&index.body).contains("/assets/app-1a2b.js"));
+
+    let gz = call(
+        &app,
+        Method::GET,
+        "/assets/app-1a2b.js",
+        &[("accept-encoding", "gzip, br")],
+    )
+    .await;
+    assert_eq!(gz.status, StatusCode::OK);
+    assert_eq!(
+        gz.header("content-encoding"),
+        Some("gzip"),
+        "the built .gz is sent"
+    );
+    assert!(gz.body.len() < js.len() / 4);
+    assert_eq!(gunzip(&gz.body), js);
+    assert_eq!(
+        gz.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(gz.header("content-type").unwrap().contains("javascript"));
+    let plain = get(&app, "/assets/app-1a2b.js").await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.body, js);
+
+    for bad in [
+        "/assets/nope.js",
+        "/assets/..%2Foutside.txt",
+        "/assets/../outside.txt",
+        "/assets/.hidden",
+    ] {
+        let r = get(&app, bad).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("secret"),
+            "{bad}"
+        );
+    }
+
+    // Without a web client, `/` lists the routes and `/assets/` says why there is nothing.
+    let (bare, _) = self::app();
+    let list = get(&bare, "/").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&list.body).contains("/tiles.json"));
+    let none = get(&bare, "/assets/app-1a2b.js").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(
+        none.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--web")
+    );
 }
 
 #[tokio::test]
@@ -1233,6 +1370,21 @@ fn serve_errors_name_what_is_wrong() {
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("cannot listen on 256.0.0.1:1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "serve",
+        "--atlas",
+        demo().to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--web",
+        dir.path().join("no-client").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no-client: no index.html") && stderr(&o).contains("npm run build"),
         "{}",
         stderr(&o)
     );

@@ -462,9 +462,9 @@ def check_tile(acc, z, x, y, data):
 # per set: which keys of the full polygon set it keeps (by the key without its year suffix)
 POLY_SETS = {
     "full": None,  # everything
-    "map": {"code", "name", "level", "nodata", "mdi_score", "mdi_decile", "<domain>_decile",
+    "map": {"code", "name", "level", "nodata", "water", "mdi_score", "mdi_decile", "<domain>_decile",
             "domains_in_worst_decile", "share_worst_decile"},
-    "minimal": {"nodata", "mdi_decile", "share_worst_decile"},
+    "minimal": {"nodata", "water", "mdi_decile", "share_worst_decile"},
 }
 # label layers per set (as of the brief of 2026-11-28; the working tree's docs/TILES.md is moving
 # to full: code, name / map: name; change it here, in one place, when that lands)
@@ -531,7 +531,8 @@ def compare(got, want, floats, rounded):
 def unit_expected(area, ys, unit_layer, domains):
     """The full properties of an index-unit area from its scores.csv rows (by year)."""
     c = area["code"]
-    want = {"code": c, "name": area["name"], "level": unit_layer, "nodata": bool(area.get("nodata"))}
+    want = {"code": c, "name": area["name"], "level": unit_layer, "nodata": bool(area.get("nodata")),
+            "water": bool(area.get("water"))}
     floats, rounded = set(), {}
     for y in sorted(ys, key=int, reverse=True):
         if ys[y].get("population", "") != "":
@@ -557,7 +558,8 @@ def unit_expected(area, ys, unit_layer, domains):
 def parent_expected(area, layer, years):
     """The full properties of a higher-level area (or an index unit without scores.csv rows)
     from areas.fgb."""
-    want = {"code": area["code"], "name": area["name"], "level": layer, "nodata": bool(area.get("nodata"))}
+    want = {"code": area["code"], "name": area["name"], "level": layer, "nodata": bool(area.get("nodata")),
+            "water": bool(area.get("water"))}
     floats = set()
     for y in sorted(years, key=int, reverse=True):
         if area.get(f"population_{y}") is not None:
@@ -1306,7 +1308,8 @@ def main():
         unit_types[f"{d}_score"] = {"float", "int"}
         unit_types[f"{d}_decile"] = {"int"}
     parent_types = dict(ytypes, share_worst_decile={"float", "int"})
-    base_types = {"code": {"str"}, "name": {"str"}, "level": {"str"}, "nodata": {"bool"}, "population": {"int"}}
+    base_types = {"code": {"str"}, "name": {"str"}, "level": {"str"}, "nodata": {"bool"}, "water": {"bool"},
+                  "population": {"int"}}
     for layer in poly_layers + label_layers:
         if layer in label_layers:
             allowed = {k: base_types[k] for k in ("code", "name", "level")}

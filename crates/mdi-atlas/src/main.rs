@@ -207,6 +207,13 @@ struct ServeArgs {
     /// Log lines as JSON objects instead of text (RUST_LOG sets the level; default info).
     #[arg(long)]
     log_json: bool,
+    /// The built web client to serve at `/` (`npm run build --prefix web` writes `web/dist`).
+    /// Default: the `web/dist` of the source tree this binary was built from, if it is built.
+    #[arg(long, conflicts_with = "no_web")]
+    web: Option<PathBuf>,
+    /// Serve no web client: `/` lists the routes.
+    #[arg(long)]
+    no_web: bool,
 }
 
 #[derive(clap::Args)]
@@ -598,7 +605,11 @@ fn cache_dir(args: &ServeArgs) -> Result<PathBuf> {
 /// tiles, else (re)built.
 fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
     let generator = concat!("mdi-atlas ", env!("CARGO_PKG_VERSION"));
-    let dir = cache_dir(args)?.join(format!("demo-atlas-{}", env!("CARGO_PKG_VERSION")));
+    let dir = cache_dir(args)?.join(format!(
+        "demo-atlas-{}-t{}",
+        env!("CARGO_PKG_VERSION"),
+        mdi_tiler::SCHEMA_VERSION
+    ));
     let current = std::fs::read(dir.join("metadata.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
@@ -653,6 +664,8 @@ fn run_serve(args: &ServeArgs) -> Result<()> {
     config.max_concurrency = args.max_concurrency.max(1);
     config.tile_max_age = args.tile_max_age;
     config.access_log = args.access_log;
+    config.web = web_client(args)?;
+    let web = config.web.is_some();
     mdi_server::run(config, |addr, loaded| {
         let base = args
             .public_url
@@ -673,10 +686,40 @@ fn run_serve(args: &ServeArgs) -> Result<()> {
         println!("  TileJSON  {base}/tiles.json");
         println!("  style     {base}/style.json   (QGIS: {base}/style.json?flavor=qgis)");
         println!("  API       {base}/api/meta");
+        if web {
+            println!("  map       {base}/");
+        }
         let _ = std::io::stdout().flush();
     })
     .with_context(|| format!("cannot serve {}", atlas.display()))?;
     Ok(())
+}
+
+/// The web client folder to serve: `--web`, else the source tree's `web/dist` if it has been
+/// built (a note says how to build it if not), or none with `--no-web`.
+fn web_client(args: &ServeArgs) -> Result<Option<PathBuf>> {
+    if args.no_web {
+        return Ok(None);
+    }
+    if let Some(dir) = &args.web {
+        if !dir.join("index.html").is_file() {
+            bail!(
+                "--web {}: no index.html there; build the client with `npm ci --prefix web && npm run build --prefix web`",
+                dir.display()
+            );
+        }
+        return Ok(Some(dir.clone()));
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist");
+    if built.join("index.html").is_file() {
+        return Ok(Some(built.canonicalize().unwrap_or(built)));
+    }
+    eprintln!(
+        "note: the web client is not built ({}), so / lists the routes; build it with \
+         `npm ci --prefix web && npm run build --prefix web`, or pass --web DIR",
+        built.display()
+    );
+    Ok(None)
 }
 
 fn run_demo(args: &DemoArgs) -> Result<()> {

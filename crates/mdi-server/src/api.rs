@@ -117,6 +117,9 @@ pub struct YearOut {
     pub domains_in_worst_decile: Option<u32>,
     /// Share (0–1) of inhabitants living in buurten of MDI decile 1 (higher levels).
     pub share_worst_decile: Option<f64>,
+    /// Higher levels: the share (0–1) of the inhabitants of the ranked buurten living in
+    /// buurten of MDI decile 1 … 10 (index 0 = decile 1); null for the index unit.
+    pub shares: Option<[f64; 10]>,
 }
 
 /// A parent area's summary per year.
@@ -340,6 +343,7 @@ fn year_out(atlas: &Atlas, i: usize, y: usize) -> YearOut {
             .collect(),
         domains_in_worst_decile: year.domains_in_worst_decile,
         share_worst_decile: year.share_worst_decile,
+        shares: atlas.areas.class_shares(i, y),
     }
 }
 

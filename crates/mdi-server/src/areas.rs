@@ -549,6 +549,50 @@ impl Areas {
         })
     }
 
+    /// For an area above the index unit, the share (0–1) of the inhabitants of its ranked
+    /// index-unit areas in year `y` that live in areas of MDI decile 1, 2, … 10 (index 0 =
+    /// decile 1, most deprived): the distribution behind `share_worst_decile`. `None` for the
+    /// index unit, or without ranked inhabitants.
+    pub fn class_shares(&self, i: usize, y: usize) -> Option<[f64; 10]> {
+        if self.list[i].level == 0 {
+            return None;
+        }
+        let mut population = [0.0; 10];
+        for (j, a) in self.list.iter().enumerate() {
+            if a.level != 0 {
+                continue;
+            }
+            let Some(year) = a.years.get(y) else { continue };
+            let (Some(p), Some(d)) = (
+                year.population,
+                year.mdi
+                    .as_ref()
+                    .filter(|s| s.rank.is_some())
+                    .and_then(|s| s.decile),
+            ) else {
+                continue;
+            };
+            if (1..=10).contains(&d) && self.descends_from(j, i) {
+                population[usize::from(d) - 1] += p;
+            }
+        }
+        let total: f64 = population.iter().sum();
+        (total > 0.0).then(|| population.map(|p| p / total))
+    }
+
+    /// Whether `ancestor` is on the parent chain of area `i`.
+    fn descends_from(&self, i: usize, ancestor: usize) -> bool {
+        let mut at = self.list[i].parent;
+        for _ in 0..self.list.len() {
+            match at {
+                Some(p) if p == ancestor => return true,
+                Some(p) => at = self.list[p].parent,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The area with this code (exactly as in the atlas; see [`Areas::find`]).
     pub fn get(&self, code: &str) -> Option<usize> {
         self.by_code

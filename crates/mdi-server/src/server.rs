@@ -66,6 +66,9 @@ pub struct ServeConfig {
     pub tile_max_age: u32,
     /// Log every request (method, path, status, latency) at INFO.
     pub access_log: bool,
+    /// The built web client (`web/dist`: `index.html` and `assets/`), served at `/` and
+    /// `/assets/`; `None`: `/` is a plain page listing the routes.
+    pub web: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -81,6 +84,7 @@ impl ServeConfig {
             max_concurrency: 1024,
             tile_max_age: 3600,
             access_log: false,
+            web: None,
         }
     }
 }
@@ -172,6 +176,7 @@ pub fn router(state: Shared) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/", get(index))
+        .route("/assets/{*file}", get(asset))
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             track,
@@ -503,7 +508,60 @@ async fn metrics(State(s): State<Shared>) -> Response {
     res
 }
 
-async fn index(State(s): State<Shared>) -> Html<String> {
+/// `Cache-Control` of the client's content-hashed assets: a new build has new names.
+const ASSET_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+
+/// `/`: the web client's `index.html` (revalidated on every load, so that a new client build
+/// is picked up at once), or without a client a page listing the routes.
+async fn index(State(s): State<Shared>, request: Request) -> Response {
+    match &s.config.web {
+        Some(web) => serve_web_file(web.join("index.html"), JSON_CACHE, request).await,
+        None => route_list(&s).into_response(),
+    }
+}
+
+/// `/assets/{file}`: a file of the web client's `assets/` folder, gzip-compressed as built
+/// (`.gz` beside it) when the client accepts it.
+async fn asset(State(s): State<Shared>, Path(file): Path<String>, request: Request) -> Response {
+    let Some(web) = &s.config.web else {
+        return ApiError::not_found("this server has no web client (`serve --web DIR`)")
+            .into_response();
+    };
+    // One file name, no folders: nothing outside assets/ can be named.
+    if file.is_empty() || file.contains(['/', '\\']) || file.starts_with('.') {
+        return ApiError::not_found(format!("no asset `{file}`")).into_response();
+    }
+    serve_web_file(web.join("assets").join(&file), ASSET_CACHE, request).await
+}
+
+/// Serves one file of the web client with `cache`, through tower-http's `ServeFile` (ranges,
+/// `Last-Modified`, a precompressed `.gz` sibling when accepted).
+async fn serve_web_file(path: PathBuf, cache: HeaderValue, request: Request) -> Response {
+    if !path.is_file() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        return ApiError::not_found(format!("no web client file `{}`", name.unwrap_or_default()))
+            .into_response();
+    }
+    match tower_http::services::ServeFile::new(&path)
+        .precompressed_gzip()
+        .oneshot(request)
+        .await
+    {
+        Ok(res) => {
+            let mut res = res.map(Body::new);
+            if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
+                res.headers_mut().insert(header::CACHE_CONTROL, cache);
+            }
+            res
+        }
+        Err(e) => {
+            ApiError::internal(format!("cannot read {}: {e}", path.display())).into_response()
+        }
+    }
+}
+
+/// The page at `/` without a web client: the routes, as links.
+fn route_list(s: &AppState) -> Html<String> {
     let atlas = s.atlas.load();
     let esc = |t: &str| {
         t.replace('&', "&amp;")

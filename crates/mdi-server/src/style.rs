@@ -65,7 +65,7 @@
 //! | --- | --- |
 //! | `fill-color` | `["match", ["get", key], [n], "#rrggbb", …, "#rrggbb"]` |
 //! | `line-width` | `["interpolate", ["linear"], ["zoom"], z, w, …]` |
-//! | `filter` | `["==", ["get", "nodata"], true]`, `["!=", ["get", "nodata"], true]` |
+//! | `filter` | `["==", ["get", "nodata"], true]`, `["!=", ["get", "nodata"], true]`, `["==", ["get", "water"], true]` |
 //! | everything else | literals |
 //!
 //! ([`QGIS_OPERATORS`] lists the operator names; the MapLibre flavor uses the same forms and
@@ -94,6 +94,8 @@ const BACKGROUND: &str = "#f2f1ee";
 
 /// "No data" (`nodata`, or the property missing): a neutral grey, outside both palettes.
 const NO_DATA: &str = "#b0b0b0";
+/// Water-only areas (`water`): a pale blue-grey, outside both palettes and lighter than no data.
+const WATER: &str = "#d4e2ec";
 
 /// Deciles 1 (most deprived, darkest) to 10: ten even samples of ColorBrewer's sequential,
 /// colour-blind-safe YlOrRd (Cynthia Brewer, colorbrewer2.org; its 9-class colours as anchors,
@@ -470,6 +472,15 @@ pub fn style(
         }),
         fill_min_zoom,
     ));
+    // Water-only areas are never ranked; drawn over their no-data grey as water.
+    layers.push(json!({
+        "id": format!("{index_unit}-water"),
+        "type": "fill",
+        "source": SOURCE_ID,
+        "source-layer": index_unit,
+        "filter": ["==", ["get", "water"], true],
+        "paint": {"fill-color": WATER},
+    }));
     for (i, level) in input.levels.iter().enumerate() {
         let outline = match i {
             0 => &THIN,
@@ -701,10 +712,10 @@ mod tests {
             return None;
         }
         let index_unit = layer == input.levels[0];
-        let mut full: Vec<String> = ["code", "name", "level", "nodata", "population"]
+        let mut full: Vec<String> = ["code", "name", "level", "nodata", "water", "population"]
             .map(String::from)
             .to_vec();
-        let mut minimal = vec!["nodata".to_string()];
+        let mut minimal = vec!["nodata".to_string(), "water".to_string()];
         for y in &input.years {
             full.extend([
                 format!("mdi_score_{y}"),

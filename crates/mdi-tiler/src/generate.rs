@@ -55,11 +55,11 @@ impl Default for TileOptions {
 pub enum PropertySet {
     /// Every property of the schema. Labels: the name.
     Full,
-    /// What a choropleth needs: code, name, level, nodata, and per year the MDI score and
+    /// What a choropleth needs: code, name, level, nodata, water, and per year the MDI score and
     /// decile, the domain deciles, `domains_in_worst_decile` and `share_worst_decile`. Labels:
     /// the name.
     Map,
-    /// nodata, and per year the MDI decile and `share_worst_decile`. Labels: the id only.
+    /// nodata and water, and per year the MDI decile and `share_worst_decile`. Labels: the id only.
     Minimal,
 }
 
@@ -73,7 +73,7 @@ impl PropertySet {
         match self {
             PropertySet::Full => true,
             PropertySet::Map => {
-                matches!(key, "code" | "name" | "level" | "nodata")
+                matches!(key, "code" | "name" | "level" | "nodata" | "water")
                     || [
                         "mdi_score_",
                         "mdi_decile_",
@@ -88,7 +88,7 @@ impl PropertySet {
                     })
             }
             PropertySet::Minimal => {
-                key == "nodata"
+                matches!(key, "nodata" | "water")
                     || ["mdi_decile_", "share_worst_decile_"]
                         .into_iter()
                         .any(per_year)

@@ -140,6 +140,7 @@ fn columns(years: &[String], domains: &[String]) -> Vec<(String, String, Conv)> 
         ("name".into(), "name".into(), Conv::Text),
         ("level".into(), "level".into(), Conv::Text),
         ("nodata".into(), "nodata".into(), Conv::Bool),
+        ("water".into(), "water".into(), Conv::Bool),
         // `population` is filled from the latest `population_Y` with a value.
         ("population".into(), String::new(), Conv::UInt),
     ];

@@ -26,6 +26,11 @@ pub mod label;
 pub mod topology;
 
 pub use atlas::{MBTILES, PMTILES, TileSummary, tile_atlas};
+
+/// The version of the tile schema (layers and properties, docs/TILES.md): raised whenever a
+/// change makes tiles of an earlier build differ, so that caches of built atlases (the demo
+/// atlas of `mdi-atlas serve`) are rebuilt. 2: the `water` property.
+pub const SCHEMA_VERSION: u32 = 2;
 pub use error::{Result, TilerError};
 pub use generate::{TileOptions, TileReport, TileSet, generate};
 
