@@ -1,0 +1,303 @@
+// The class configuration: ONE place that decides, for the current state, which classes exist,
+// their colours and labels, the `fill-color` expression of `buurten-fill`, and the JS evaluation
+// used by the tooltip and counts. The legend, the PNG export and the map are all drawn from the
+// object returned here, so they cannot disagree.
+//
+// Display rule (test contract, web/README.md): the data's decile 1 = most deprived; everything shown to people
+// uses class = 11 − decile, so 10 = most deprived.
+
+import type { ExpressionSpecification } from 'maplibre-gl';
+import type { Breaks, Meta } from './api';
+import { domainName, fmtSigned, t } from './i18n';
+import { DWD, type AppState, type Palette } from './state';
+
+export const NODATA_COLOR = '#bdbdbd';
+export const WATER_COLOR = '#cdd9e1';
+/** Class 0 of the count maps (no domain / no year in the worst decile): near-white, not a hue. */
+export const ZERO_COLOR = '#f7f7f2';
+
+// Sequential ramps, light (least deprived) → dark (most deprived), 10 stops each. YlOrRd is the
+// same 10-class ramp the server's /style.json uses, so the web map and QGIS look alike.
+const RAMPS: Record<Palette, string[]> = {
+  ylorrd: ['#ffffcc', '#ffefa5', '#fedd7f', '#febf5a', '#fd9d43', '#fd7134', '#f43d25', '#db141e', '#b60026', '#800026'],
+  viridis: ['#fde725', '#b5de2b', '#6ece58', '#35b779', '#1f9e89', '#26828e', '#31688e', '#3e4989', '#482878', '#440154'],
+  cividis: ['#fee838', '#e4cf5b', '#c4b56c', '#a69d75', '#8a8779', '#707173', '#575d6d', '#3b496c', '#123570', '#00224e'],
+};
+
+// ColorBrewer PuOr 7 for change maps: purple = less deprived, orange = more deprived.
+const PUOR7 = ['#542788', '#998ec3', '#d8daeb', '#f7f7f7', '#fee0b6', '#f1a340', '#b35806'];
+
+const hex2 = (n: number) => Math.round(n).toString(16).padStart(2, '0');
+
+/** n colours sampled evenly along a ramp (linear in sRGB); n = stops gives the stops exactly. */
+export function ramp(p: Palette, n: number): string[] {
+  const stops = RAMPS[p].map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]);
+  if (n === stops.length) return RAMPS[p].slice();
+  return Array.from({ length: n }, (_, i) => {
+    const x = n === 1 ? stops.length - 1 : (i * (stops.length - 1)) / (n - 1);
+    const lo = Math.floor(x);
+    const hi = Math.min(lo + 1, stops.length - 1);
+    const f = x - lo;
+    const a = stops[lo]!;
+    const b = stops[hi]!;
+    return '#' + [0, 1, 2].map((k) => hex2(a[k]! + (b[k]! - a[k]!) * f)).join('');
+  });
+}
+
+export interface LegendClass {
+  /** Display class (the number people see; data-class in the legend). */
+  cls: number;
+  label: string;
+  color: string;
+}
+
+export type Props = Record<string, unknown>;
+
+export interface ClassConfig {
+  title: string;
+  /** One line saying which way the scale runs. */
+  note: string;
+  classes: LegendClass[];
+  /** The `fill-color` of the buurt fill; no data falls through to NODATA_COLOR. */
+  fill: ExpressionSpecification;
+  /** The display class of a feature, by the same rule as `fill` (tooltip, counts, panel). */
+  value(props: Props, zoom: number): number | null;
+  /** Text for a class value (tooltip, aria-live). */
+  describe(cls: number | null): string;
+  /** True when the top class is the "every year" class of the persistence view. */
+  persistence: boolean;
+  /** Below zoom `fallbackFrom` the map draws `fallback` (the MDI) instead: see withZoomFallback. */
+  fallback?: ClassConfig;
+  fallbackFrom?: number;
+}
+
+/** The config whose classes are on screen at this zoom (legend, export, tooltip). */
+export function shownConfig(cfg: ClassConfig, zoom: number): ClassConfig {
+  return cfg.fallback && cfg.fallbackFrom !== undefined && Math.floor(zoom) < cfg.fallbackFrom ? cfg.fallback : cfg;
+}
+
+export interface ClassInput {
+  meta: Meta;
+  state: AppState;
+  /** Breaks of the current weights and year; null while none are loaded (then: plain MDI). */
+  breaks: Breaks | null;
+  /** First zoom whose tiles carry the domain deciles / domain scores (see decileZooms). */
+  decileFromZoom: number;
+  scoreFromZoom: number;
+}
+
+/** From /api/meta.properties_by_zoom: where domain deciles and where domain scores start. */
+export function decileZooms(meta: Meta): { decileFromZoom: number; scoreFromZoom: number } {
+  const zooms = Object.keys(meta.properties_by_zoom)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const first = (ok: (set: string) => boolean) =>
+    zooms.find((z) => ok(meta.properties_by_zoom[String(z)]!)) ?? meta.max_zoom + 1;
+  return {
+    decileFromZoom: first((s) => s !== 'minimal'),
+    scoreFromZoom: meta.full_from_zoom ?? first((s) => s === 'full'),
+  };
+}
+
+export function variableName(meta: Meta, v: string): string {
+  if (v === 'mdi') return t('mdiShort');
+  if (v === DWD) return t('dwd');
+  const d = meta.domains.find((x) => x.id === v);
+  return d ? domainName(d.id, d.name) : v;
+}
+
+const get = (p: string): ExpressionSpecification => ['get', p];
+const has = (p: string): ExpressionSpecification => ['has', p];
+const num = (props: Props, p: string): number | null => {
+  const v = props[p];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+
+/** `match` over a raw integer property → colour (exact per value, grey otherwise). */
+function matchFill(prop: string, pairs: [number, string][]): ExpressionSpecification {
+  const args: (number | string)[] = [];
+  for (const [v, c] of pairs) args.push(v, c);
+  return ['match', get(prop), ...args, NODATA_COLOR] as unknown as ExpressionSpecification;
+}
+
+/** Plain value maps: one year of the MDI, a domain, or the count of domains in decile 1. */
+function valueConfig(meta: Meta, s: AppState, v: string): ClassConfig {
+  const prop = `${v}_decile_${s.year}`;
+  if (v === DWD) {
+    const n = meta.domains.length;
+    const colors = [ZERO_COLOR, ...ramp(s.palette, n)];
+    const dprop = `${DWD}_${s.year}`;
+    const classes = colors.map((color, c) => ({ cls: c, label: String(c), color }));
+    return {
+      title: t('titleValue', { variable: variableName(meta, v), year: s.year }),
+      note: t('legendDwd', { n }),
+      classes,
+      fill: matchFill(dprop, classes.map((c) => [c.cls, c.color])),
+      value: (p) => num(p, dprop),
+      describe: (c) => (c === null ? t('noValue') : `${c} / ${n}`),
+      persistence: false,
+    };
+  }
+  const colors = ramp(s.palette, 10);
+  const classes = colors.map((color, i) => ({ cls: i + 1, label: String(i + 1), color }));
+  return {
+    title: t('titleValue', { variable: variableName(meta, v), year: s.year }),
+    note: t('legendDirection'),
+    classes,
+    // Decile d is shown as class 11 − d.
+    fill: matchFill(prop, classes.map((c) => [11 - c.cls, c.color])),
+    value: (p) => {
+      const d = num(p, prop);
+      return d === null ? null : 11 - d;
+    },
+    describe: (c) => (c === null ? t('noValue') : t('classLabel', { c })),
+    persistence: false,
+  };
+}
+
+/** The re-weighted MDI: Σ w·X over the domains present, re-spread (METHOD §4.3), cut by breaks. */
+function weightedConfig(meta: Meta, s: AppState, breaks: Breaks): ClassConfig {
+  const w = s.weights!;
+  const ids = meta.domains.map((d) => d.id);
+  const total = ids.reduce((a, id) => a + (w[id] ?? 0), 0);
+  const sp = (id: string) => `${id}_score_${s.year}`;
+  const sum: ExpressionSpecification = ['+', 0, 0, ...ids.map((id) => ['*', w[id] ?? 0, ['coalesce', get(sp(id)), 0]])] as unknown as ExpressionSpecification;
+  const present: ExpressionSpecification = ['+', 0, 0, ...ids.map((id) => ['case', has(sp(id)), w[id] ?? 0, 0])] as unknown as ExpressionSpecification;
+  const colors = ramp(s.palette, 10);
+  const classes = colors.map((color, i) => ({ cls: i + 1, label: String(i + 1), color }));
+  // breaks are descending: decile d for the first d with score >= breaks[d-1], else 10. A `step`
+  // needs ascending stops, so walk them from decile 10 (class 1) up to decile 1 (class 10).
+  const stepArgs: (number | string)[] = [colors[0]!];
+  const asc = breaks.breaks.slice().reverse();
+  asc.forEach((b, i) => stepArgs.push(b, colors[i + 1]!));
+  const mdiProp = `mdi_decile_${s.year}`;
+  const fill = [
+    'case',
+    ['all', has(mdiProp), ['>', present, 0]],
+    ['step', ['/', ['*', sum, total], present], ...stepArgs],
+    NODATA_COLOR,
+  ] as unknown as ExpressionSpecification;
+  const value = (p: Props): number | null => {
+    if (num(p, mdiProp) === null) return null;
+    let acc = 0;
+    let pres = 0;
+    for (const id of ids) {
+      const x = num(p, sp(id));
+      if (x === null) continue;
+      acc += (w[id] ?? 0) * x;
+      pres += w[id] ?? 0;
+    }
+    if (pres <= 0) return null;
+    const score = (acc * total) / pres;
+    const d = breaks.breaks.findIndex((b) => score >= b);
+    return 11 - (d === -1 ? 10 : d + 1);
+  };
+  return {
+    title: t('titleValue', { variable: t('mdiWeighted'), year: s.year }),
+    note: t('legendDirection'),
+    classes,
+    fill,
+    value,
+    describe: (c) => (c === null ? t('noValue') : t('classLabel', { c })),
+    persistence: false,
+  };
+}
+
+export function classConfig(inp: ClassInput): ClassConfig {
+  const { meta, state: s } = inp;
+  const v = s.variable;
+  if (s.view === 'change') {
+    const isDwd = v === DWD;
+    const py = isDwd ? `${DWD}_${s.year}` : `${v}_decile_${s.year}`;
+    const pc = isDwd ? `${DWD}_${s.compareYear}` : `${v}_decile_${s.compareYear}`;
+    // Δ display class = (11 − d_y) − (11 − d_cy) = d_cy − d_y; for the count, count_y − count_cy.
+    const delta: ExpressionSpecification = isDwd ? ['-', get(py), get(pc)] : ['-', get(pc), get(py)];
+    const classes = PUOR7.map((color, i) => {
+      const d = i - 3;
+      const label = d === -3 ? `≤ ${fmtSigned(d)}` : d === 3 ? `≥ ${fmtSigned(d)}` : fmtSigned(d);
+      return { cls: d, label, color };
+    });
+    const step: (number | string)[] = [PUOR7[0]!];
+    for (let d = -2; d <= 3; d++) step.push(d, PUOR7[d + 3]!);
+    const fill = ['case', ['all', has(py), has(pc)], ['step', delta, ...step], NODATA_COLOR] as unknown as ExpressionSpecification;
+    return withZoomFallback(inp, {
+      title: t('titleChange', { variable: variableName(meta, v), year: s.year, cy: s.compareYear }),
+      note: t('legendChangeDirection', { cy: s.compareYear }),
+      classes,
+      fill,
+      value: (p) => {
+        const a = num(p, py);
+        const b = num(p, pc);
+        if (a === null || b === null) return null;
+        return Math.max(-3, Math.min(3, isDwd ? a - b : b - a));
+      },
+      describe: (c) => (c === null ? t('noValue') : t('changeLabel', { d: fmtSigned(c) })),
+      persistence: false,
+    });
+  }
+
+  if (s.view === 'persistence') {
+    const isDwd = v === DWD;
+    const years = meta.years;
+    const T = years.length;
+    const prop = (y: number) => (isDwd ? `${DWD}_${y}` : `${v}_decile_${y}`);
+    // A year counts when the buurt is in decile 1 (for the count variable: ≥ 1 domain in decile 1).
+    const hit = (y: number): ExpressionSpecification =>
+      isDwd ? ['>=', ['coalesce', get(prop(y)), 0], 1] : ['==', get(prop(y)), 1];
+    const count = ['+', 0, 0, ...years.map((y) => ['case', hit(y), 1, 0])] as unknown as ExpressionSpecification;
+    const colors = [ZERO_COLOR, ...ramp(s.palette, T)];
+    const classes = colors.map((color, c) => ({ cls: c, label: c === T ? t('everyYear') : String(c), color }));
+    const pairs: (number | string)[] = [];
+    classes.forEach((c) => pairs.push(c.cls, c.color));
+    const fill = ['case', ['==', get('nodata'), true], NODATA_COLOR, ['match', count, ...pairs, NODATA_COLOR]] as unknown as ExpressionSpecification;
+    const from = years[0]!;
+    const to = years[T - 1]!;
+    return withZoomFallback(inp, {
+      title: t(isDwd ? 'titleDwdPersistence' : 'titlePersistence', { variable: variableName(meta, v), from, to }),
+      note: t('legendPersistence', { from, to }),
+      classes,
+      fill,
+      value: (p) => {
+        if (p['nodata'] === true) return null;
+        let n = 0;
+        for (const y of years) {
+          const x = num(p, prop(y));
+          if (x !== null && (isDwd ? x >= 1 : x === 1)) n++;
+        }
+        return n;
+      },
+      describe: (c) => (c === null ? t('noValue') : c === T ? t('everyYear') : t('yearsLabel', { n: c })),
+      persistence: true,
+    });
+  }
+
+  if (s.weights && v === 'mdi' && inp.breaks) return withZoomFallback(inp, weightedConfig(meta, s, inp.breaks), true);
+  return withZoomFallback(inp, valueConfig(meta, s, v));
+}
+
+/**
+ * Below the zoom where the tiles carry the domain properties (national atlas: z5 has only the MDI
+ * decile), draw the MDI decile instead: a zoom `step` at the top of the expression, which MapLibre
+ * evaluates per tile zoom, so no tiles are requested and nothing else changes.
+ */
+function withZoomFallback(inp: ClassInput, cfg: ClassConfig, weighted = false): ClassConfig {
+  const usesDomains = weighted || inp.state.variable !== 'mdi';
+  const from = weighted ? inp.scoreFromZoom : inp.decileFromZoom;
+  if (!usesDomains || from <= inp.meta.min_zoom) return cfg;
+  // The same view of the MDI (value, change or persistence), without re-weighting.
+  const base = classConfig({ ...inp, state: { ...inp.state, variable: 'mdi', weights: null }, breaks: null });
+  return {
+    ...cfg,
+    fill: ['step', ['zoom'], base.fill, from, cfg.fill] as unknown as ExpressionSpecification,
+    value: (p, z) => (Math.floor(z) < from ? base.value(p, z) : cfg.value(p, z)),
+    fallback: base,
+    fallbackFrom: from,
+  };
+}
+
+/** Is the map currently showing the MDI fallback instead of the chosen variable? */
+export function zoomFallbackActive(inp: ClassInput, zoom: number): boolean {
+  const weighted = !!inp.state.weights && inp.state.variable === 'mdi' && inp.state.view === 'value';
+  if (weighted) return Math.floor(zoom) < inp.scoreFromZoom;
+  return inp.state.variable !== 'mdi' && Math.floor(zoom) < inp.decileFromZoom;
+}

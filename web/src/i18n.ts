@@ -1,0 +1,303 @@
+// Dutch (default) and English strings. Every user-visible string goes through t(); static text in
+// index.html carries data-i18n="key" (text) or data-i18n-aria="key" / data-i18n-title="key".
+
+export type Lang = 'nl' | 'en';
+export const LANGS: Lang[] = ['nl', 'en'];
+
+const nl = {
+  appTitle: 'MDI-atlas',
+  appSubtitle: 'Meervoudige achterstand per buurt',
+  langSwitch: 'English',
+  langSwitchLabel: 'Switch to English',
+  search: 'Zoeken',
+  searchPlaceholder: 'Gemeente, wijk, buurt of code',
+  searchLabel: 'Zoek een gemeente, wijk of buurt op naam of code',
+  searchNone: 'Niets gevonden',
+  searchResults: '{n} resultaten, kies met pijltjes en Enter',
+  searchError: 'Zoeken mislukt: {msg}',
+  controls: 'Kaartinstellingen',
+  controlsToggle: 'Instellingen',
+  variable: 'Kaart van',
+  view: 'Weergave',
+  viewValue: 'Stand in één jaar',
+  viewChange: 'Verandering tussen twee jaren',
+  viewPersistence: 'Hardnekkigheid over de jaren',
+  year: 'Jaar',
+  compareYear: 'Vergeleken met',
+  palette: 'Kleuren',
+  palYlorrd: 'Geel–rood (YlOrRd)',
+  palViridis: 'Viridis',
+  palCividis: 'Cividis',
+  mdi: 'MDI (alle domeinen)',
+  mdiShort: 'MDI',
+  mdiWeighted: 'MDI, eigen weging',
+  dwd: 'Domeinen in slechtste decile',
+  weights: 'Weging van de domeinen',
+  weightsHelp: 'Verschuif om de MDI opnieuw te wegen; de kaart kleurt direct mee. Percentages = aandeel in het totaal.',
+  weightsReset: 'Terug naar de standaardweging',
+  weightsProfile: 'Standaardweging van het profiel',
+  weightsCustom: 'Eigen weging: alleen de MDI-kaart',
+  weightLabel: 'Gewicht {name}',
+  exportPng: 'Kaart als PNG',
+  qgis: 'Koppelen met QGIS',
+  legendDirection: '10 = meeste achterstand, 1 = minste',
+  legendChangeDirection: 'positief = meer achterstand dan in {cy}',
+  legendPersistence: 'aantal jaren in het slechtste decile ({from}–{to})',
+  legendPersistenceCount: '{n} buurten in beeld zaten elk jaar in het slechtste decile',
+  legendDwd: 'aantal domeinen (van {n}) in het slechtste decile',
+  legendNoData: 'geen gegevens',
+  legendWater: 'water',
+  legendPending: 'klassegrenzen worden berekend…',
+  legendBreaksError: 'klassegrenzen niet beschikbaar: {msg}',
+  everyYear: 'elk jaar',
+  titleValue: '{variable}, {year}',
+  titleChange: '{variable}: verandering {cy}–{year}',
+  titlePersistence: '{variable}: jaren in het slechtste decile, {from}–{to}',
+  titleDwdPersistence: '{variable}: jaren met ≥ 1 domein in het slechtste decile, {from}–{to}',
+  classLabel: 'klasse {c}',
+  changeLabel: 'verandering {d}',
+  yearsLabel: '{n} jaar',
+  zoomNotice: 'Op dit zoomniveau bevatten de tegels alleen de MDI; zoom in voor {variable}.',
+  zoomNoticeWeights: 'Op dit zoomniveau bevatten de tegels geen domeinscores; zoom in om de eigen weging te zien.',
+  weightsIgnored: 'De eigen weging geldt voor de MDI-kaart in de weergave "stand in één jaar".',
+  close: 'Sluiten',
+  closePanel: 'Paneel sluiten',
+  panel: 'Gebiedsgegevens',
+  level_buurten: 'Buurt',
+  level_wijken: 'Wijk',
+  level_gemeenten: 'Gemeente',
+  code: 'Code',
+  wijk: 'Wijk',
+  gemeente: 'Gemeente',
+  population: 'Inwoners',
+  mdiRankNational: 'Rang landelijk',
+  mdiDecileNational: 'Klasse landelijk',
+  mdiRankWithin: 'Rang in de gemeente',
+  mdiDecileWithin: 'Klasse in de gemeente',
+  rankOf: '{rank} van {of}',
+  domainBars: 'Klasse per domein, {year}',
+  domainBarsDesc: 'Staafdiagram: klasse 1 tot 10 per domein, 10 = meeste achterstand.',
+  trend: 'MDI-klasse door de jaren',
+  trendDesc: 'Lijndiagram van de landelijke MDI-klasse per jaar, 10 = meeste achterstand.',
+  shareWorst: 'Inwoners in buurten van het slechtste decile',
+  classShares: 'Inwoners naar MDI-klasse van hun buurt, {year}',
+  classSharesDesc: 'Staafdiagram: aandeel inwoners per klasse, 10 = meeste achterstand.',
+  sharesMissing: 'Verdeling over de klassen nog niet beschikbaar op deze server.',
+  dwdCount: 'Domeinen in slechtste decile',
+  notRanked: 'Niet gerangschikt in {year}',
+  noDataArea: 'Geen gegevens voor dit gebied.',
+  waterArea: 'Water: geen bewoning, niet gerangschikt.',
+  domainsMissing: 'Ontbrekende domeinen: {list}',
+  downloadCsv: 'Gegevens als CSV',
+  zoomTo: 'Zoom naar gebied',
+  children: '{n} onderliggende gebieden',
+  loading: 'Laden…',
+  loadError: 'Laden mislukt: {msg}',
+  selected: 'Geselecteerd: {name} ({level}), {what}',
+  hovered: '{name}: {what}',
+  noValue: 'geen gegevens',
+  qgisTitle: 'Koppelen met QGIS',
+  qgisIntro: 'Laag → Laag toevoegen → Vectortegellaag toevoegen… → Nieuwe algemene verbinding. Plak daar:',
+  qgisXyz: 'URL (XYZ-tegels)',
+  qgisZoom: 'Min. en max. zoom',
+  qgisStyle: 'Stijl-URL (QGIS-variant)',
+  qgisTilejson: 'TileJSON (voor andere programma’s; QGIS leest dit niet)',
+  qgisDownloads: 'Downloads',
+  qgisPmtiles: 'Of open het hele archief: Laag → Vectorlaag toevoegen, met /vsicurl/ voor de URL van atlas.pmtiles (QGIS 3.32+).',
+  copy: 'Kopieer',
+  copied: 'Gekopieerd',
+  about: 'Over de methode',
+  aboutText1: 'De MDI combineert zeven domeinen tot één score per buurt. Buurten worden per jaar gerangschikt en in tien even grote groepen (decielen) verdeeld: de kaart toont dus relatieve posities, geen absolute niveaus. Een buurt kan in klasse 10 blijven terwijl het er beter gaat, als het elders sneller beter gaat.',
+  aboutText2: 'Klasse 10 = de 10% buurten met de meeste achterstand (in de data: decile 1). Buurten met te weinig inwoners worden niet gerangschikt (grijs).',
+  aboutText3: 'De gewichten van de domeinen zijn een waardeoordeel, geen natuurwet; probeer met de schuiven hoe gevoelig het beeld daarvoor is. Een hoge klasse is een signaal om verder te kijken, geen oordeel over de bewoners.',
+  synthetic: 'Let op: dit is een verzonnen demoregio, geen echte plaatsen of cijfers.',
+  exportFailed: 'Exporteren mislukt: {msg}',
+  mapLabel: 'Kaart van meervoudige achterstand per buurt. Gebruik de zoekfunctie om een gebied te kiezen; op de kaart selecteert Enter het gebied in het midden.',
+  zoomIn: 'Inzoomen',
+  zoomOut: 'Uitzoomen',
+  source: 'Bron',
+};
+
+export type Key = keyof typeof nl;
+
+const en: Record<Key, string> = {
+  appTitle: 'MDI atlas',
+  appSubtitle: 'Multiple deprivation per neighbourhood',
+  langSwitch: 'Nederlands',
+  langSwitchLabel: 'Schakel naar Nederlands',
+  search: 'Search',
+  searchPlaceholder: 'Municipality, district, neighbourhood or code',
+  searchLabel: 'Search a municipality, district or neighbourhood by name or code',
+  searchNone: 'Nothing found',
+  searchResults: '{n} results, use arrow keys and Enter',
+  searchError: 'Search failed: {msg}',
+  controls: 'Map settings',
+  controlsToggle: 'Settings',
+  variable: 'Map of',
+  view: 'View',
+  viewValue: 'State in one year',
+  viewChange: 'Change between two years',
+  viewPersistence: 'Persistence over the years',
+  year: 'Year',
+  compareYear: 'Compared with',
+  palette: 'Colours',
+  palYlorrd: 'Yellow–red (YlOrRd)',
+  palViridis: 'Viridis',
+  palCividis: 'Cividis',
+  mdi: 'MDI (all domains)',
+  mdiShort: 'MDI',
+  mdiWeighted: 'MDI, own weights',
+  dwd: 'Domains in the worst decile',
+  weights: 'Domain weights',
+  weightsHelp: 'Move to re-weight the MDI; the map recolours at once. Percentages = share of the total.',
+  weightsReset: 'Back to the default weights',
+  weightsProfile: 'Default weights of the profile',
+  weightsCustom: 'Own weights: MDI map only',
+  weightLabel: 'Weight of {name}',
+  exportPng: 'Map as PNG',
+  qgis: 'Connect from QGIS',
+  legendDirection: '10 = most deprived, 1 = least',
+  legendChangeDirection: 'positive = more deprived than in {cy}',
+  legendPersistence: 'number of years in the worst decile ({from}–{to})',
+  legendPersistenceCount: '{n} neighbourhoods in view were in the worst decile every year',
+  legendDwd: 'number of domains (of {n}) in the worst decile',
+  legendNoData: 'no data',
+  legendWater: 'water',
+  legendPending: 'computing class breaks…',
+  legendBreaksError: 'class breaks unavailable: {msg}',
+  everyYear: 'every year',
+  titleValue: '{variable}, {year}',
+  titleChange: '{variable}: change {cy}–{year}',
+  titlePersistence: '{variable}: years in the worst decile, {from}–{to}',
+  titleDwdPersistence: '{variable}: years with ≥ 1 domain in the worst decile, {from}–{to}',
+  classLabel: 'class {c}',
+  changeLabel: 'change {d}',
+  yearsLabel: '{n} years',
+  zoomNotice: 'At this zoom the tiles hold the MDI only; zoom in for {variable}.',
+  zoomNoticeWeights: 'At this zoom the tiles hold no domain scores; zoom in to see your own weights.',
+  weightsIgnored: 'Own weights apply to the MDI map in the "state in one year" view.',
+  close: 'Close',
+  closePanel: 'Close panel',
+  panel: 'Area details',
+  level_buurten: 'Neighbourhood',
+  level_wijken: 'District',
+  level_gemeenten: 'Municipality',
+  code: 'Code',
+  wijk: 'District',
+  gemeente: 'Municipality',
+  population: 'Inhabitants',
+  mdiRankNational: 'National rank',
+  mdiDecileNational: 'National class',
+  mdiRankWithin: 'Rank within the municipality',
+  mdiDecileWithin: 'Class within the municipality',
+  rankOf: '{rank} of {of}',
+  domainBars: 'Class per domain, {year}',
+  domainBarsDesc: 'Bar chart: class 1 to 10 per domain, 10 = most deprived.',
+  trend: 'MDI class over the years',
+  trendDesc: 'Line chart of the national MDI class per year, 10 = most deprived.',
+  shareWorst: 'Inhabitants in neighbourhoods of the worst decile',
+  classShares: 'Inhabitants by the MDI class of their neighbourhood, {year}',
+  classSharesDesc: 'Bar chart: share of inhabitants per class, 10 = most deprived.',
+  sharesMissing: 'Breakdown by class not yet available on this server.',
+  dwdCount: 'Domains in the worst decile',
+  notRanked: 'Not ranked in {year}',
+  noDataArea: 'No data for this area.',
+  waterArea: 'Water: uninhabited, not ranked.',
+  domainsMissing: 'Missing domains: {list}',
+  downloadCsv: 'Data as CSV',
+  zoomTo: 'Zoom to area',
+  children: '{n} areas below',
+  loading: 'Loading…',
+  loadError: 'Loading failed: {msg}',
+  selected: 'Selected: {name} ({level}), {what}',
+  hovered: '{name}: {what}',
+  noValue: 'no data',
+  qgisTitle: 'Connect from QGIS',
+  qgisIntro: 'Layer → Add Layer → Add Vector Tile Layer… → New Generic Connection. Paste:',
+  qgisXyz: 'URL (XYZ tiles)',
+  qgisZoom: 'Min and max zoom',
+  qgisStyle: 'Style URL (QGIS flavour)',
+  qgisTilejson: 'TileJSON (for other clients; QGIS does not read it)',
+  qgisDownloads: 'Downloads',
+  qgisPmtiles: 'Or open the whole archive: Layer → Add Vector Layer, with /vsicurl/ before the URL of atlas.pmtiles (QGIS 3.32+).',
+  copy: 'Copy',
+  copied: 'Copied',
+  about: 'About the method',
+  aboutText1: 'The MDI combines seven domains into one score per neighbourhood. Neighbourhoods are ranked per year and split into ten equal groups (deciles): the map shows relative positions, not absolute levels. A neighbourhood can stay in class 10 while improving, if others improve faster.',
+  aboutText2: 'Class 10 = the 10% most deprived neighbourhoods (in the data: decile 1). Neighbourhoods with too few inhabitants are not ranked (grey).',
+  aboutText3: 'The domain weights are a value judgement, not a law of nature; use the sliders to see how sensitive the picture is to them. A high class is a signal to look closer, not a verdict on the residents.',
+  synthetic: 'Note: this is an invented demo region, not real places or figures.',
+  exportFailed: 'Export failed: {msg}',
+  mapLabel: 'Map of multiple deprivation per neighbourhood. Use search to pick an area; on the map, Enter selects the area in the centre.',
+  zoomIn: 'Zoom in',
+  zoomOut: 'Zoom out',
+  source: 'Source',
+};
+
+const dicts: Record<Lang, Record<Key, string>> = { nl, en };
+
+// English names for the known domain ids; /api/meta's names are Dutch and used as the fallback.
+const DOMAIN_EN: Record<string, string> = {
+  inkomen: 'Income',
+  werk: 'Employment',
+  opleiding: 'Education',
+  gezondheid: 'Health',
+  veiligheid: 'Safety',
+  huisvesting: 'Housing',
+  woonomgeving: 'Living environment',
+};
+
+let lang: Lang = 'nl';
+
+export function getLang(): Lang {
+  return lang;
+}
+
+export function setLang(l: Lang): void {
+  lang = l;
+  document.documentElement.lang = l;
+}
+
+/** The string for key in the current language, with {name} placeholders filled in. */
+export function t(key: Key, vars?: Record<string, string | number>): string {
+  const s = dicts[lang][key];
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : s;
+}
+
+export function domainName(id: string, metaName: string): string {
+  return lang === 'en' ? (DOMAIN_EN[id] ?? metaName) : metaName;
+}
+
+export function levelName(layer: string, fallback: string): string {
+  const key = `level_${layer}` as Key;
+  return key in nl ? t(key) : fallback;
+}
+
+const locale = (): string => (lang === 'nl' ? 'nl-NL' : 'en-GB');
+
+export function fmtInt(n: number): string {
+  return Math.round(n).toLocaleString(locale());
+}
+
+export function fmtPct(x: number, digits = 0): string {
+  return (x * 100).toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }) + '%';
+}
+
+export function fmtNum(x: number, digits = 1): string {
+  return x.toLocaleString(locale(), { maximumFractionDigits: digits });
+}
+
+/** A signed integer with a real minus sign (change classes). */
+export function fmtSigned(d: number): string {
+  return d > 0 ? `+${d}` : d < 0 ? `−${-d}` : '0';
+}
+
+/** Fill the static text of index.html (data-i18n, data-i18n-aria, data-i18n-title, data-i18n-ph). */
+export function applyStatic(root: ParentNode = document): void {
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n as Key);
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-aria]'))
+    el.setAttribute('aria-label', t(el.dataset.i18nAria as Key));
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle as Key);
+  for (const el of root.querySelectorAll<HTMLInputElement>('[data-i18n-ph]'))
+    el.placeholder = t(el.dataset.i18nPh as Key);
+}

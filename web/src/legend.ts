@@ -1,0 +1,35 @@
+// The HTML legend, rendered from the same ClassConfig as the paint expression (classes.ts).
+
+import { NODATA_COLOR, type ClassConfig } from './classes';
+import { byId, h } from './dom';
+import { t } from './i18n';
+
+export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error?: string; count?: string; notice?: string }): void {
+  byId('legend-title').textContent = cfg.title;
+  const legend = byId('legend');
+  legend.setAttribute('aria-busy', extra.pending ? 'true' : 'false');
+  const items = cfg.classes.map((c) =>
+    h(
+      'li',
+      { class: 'legend-item', 'data-class': String(c.cls), 'data-color': c.color, title: c.label },
+      h('span', { class: 'swatch', style: `background:${c.color}`, 'aria-hidden': 'true' }),
+      h('span', { class: 'legend-label' }, c.label),
+    ),
+  );
+  const parts: (Node | null)[] = [
+    h('ul', { class: 'legend-scale', role: 'list' }, ...items),
+    h('p', { class: 'legend-note' }, cfg.note),
+    h(
+      'p',
+      { class: 'legend-extras' },
+      h('span', { class: 'legend-nodata', 'data-color': NODATA_COLOR }, h('span', { class: 'swatch nodata', style: `background:${NODATA_COLOR}`, 'aria-hidden': 'true' }), t('legendNoData')),
+    ),
+    extra.count ? h('p', { class: 'legend-count', id: 'legend-count' }, extra.count) : null,
+    extra.pending ? h('p', { class: 'legend-status' }, t('legendPending')) : null,
+    extra.error ? h('p', { class: 'legend-status error', role: 'alert' }, t('legendBreaksError', { msg: extra.error })) : null,
+  ];
+  legend.replaceChildren(...parts.filter((p): p is Node => p !== null));
+  const notice = byId('notice');
+  notice.hidden = !extra.notice;
+  notice.textContent = extra.notice ?? '';
+}

@@ -1,0 +1,539 @@
+// Entry point: wires the map, the controls and the panel to one view state (state.ts). Every
+// change goes through setState(), which validates, updates the URL, recolours the map (paint
+// properties and filters only: no source or style change, so no tile is requested again) and
+// updates the panel. window.mdi exposes the hooks of the test contract (web/README.md) for tests and benchmarks.
+
+import { Map as MlMap, NavigationControl, prewarm, ScaleControl, setWorkerUrl, type MapGeoJSONFeature, type MapMouseEvent } from 'maplibre-gl';
+import { api, type Area, type Breaks, type SearchResult } from './api';
+import { classConfig, decileZooms, ramp, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
+import { byId, debounce, h } from './dom';
+import { areaCsv, download, exportPng } from './export';
+import { applyStatic, getLang, levelName, setLang, t, type Key } from './i18n';
+import { renderLegend } from './legend';
+import { closePanel, panelError, panelLoading, renderPanel } from './panel';
+import { initQgis } from './qgis';
+import { initSearch } from './search';
+import { DWD, fromUrl, normalize, PALETTES, VIEWS, weightsParam, writeUrl, type AppState } from './state';
+import { buildStyle, CONTEXT, levelLayers, SOURCE } from './style';
+import { initWeights } from './weights';
+
+declare const __WORKER_FILE__: string;
+
+interface MdiHooks {
+  map: MlMap;
+  state(): AppState;
+  ready: Promise<void>;
+  exportPng(): Promise<Blob>;
+  setState(partial: Partial<AppState>): Promise<void>;
+}
+
+declare global {
+  interface Window {
+    mdi: MdiHooks;
+    __mdiIdle?: boolean;
+  }
+}
+
+// The worker is shipped beside the bundle under a content-hashed name (scripts/build.mjs).
+setWorkerUrl(new URL(`./${__WORKER_FILE__}`, import.meta.url).href);
+// Start the workers now, so that their module loads and compiles while /api/meta is in flight.
+prewarm();
+
+// `window.mdi.ready` exists from the first moment, so a test can await it before /api/meta is in;
+// the other hooks are filled in once the map exists.
+let resolveReady!: () => void;
+let rejectReady!: (e: Error) => void;
+const readyPromise = new Promise<void>((res, rej) => {
+  resolveReady = res;
+  rejectReady = rej;
+});
+readyPromise.catch(() => undefined); // reported by start()'s own catch; avoid a second "uncaught"
+window.mdi = { ready: readyPromise } as MdiHooks;
+
+async function start(): Promise<void> {
+  // tiles.json says which properties the tiles really carry (a national atlas may lack domains
+  // that /api/meta lists); it is preloaded by index.html, like /api/meta.
+  const [meta, tilejson] = await Promise.all([api.meta(), api.tilejson()]);
+  // Marks for the benchmark and for profiling the start (performance.getEntriesByType('mark')).
+  performance.mark('mdi:meta');
+  let state = fromUrl(meta, location.search);
+  setLang(state.lang);
+  applyStatic();
+  byId('synthetic-note').hidden = !meta.synthetic;
+
+  const [unit] = levelLayers(meta);
+  const FILL = `${unit}-fill`;
+  const fields = Object.keys(tilejson.vector_layers.find((l) => l.id === unit)?.fields ?? {});
+  const hasField = (prefix: string) => fields.length === 0 || fields.some((f) => f.startsWith(prefix));
+  const available = (v: string) => v === 'mdi' || hasField(v === DWD ? `${DWD}_` : `${v}_decile_`);
+  const zooms = decileZooms(meta);
+
+  // ---- class breaks for re-weighting (/api/breaks), cached per weights and year ----
+  const breaksCache = new Map<string, Promise<Breaks>>();
+  const breaksDone = new Map<string, Breaks>();
+  let breaksError: string | undefined;
+  const weighted = (s: AppState) => !!s.weights && s.variable === 'mdi' && s.view === 'value';
+  const breaksKey = (s: AppState) => `${weightsParam(meta, s.weights!)}|${s.year}`;
+  const fetchBreaks = (s: AppState): Promise<Breaks> => {
+    const k = breaksKey(s);
+    let p = breaksCache.get(k);
+    if (!p) {
+      p = api.breaks(weightsParam(meta, s.weights!), s.year).then((b) => {
+        breaksDone.set(k, b);
+        return b;
+      });
+      p.catch(() => breaksCache.delete(k));
+      breaksCache.set(k, p);
+    }
+    return p;
+  };
+  const classInput = (): ClassInput => ({
+    meta,
+    state,
+    breaks: weighted(state) ? (breaksDone.get(breaksKey(state)) ?? null) : null,
+    ...zooms,
+  });
+  if (weighted(state)) await fetchBreaks(state).catch((e: Error) => (breaksError = e.message));
+
+  let cfg: ClassConfig = classConfig(classInput());
+  const colorOf = (cls: number) => ramp(state.palette, 10)[Math.max(1, Math.min(10, cls)) - 1]!;
+
+  // ---- the map ----
+  const wide = () => window.matchMedia('(min-width: 761px)').matches;
+  // Keep fitted areas clear of the controls card (left) and the open panel (right) on desktop,
+  // and of the top bar and bottom sheet on phones.
+  const padding = () => {
+    const open = !byId('panel').hidden;
+    return wide()
+      ? { top: 24, bottom: 24, left: 364, right: open ? 460 : 60 }
+      : // the map area ends above the bottom sheet (style.css); the legend is hidden meanwhile
+        { top: 150, bottom: open ? 24 : 60, left: 16, right: 16 };
+  };
+  const [w, s, e, n] = meta.bounds;
+  // Keep people near the data, but loosely: a tight maxBounds fights fitBounds with padding
+  // (phone bottom sheet) on a small atlas such as the demo.
+  const dx = Math.max(e - w, 2);
+  const dy = Math.max(n - s, 1.5);
+  const map = new MlMap({
+    container: 'map',
+    style: buildStyle(meta, cfg, tilejson),
+    hash: 'map',
+    bounds: meta.bounds,
+    fitBoundsOptions: { padding: padding() },
+    minZoom: meta.min_zoom,
+    maxZoom: Math.max(17, meta.max_zoom + 2),
+    maxBounds: [w - dx, s - dy, e + dx, n + dy],
+    // No label fade-in: the map is "idle" (complete) as soon as the tiles are drawn, which is
+    // what tests, the benchmark and the PNG export wait for.
+    fadeDuration: 0,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    // MapLibre credited in plain text: the default attribution links off-site, and this app
+    // points nowhere outside its own server.
+    attributionControl: { compact: true, customAttribution: 'MapLibre GL JS' },
+    locale: { 'NavigationControl.ZoomIn': t('zoomIn'), 'NavigationControl.ZoomOut': t('zoomOut') },
+  });
+  performance.mark('mdi:map');
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
+  map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-right');
+  // Feature-state goes on both sources: `mdi` (the contract's, read by tests) and the context
+  // source whose highlight layers draw it.
+  const featureState = (f: { sourceLayer: string; id: string | number }, st: Record<string, boolean>) => {
+    for (const source of [SOURCE, CONTEXT]) map.setFeatureState({ source, ...f }, st);
+  };
+  // The first 'idle' comes right after 'load', in the same frame: listen from the start.
+  const firstIdle = new Promise<void>((resolve) => map.once('idle', () => resolve()));
+  const nextIdle = () =>
+    new Promise<void>((resolve) => {
+      map.once('idle', () => resolve());
+      map.triggerRepaint();
+    });
+
+  // Phone: the open panel is a bottom sheet and the map area ends above it (style.css), instead of
+  // the sheet scrolling over the canvas. Resize the map at once (MapLibre's own ResizeObserver
+  // would do it a frame later, after a fitBounds computed for the old size), keeping the part of
+  // the map that stays visible where it is on screen.
+  const fitMapToLayout = () => {
+    const c = map.getContainer();
+    const before = map.getCanvas().clientHeight;
+    const after = c.clientHeight;
+    if (Math.abs(after - before) < 1) return;
+    // The sheet leaves little map: fold MapLibre's compact attribution to its (i) button, as
+    // MapLibre itself does on the first drag.
+    if (after < before) document.querySelector('.maplibregl-ctrl-attrib.maplibregl-compact')?.classList.remove('maplibregl-compact-show');
+    const centre = map.unproject([c.clientWidth / 2, after / 2]);
+    map.resize();
+    map.jumpTo({ center: centre });
+  };
+  new MutationObserver(fitMapToLayout).observe(byId('panel'), { attributes: true, attributeFilter: ['hidden'] });
+
+  // ---- live region, tooltip, legend ----
+  const live = byId('live');
+  const announce = (msg: string) => {
+    live.textContent = msg;
+  };
+  let persistenceCount: string | undefined;
+  let countDirty = true;
+  const notice = (): string | undefined => {
+    if (state.weights && !weighted(state)) return t('weightsIgnored');
+    if (zoomFallbackActive(classInput(), map.getZoom())) {
+      return weighted(state) ? t('zoomNoticeWeights') : t('zoomNotice', { variable: variableName(meta, state.variable) });
+    }
+    return undefined;
+  };
+  const legend = (pending = false) =>
+    renderLegend(shownConfig(cfg, map.getZoom()), {
+      pending,
+      ...(breaksError && weighted(state) ? { error: breaksError } : {}),
+      ...(cfg.persistence && persistenceCount ? { count: persistenceCount } : {}),
+      ...(notice() ? { notice: notice()! } : {}),
+    });
+
+  // ---- recolouring: paint properties and filters only ----
+  const recolour = async (): Promise<void> => {
+    if (weighted(state) && !breaksDone.has(breaksKey(state))) {
+      legend(true);
+      breaksError = undefined;
+      try {
+        await fetchBreaks(state);
+      } catch (e) {
+        breaksError = (e as Error).message;
+      }
+      // A newer state may need other breaks; its own recolour will finish the job.
+      if (weighted(state) && !breaksDone.has(breaksKey(state)) && !breaksError) return;
+    }
+    cfg = classConfig(classInput());
+    map.setPaintProperty(FILL, 'fill-color', cfg.fill);
+    countDirty = true;
+    persistenceCount = undefined;
+    legend();
+  };
+  const recolourSoon = debounce(() => void recolour(), 120);
+
+  // ---- selection and panel ----
+  const areaCache = new Map<string, Promise<Area>>();
+  const getArea = (code: string) => {
+    let p = areaCache.get(code);
+    if (!p) {
+      p = api.area(code);
+      p.catch(() => areaCache.delete(code));
+      areaCache.set(code, p);
+    }
+    return p;
+  };
+  let current: Area | null = null;
+  let selectedFeature: { sourceLayer: string; id: number } | null = null;
+  let selectToken = 0;
+  const setSelectedFeature = (f: { sourceLayer: string; id: number } | null) => {
+    if (selectedFeature) featureState(selectedFeature, { selected: false });
+    selectedFeature = f;
+    if (f) featureState(f, { selected: true });
+  };
+  const showPanel = () => {
+    if (!current) return;
+    renderPanel(current, {
+      meta,
+      year: state.year,
+      color: colorOf,
+      onSelect: (code) => void setState({ selected: code }, { fly: true, focus: true }),
+      onZoom: (bbox) => map.fitBounds(bbox, { padding: padding(), maxZoom: 14 }),
+      onCsv: () => current && download(new Blob([areaCsv(current, meta)], { type: 'text/csv;charset=utf-8' }), `${current.code}.csv`),
+    });
+  };
+  const describeArea = (a: Area): string => {
+    const y = a.years.find((x) => x.year === state.year);
+    const d = y?.mdi?.decile;
+    return typeof d === 'number' ? `${t('mdiShort')} ${t('classLabel', { c: 11 - d })}` : t('noValue');
+  };
+  // Where the keyboard focus goes back to when the panel closes (search, map canvas, …).
+  let panelOpener: HTMLElement | null = null;
+  const selectArea = async (code: string | null, opts: { fly?: boolean; focus?: boolean }): Promise<void> => {
+    const token = ++selectToken;
+    if (!code) {
+      current = null;
+      setSelectedFeature(null);
+      closePanel();
+      return;
+    }
+    const panelEl = byId('panel');
+    const active = document.activeElement;
+    if (panelEl.hidden || (active instanceof HTMLElement && !panelEl.contains(active) && active !== document.body)) {
+      panelOpener = active instanceof HTMLElement && active !== document.body ? active : null;
+    }
+    panelLoading();
+    fitMapToLayout();
+    try {
+      const area = await getArea(code);
+      if (token !== selectToken) return;
+      current = area;
+      if (state.selected !== area.code) {
+        // Keep the canonical (upper-case) code in the state and the URL.
+        state = { ...state, selected: area.code };
+        writeUrl(meta, state);
+      }
+      setSelectedFeature({ sourceLayer: area.level, id: area.id });
+      showPanel();
+      announce(t('selected', { name: area.name, level: levelName(area.level, area.level_name), what: describeArea(area) }));
+      if (opts.fly && area.bbox) map.fitBounds(area.bbox, { padding: padding(), maxZoom: 14, duration: reducedMotion() ? 0 : 800 });
+      if (opts.focus) byId('panel-title').focus();
+    } catch (e) {
+      if (token !== selectToken) return;
+      current = null;
+      setSelectedFeature(null);
+      panelError((e as Error).message);
+    }
+  };
+  const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+  // ---- controls ----
+  const sel = (id: string) => byId<HTMLSelectElement>(id);
+  const options = (el: HTMLSelectElement, items: [string, string][]) =>
+    el.replaceChildren(...items.map(([v, label]) => h('option', { value: v }, label)));
+  const buildOptions = () => {
+    options(sel('variable'), [
+      ['mdi', t('mdi')],
+      ...meta.domains.map((d): [string, string] => [d.id, variableName(meta, d.id)]),
+      [DWD, t('dwd')],
+    ]);
+    // Variables the tiles do not carry stay listed (the atlas defines them) but cannot be chosen.
+    for (const o of sel('variable').options) {
+      if (available(o.value)) continue;
+      o.disabled = true;
+      o.textContent += ` (${t('noValue')})`;
+    }
+    const years = meta.years.map((y): [string, string] => [String(y), String(y)]);
+    options(sel('year'), years);
+    options(sel('compare-year'), years);
+    const viewKey: Record<string, Key> = { value: 'viewValue', change: 'viewChange', persistence: 'viewPersistence' };
+    options(sel('view'), VIEWS.map((v) => [v, t(viewKey[v]!)]));
+    // A change map needs two years.
+    if (meta.years.length < 2) sel('view').options[VIEWS.indexOf('change')]!.disabled = true;
+    const palKey: Record<string, Key> = { ylorrd: 'palYlorrd', viridis: 'palViridis', cividis: 'palCividis' };
+    options(sel('palette'), PALETTES.map((p) => [p, t(palKey[p]!)]));
+  };
+  const syncControls = () => {
+    sel('variable').value = state.variable;
+    sel('year').value = String(state.year);
+    sel('compare-year').value = String(state.compareYear);
+    sel('view').value = state.view;
+    sel('palette').value = state.palette;
+    byId('compare-field').classList.toggle('inactive', state.view !== 'change');
+    // The change map has its own diverging palette; the sequential choice does not apply there.
+    byId('palette-field').classList.toggle('inactive', state.view === 'change');
+    weightsUi.sync(state.weights);
+  };
+  const relabelMap = () => {
+    map.getCanvas().setAttribute('aria-label', t('mapLabel'));
+    const zi = document.querySelector<HTMLElement>('.maplibregl-ctrl-zoom-in');
+    const zo = document.querySelector<HTMLElement>('.maplibregl-ctrl-zoom-out');
+    for (const [el, k] of [[zi, 'zoomIn'], [zo, 'zoomOut']] as const) {
+      if (!el) continue;
+      el.title = t(k);
+      el.setAttribute('aria-label', t(k));
+    }
+  };
+
+  const weightsUi = initWeights(meta, (id) => hasField(`${id}_score_`), (wts) => {
+    // Moving a slider means "the MDI with these weights": switch to that map if elsewhere.
+    void setState(wts ? { weights: wts, variable: 'mdi', view: 'value' } : { weights: null }, { debounce: !!wts });
+  });
+  const qgis = initQgis(meta);
+
+  // ---- the one way state changes ----
+  async function setState(partial: Partial<AppState>, opts: { fly?: boolean; focus?: boolean; debounce?: boolean } = {}): Promise<void> {
+    const prev = state;
+    state = normalize(meta, state, partial);
+    if (state.lang !== prev.lang) {
+      setLang(state.lang);
+      applyStatic();
+      buildOptions();
+      weightsUi.relabel();
+      qgis.relabel();
+      relabelMap();
+    }
+    syncControls();
+    writeUrl(meta, state);
+    if (opts.debounce) {
+      legend(true);
+      recolourSoon();
+    } else {
+      await recolour();
+    }
+    if (state.selected !== prev.selected && state.selected !== current?.code) {
+      await selectArea(state.selected, opts);
+    } else if (current && (state.year !== prev.year || state.palette !== prev.palette || state.lang !== prev.lang)) {
+      showPanel();
+    }
+  }
+
+  buildOptions();
+  syncControls();
+  relabelMap();
+  writeUrl(meta, state);
+  legend();
+
+  sel('variable').addEventListener('change', () => void setState({ variable: sel('variable').value }));
+  sel('year').addEventListener('change', () => void setState({ year: Number(sel('year').value) }));
+  sel('compare-year').addEventListener('change', () => void setState({ compareYear: Number(sel('compare-year').value) }));
+  sel('view').addEventListener('change', () => void setState({ view: sel('view').value as AppState['view'] }));
+  sel('palette').addEventListener('change', () => void setState({ palette: sel('palette').value as AppState['palette'] }));
+  byId('lang').addEventListener('click', () => void setState({ lang: getLang() === 'nl' ? 'en' : 'nl' }));
+  // Closing the panel: focus that was in it (or nowhere) returns to what opened it (the search
+  // field, the map, a control), else to the search field; focus elsewhere stays where it is.
+  const closeSelection = () => {
+    const panelEl = byId('panel');
+    const a = document.activeElement;
+    const refocus = !a || a === document.body || panelEl.contains(a);
+    void setState({ selected: null });
+    if (!refocus) return;
+    const back = panelOpener?.isConnected && panelOpener.getClientRects().length > 0 ? panelOpener : byId('search');
+    back.focus();
+  };
+  byId('panel-close').addEventListener('click', closeSelection);
+  // Escape anywhere on the page closes the topmost open panel: the QGIS dialog, else the side
+  // panel. Handlers that use Escape themselves (the search combobox closing its listbox or
+  // clearing its text) call preventDefault first and win.
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || ev.defaultPrevented || ev.isComposing) return;
+    if (qgis.isOpen()) {
+      ev.preventDefault();
+      qgis.close();
+    } else if (!byId('panel').hidden) {
+      ev.preventDefault();
+      closeSelection();
+    }
+  });
+  byId('export-png').addEventListener('click', async () => {
+    const btn = byId<HTMLButtonElement>('export-png');
+    btn.disabled = true;
+    try {
+      download(await exportPng(map, shownConfig(cfg, map.getZoom()), meta), `mdi-atlas-${state.variable}-${state.year}.png`);
+    } catch (e) {
+      announce(t('exportFailed', { msg: (e as Error).message }));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  const toggle = byId('controls-toggle');
+  toggle.addEventListener('click', () => {
+    const open = byId('controls').classList.toggle('open');
+    toggle.setAttribute('aria-expanded', String(open));
+  });
+  initSearch((r: SearchResult) => {
+    // Flying happens once the panel is open, so the area is fitted into the space left beside it.
+    if (state.selected === r.code && r.bbox) map.fitBounds(r.bbox, { padding: padding(), maxZoom: 14 });
+    else void setState({ selected: r.code }, { fly: true });
+  }, announce);
+
+  // ---- hover, tooltip, click ----
+  const tooltip = byId('tooltip');
+  let hovered: string | number | undefined;
+  const clearHover = () => {
+    if (hovered !== undefined) featureState({ sourceLayer: unit!, id: hovered }, { hover: false });
+    hovered = undefined;
+    tooltip.hidden = true;
+  };
+  map.on('mousemove', FILL, (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
+    const f = ev.features?.[0];
+    if (!f || f.id === undefined) return clearHover();
+    map.getCanvas().style.cursor = 'pointer';
+    const props = f.properties as Record<string, unknown>;
+    const shown = shownConfig(cfg, map.getZoom());
+    const text = `${String(props['name'] ?? props['code'] ?? '')}: ${shown.describe(cfg.value(props, map.getZoom()))}`;
+    if (f.id !== hovered) {
+      clearHover();
+      hovered = f.id;
+      featureState({ sourceLayer: unit!, id: f.id }, { hover: true });
+      announce(text);
+    }
+    tooltip.textContent = text;
+    tooltip.hidden = false;
+    const { x, y } = ev.point;
+    const rect = map.getContainer().getBoundingClientRect();
+    const left = Math.min(x + 14, rect.width - tooltip.offsetWidth - 8);
+    const top = y + 18 + tooltip.offsetHeight > rect.height ? y - tooltip.offsetHeight - 10 : y + 18;
+    tooltip.style.transform = `translate(${Math.max(4, left)}px, ${top}px)`;
+  });
+  map.on('mouseleave', FILL, () => {
+    map.getCanvas().style.cursor = '';
+    clearHover();
+  });
+  const codeAt = async (f: MapGeoJSONFeature, lngLat: { lng: number; lat: number }): Promise<string | null> => {
+    const code = (f.properties as Record<string, unknown>)['code'];
+    if (typeof code === 'string') return code;
+    // The `minimal` property set has no code: ask the server which buurt is here.
+    const res = await api.point(lngLat.lng, lngLat.lat);
+    return res.areas[0]?.code ?? null;
+  };
+  map.on('click', FILL, async (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
+    const f = ev.features?.[0];
+    if (!f) return;
+    const code = await codeAt(f, ev.lngLat);
+    if (code) await setState({ selected: code });
+  });
+  // Keyboard: with the map focused, Enter selects the buurt under the centre of the view.
+  map.getCanvas().addEventListener('keydown', async (ev) => {
+    if (ev.key !== 'Enter') return;
+    const c = map.project(map.getCenter());
+    const f = map.queryRenderedFeatures(c, { layers: [FILL] })[0];
+    if (f) {
+      const code = await codeAt(f, map.getCenter());
+      if (code) await setState({ selected: code }, { focus: true });
+    }
+  });
+
+  // ---- per-view extras: zoom fallback notice, persistence count ----
+  let lastFallback = false;
+  map.on('zoomend', () => {
+    const fb = zoomFallbackActive(classInput(), map.getZoom());
+    if (fb !== lastFallback) {
+      lastFallback = fb;
+      legend();
+    }
+  });
+  map.on('moveend', () => (countDirty = true));
+  map.on('idle', () => {
+    if (!cfg.persistence || !countDirty) return;
+    countDirty = false;
+    const top = cfg.classes[cfg.classes.length - 1]!.cls;
+    const seen = new Set<string | number>();
+    let count = 0;
+    for (const f of map.queryRenderedFeatures({ layers: [FILL] })) {
+      if (f.id === undefined || seen.has(f.id)) continue;
+      seen.add(f.id);
+      if (cfg.value(f.properties as Record<string, unknown>, map.getZoom()) === top) count++;
+    }
+    persistenceCount = t('legendPersistenceCount', { n: count });
+    legend();
+  });
+
+  // ---- first complete map: after the first idle that follows the initial selection ----
+  const hadHash = /(^|&|#)map=/.test(location.hash);
+  window.mdi = {
+    map,
+    state: () => structuredClone(state),
+    ready: readyPromise,
+    exportPng: () => exportPng(map, shownConfig(cfg, map.getZoom()), meta),
+    setState: (partial) => setState(partial),
+  };
+  await firstIdle;
+  performance.mark('mdi:load');
+  relabelMap();
+  if (state.selected) {
+    // A selection from the URL: its panel and outline are part of the first complete view.
+    await selectArea(state.selected, { fly: !hadHash });
+    await nextIdle();
+  }
+  performance.mark('mdi:idle');
+  window.__mdiIdle = true;
+  resolveReady();
+}
+
+start().catch((e: Error) => {
+  rejectReady(e);
+  console.error(e);
+  document.body.append(h('p', { class: 'fatal', role: 'alert' }, `mdi-atlas: ${e.message}`));
+});

@@ -1,0 +1,149 @@
+// The side panel (#panel): the figures of one area from /api/areas/{code} for the chosen year.
+// Every figure element has data-field and data-value (the raw number as displayed, deciles as
+// 11 − d) per the test contract (web/README.md), so tests and the CSV read the same values people see.
+
+import type { Area, AreaYear, BBox, Meta } from './api';
+import { classShares, domainBars, trendLine } from './charts';
+import { byId, h } from './dom';
+import { domainName, fmtInt, fmtPct, levelName, t } from './i18n';
+
+export interface PanelContext {
+  meta: Meta;
+  year: number;
+  /** Colour of a display class 1..10 in the current palette (charts use the map's colours). */
+  color: (cls: number) => string;
+  onSelect: (code: string) => void;
+  onZoom: (bbox: BBox) => void;
+  onCsv: () => void;
+}
+
+const display = (decile: number | null | undefined): number | null => (typeof decile === 'number' ? 11 - decile : null);
+
+function fact(label: string, field: string, value: number | string | null, text: string | Node, extra?: Record<string, string>): HTMLElement[] {
+  return [
+    h('dt', {}, label),
+    h('dd', { 'data-field': field, 'data-value': value === null ? null : String(value), ...extra }, text),
+  ];
+}
+
+function classBadge(cls: number | null, color: (c: number) => string): Node {
+  if (cls === null) return document.createTextNode('—');
+  return h('span', { class: 'class-badge' }, h('span', { class: 'swatch', style: `background:${color(cls)}`, 'aria-hidden': 'true' }), String(cls));
+}
+
+export function openPanel(): void {
+  byId('panel').hidden = false;
+  document.body.classList.add('panel-open');
+}
+
+export function closePanel(): void {
+  byId('panel').hidden = true;
+  document.body.classList.remove('panel-open');
+}
+
+export function panelLoading(): void {
+  openPanel();
+  byId('panel-body').replaceChildren(h('p', { class: 'muted' }, t('loading')));
+}
+
+export function panelError(msg: string): void {
+  openPanel();
+  byId('panel-body').replaceChildren(h('p', { class: 'error', role: 'alert' }, t('loadError', { msg })));
+}
+
+export function renderPanel(area: Area, ctx: PanelContext): void {
+  const { meta, color } = ctx;
+  const yr: AreaYear | undefined = area.years.find((y) => y.year === ctx.year) ?? area.years[area.years.length - 1];
+  const isUnit = area.level === meta.levels[0]?.layer;
+  const parent = (layer: string) => area.parents.find((p) => p.level === layer);
+  const wijk = meta.levels[1] ? parent(meta.levels[1].layer) : undefined;
+  const gem = meta.levels[2] ? parent(meta.levels[2].layer) : undefined;
+
+  const head = h(
+    'header',
+    { class: 'panel-head' },
+    h('p', { class: 'panel-level', 'data-field': 'level', 'data-value': area.level }, levelName(area.level, area.level_name)),
+    h('h2', { id: 'panel-title', 'data-field': 'name', tabindex: '-1' }, area.name),
+    h('p', { class: 'panel-code' }, `${t('code')} `, h('span', { 'data-field': 'code', 'data-value': area.code }, area.code)),
+  );
+
+  const parentButton = (field: string, p: { code: string; name: string }) =>
+    h('button', { type: 'button', class: 'link', 'data-field': field, 'data-code': p.code, 'data-value': p.code }, p.name);
+  const parents: HTMLElement[] = [];
+  if (wijk) parents.push(h('dt', {}, t('wijk')), h('dd', {}, parentButton('wijk', wijk)));
+  if (gem) parents.push(h('dt', {}, t('gemeente')), h('dd', {}, parentButton('gemeente', gem)));
+
+  const facts: HTMLElement[] = [...parents];
+  const notes: HTMLElement[] = [];
+  if (area.water) notes.push(h('p', { class: 'note' }, t('waterArea')));
+  else if (area.nodata) notes.push(h('p', { class: 'note' }, t('noDataArea')));
+  if (yr) {
+    const pop = yr.population;
+    facts.push(...fact(t('population'), 'population', pop, pop === null ? '—' : fmtInt(pop)));
+    const m = yr.mdi;
+    if (m) {
+      const cls = display(m.decile);
+      facts.push(...fact(t('mdiRankNational'), 'mdi-rank', m.rank, `${m.rank} / ${m.of ?? '?'}`, { 'data-of': String(m.of ?? '') }));
+      facts.push(...fact(t('mdiDecileNational'), 'mdi-decile', cls, classBadge(cls, color)));
+      if (m.within) {
+        const wc = display(m.within.decile);
+        facts.push(...fact(t('mdiRankWithin'), 'within-rank', m.within.rank, `${m.within.rank} / ${m.within.of}`, { 'data-of': String(m.within.of) }));
+        facts.push(...fact(t('mdiDecileWithin'), 'within-decile', wc, classBadge(wc, color)));
+      }
+    } else if (!area.nodata && !area.water) {
+      notes.push(h('p', { class: 'note' }, t('notRanked', { year: yr.year }), yr.excluded_reason ? `: ${yr.excluded_reason}` : ''));
+    }
+    if (isUnit && yr.domains_in_worst_decile !== null) {
+      facts.push(...fact(t('dwdCount'), 'domains-in-worst-decile', yr.domains_in_worst_decile, `${yr.domains_in_worst_decile} / ${meta.domains.length}`));
+    }
+    if (!isUnit && yr.share_worst_decile !== null) {
+      facts.push(...fact(t('shareWorst'), 'share-worst', yr.share_worst_decile, fmtPct(yr.share_worst_decile, 1)));
+    }
+    if (yr.domains_missing.length) {
+      const names = yr.domains_missing.map((id) => domainName(id, meta.domains.find((d) => d.id === id)?.name ?? id));
+      notes.push(h('p', { class: 'note' }, t('domainsMissing', { list: names.join(', ') })));
+    }
+  }
+  if (area.children > 0) notes.push(h('p', { class: 'muted' }, t('children', { n: fmtInt(area.children) })));
+
+  const charts: Node[] = [];
+  if (yr && isUnit && yr.domains.length) {
+    const rows = meta.domains.map((d) => {
+      const ds = yr.domains.find((x) => x.id === d.id);
+      const v = display(ds?.decile);
+      return { id: d.id, label: domainName(d.id, d.name), value: v, color: v === null ? '#ccc' : color(v) };
+    });
+    charts.push(
+      h('h3', {}, t('domainBars', { year: yr.year })),
+      domainBars(rows, t('domainBars', { year: yr.year }), t('domainBarsDesc'), t('noValue')),
+    );
+  }
+  if (yr && !isUnit) {
+    if (Array.isArray(yr.shares) && yr.shares.length === 10) {
+      // shares[i] is decile i + 1; shown as class 10 − i, ordered 1..10 like the legend.
+      const bars = yr.shares.map((share, i) => ({ cls: 10 - i, share, color: color(10 - i) })).reverse();
+      charts.push(h('h3', {}, t('classShares', { year: yr.year })), classShares(bars, t('classShares', { year: yr.year }), t('classSharesDesc')));
+    } else {
+      charts.push(h('p', { class: 'muted small' }, t('sharesMissing')));
+    }
+  }
+  const points = area.years.map((y) => ({ year: y.year, value: display(y.mdi?.decile) }));
+  if (points.some((p) => p.value !== null)) {
+    charts.push(h('h3', {}, t('trend')), trendLine(points, ctx.year, t('trend'), t('trendDesc'), color));
+  }
+
+  const actions = h(
+    'div',
+    { class: 'panel-actions' },
+    area.bbox ? h('button', { type: 'button', id: 'panel-zoom' }, t('zoomTo')) : null,
+    h('button', { type: 'button', id: 'download-csv' }, t('downloadCsv')),
+  );
+
+  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), ...notes, ...charts, actions);
+  for (const b of byId('panel-body').querySelectorAll<HTMLButtonElement>('button[data-code]')) {
+    b.addEventListener('click', () => ctx.onSelect(b.dataset.code!));
+  }
+  document.getElementById('panel-zoom')?.addEventListener('click', () => area.bbox && ctx.onZoom(area.bbox));
+  byId('download-csv').addEventListener('click', ctx.onCsv);
+  openPanel();
+}
