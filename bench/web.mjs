@@ -1,0 +1,316 @@
+// Benchmark of the web client (issue 6; not a test): against `mdi-atlas serve` on the demo atlas
+// with the built client (web/dist), in headless Chromium (software WebGL, SwiftShader):
+//   1. time to the first complete map: navigation start → the app's `window.__mdiIdle = true`
+//      (set at MapLibre's first `idle`: every visible tile loaded and drawn), N fresh page loads,
+//      each in a new browser context (empty cache);
+//   2. bundle size: gzipped bytes of what index.html loads (index.html, JS, the MapLibre worker,
+//      CSS), from the `.gz` files the build writes (else gzip -9 here);
+//   3. recolour time: in the page, from setting #variable (change event) to the next `idle`,
+//      ≥ 10 domain switches; also to the first frame (`render`) after the switch.
+// Prints a markdown table with the targets (< 1.5 s, < 500 KB, < 100 ms).
+//
+// Baseline, in the same run and browser: MapLibre GL JS alone (the same npm version, no app
+// code) on a bare page that shows the server's own `/style.json` (the same tiles, fitted to the
+// same bounds with the same padding), timed the same way: fresh loads to the first `idle`, and
+// recolours by `setPaintProperty` with the `fill-color` of `/style.json?variable=<domain>`.
+// The ratios ours / baseline separate what the app costs from what MapLibre, software WebGL
+// and this machine cost.
+//
+//   node bench/web.mjs [--runs N] [--switches M] [--url http://127.0.0.1:PORT/]
+//
+// Environment as web/e2e/harness.mjs: MDI_ATLAS_BIN, CHROMIUM, MDI_WEB_DIST, MDI_E2E_CACHE.
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { CHROMIUM_ARGS, DESKTOP, chromiumPath, missingPrerequisite, startServer, webDist } from '../web/e2e/harness.mjs';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { chromium } = createRequire(join(REPO, 'web', 'package.json'))('playwright-core');
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const RUNS = Math.max(5, Number(opt('runs', 7)));
+const SWITCHES = Math.max(10, Number(opt('switches', 14)));
+const URL_ARG = opt('url', process.env.MDI_BENCH_URL || null);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+// ---- bundle size ------------------------------------------------------------------------------
+function bundle(dist) {
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const refs = new Set();
+  for (const m of html.matchAll(/<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']/g)) {
+    const u = m[1];
+    if (/^(https?:)?\/\//.test(u) || u.startsWith('data:')) continue;
+    if (/\.(m?js|css)$/.test(u)) refs.add(u.replace(/^\.?\//, ''));
+  }
+  // the MapLibre worker is loaded by the JS (setWorkerUrl), not by index.html
+  for (const js of [...refs].filter((r) => /\.m?js$/.test(r))) {
+    const text = readFileSync(join(dist, js), 'utf8');
+    for (const m of text.matchAll(/["'`]([^"'`]*maplibre-gl-worker[^"'`]*\.m?js)["'`]/g)) {
+      const name = m[1].split('/').pop();
+      const found = readdirSync(join(dist, 'assets')).find((f) => f === name);
+      if (found) refs.add(`assets/${found}`);
+    }
+  }
+  if (![...refs].some((r) => r.includes('worker'))) {
+    const w = readdirSync(join(dist, 'assets')).find((f) => /maplibre-gl-worker.*\.m?js$/.test(f));
+    if (w) refs.add(`assets/${w}`);
+  }
+  const files = ['index.html', ...refs].map((f) => {
+    const raw = readFileSync(join(dist, f));
+    const gzPath = join(dist, `${f}.gz`);
+    const ownGz = gzipSync(raw, { level: 9 }).length;
+    const builtGz = existsSync(gzPath) ? readFileSync(gzPath).length : null;
+    return { file: f, raw: raw.length, gz: builtGz ?? ownGz, builtGz, ownGz };
+  });
+  return files;
+}
+
+// ---- the baseline page ---------------------------------------------------------------------------
+// A copy of web/dist with MapLibre's own files and a bare page beside the assets; the server
+// serves it as its web client folder for this run.
+function baselineDist(dist) {
+  const dir = mkdtempSync(join(tmpdir(), 'mdi-web-bench-'));
+  cpSync(dist, dir, { recursive: true });
+  const ml = join(REPO, 'web', 'node_modules', 'maplibre-gl', 'dist');
+  for (const f of ['maplibre-gl.mjs', 'maplibre-gl-worker.mjs', 'maplibre-gl.css']) {
+    cpSync(join(ml, f), join(dir, 'assets', f));
+  }
+  writeFileSync(join(dir, 'assets', 'baseline.html'), `<!doctype html><meta charset=utf-8>
+<link rel=stylesheet href=maplibre-gl.css><style>html,body,#map{margin:0;height:100%}</style>
+<div id=map></div>
+<script type=module>
+import * as maplibregl from './maplibre-gl.mjs';
+const meta = await (await fetch('/api/meta')).json();
+// the app's desktop padding (web/src/main.ts), so that both show the same tiles
+const map = new maplibregl.Map({ container: 'map', style: '/style.json', bounds: meta.bounds,
+  fitBoundsOptions: { padding: { top: 24, bottom: 24, left: 364, right: 60 } }, fadeDuration: 0 });
+window.mdi = { map };
+map.once('idle', () => { window.__mdiIdle = true; });
+</script>`);
+  return dir;
+}
+
+async function baselineRecolour(page, n) {
+  return page.evaluate(async (n) => {
+    const map = window.mdi.map;
+    const meta = await (await fetch('/api/meta')).json();
+    const variables = ['mdi', ...meta.domains.map((d) => d.id)];
+    const fills = {};
+    for (const v of variables) {
+      const style = await (await fetch(`/style.json?variable=${v}`)).json();
+      fills[v] = style.layers.find((l) => l.id.endsWith('-fill')).paint['fill-color'];
+    }
+    const layer = map.getStyle().layers.find((l) => l.id.endsWith('-fill')).id;
+    await new Promise((r) => { map.once('idle', r); map.triggerRepaint(); });
+    const out = [];
+    for (let i = 1; i <= n; i++) {
+      const v = variables[i % variables.length];
+      const done = new Promise((r) => map.once('idle', r));
+      const t0 = performance.now();
+      map.setPaintProperty(layer, 'fill-color', fills[v]);
+      await done;
+      out.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return out;
+  }, n);
+}
+
+// ---- page loads ---------------------------------------------------------------------------------
+async function pageLoad(browser, url) {
+  const ctx = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1, serviceWorkers: 'block' });
+  const page = await ctx.newPage();
+  // record performance.now() (ms since navigation start) at the moment the app sets the flag
+  await page.addInitScript(() => {
+    let v = false;
+    Object.defineProperty(window, '__mdiIdle', {
+      configurable: true,
+      get: () => v,
+      set: (x) => {
+        if (x && !v) window.__mdiIdleAt = performance.now();
+        v = x;
+      },
+    });
+    // milestones of the map, for the breakdown: map created, style loaded, first frame
+    window.__mdiMarks = {};
+    const iv = setInterval(() => {
+      const map = window.mdi?.map;
+      if (!map) return;
+      clearInterval(iv);
+      const m = window.__mdiMarks;
+      m.mdi = performance.now();
+      if (map.loaded()) m.load = m.mdi;
+      else map.once('load', () => { m.load = performance.now(); });
+      map.once('render', () => { m.firstRender = performance.now(); });
+    }, 10);
+  });
+  const requests = [];
+  const tileTimes = []; // [start, end] in epoch ms (tiles are fetched by the worker: not in the page's resource timing)
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('requestfinished', (r) => {
+    if (!/\/tiles\/\d+\/\d+\/\d+\./.test(r.url())) return;
+    const tm = r.timing();
+    tileTimes.push([tm.startTime, tm.startTime + tm.responseEnd]);
+  });
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForFunction(() => window.__mdiIdle === true, null, { timeout: 120_000 });
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const res = performance.getEntriesByType('resource');
+    const tiles = res.filter((r) => /\/tiles\/\d+\/\d+\/\d+\./.test(r.name));
+    const end = (re) => Math.max(0, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd));
+    return {
+      idle: window.__mdiIdleAt,
+      load: nav ? nav.loadEventEnd : null,
+      dcl: nav ? nav.domContentLoadedEventEnd : null,
+      js: end(/\/assets\/app-[^/]*\.js$/),
+      worker: end(/maplibre-gl-worker/),
+      firstTileStart: tiles.length ? Math.min(...tiles.map((r) => r.startTime)) : null,
+      lastTile: tiles.length ? Math.max(...tiles.map((r) => r.responseEnd)) : null,
+      origin: performance.timeOrigin,
+      ...window.__mdiMarks,
+    };
+  });
+  if (t.firstTileStart === null && tileTimes.length) {
+    t.firstTileStart = Math.min(...tileTimes.map((x) => x[0])) - t.origin;
+    t.lastTile = Math.max(...tileTimes.map((x) => x[1])) - t.origin;
+  }
+  return { ctx, page, t, tiles: requests.filter((u) => /\/tiles\/\d+\/\d+\/\d+\./.test(u)).length, requests: requests.length };
+}
+
+// ---- recolour ------------------------------------------------------------------------------------
+async function recolour(page, n) {
+  return page.evaluate(async (n) => {
+    const map = window.mdi.map;
+    const sel = document.getElementById('variable');
+    const values = [...sel.options].map((o) => o.value).filter((v) => v !== 'domains_in_worst_decile');
+    const idle = () => new Promise((r) => map.once('idle', r));
+    // start from a settled map
+    await new Promise((r) => { map.once('idle', r); map.triggerRepaint(); });
+    const out = [];
+    for (let i = 1; i <= n; i++) {
+      const v = values[i % values.length];
+      const t0 = performance.now();
+      let first = null;
+      map.once('render', () => { first = performance.now() - t0; });
+      const done = idle();
+      sel.value = v;
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      await done;
+      out.push({ variable: v, idle: performance.now() - t0, firstFrame: first });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return out;
+  }, n);
+}
+
+async function main() {
+  const missing = missingPrerequisite();
+  if (missing && !URL_ARG) {
+    console.log(`SKIPPED: ${missing}`);
+    return;
+  }
+  const dist = webDist();
+  let server = null;
+  let url = URL_ARG;
+  let baseDir = null;
+  if (!url) {
+    baseDir = baselineDist(dist);
+    process.env.MDI_WEB_DIST = baseDir;
+    server = await startServer();
+    url = `${server.origin}/`;
+  }
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+  try {
+    const version = browser.version();
+    // one load to warm the server's demo cache and the browser's GPU process; not counted
+    const warm = await pageLoad(browser, url);
+    await warm.ctx.close();
+    const loads = [];
+    for (let i = 0; i < RUNS; i++) {
+      const r = await pageLoad(browser, url);
+      loads.push(r);
+      if (i < RUNS - 1) await r.ctx.close();
+    }
+    const last = loads.at(-1);
+    // a reload in the same context (HTTP cache warm): for reference
+    await last.page.reload({ waitUntil: 'commit' });
+    await last.page.waitForFunction(() => window.__mdiIdle === true, null, { timeout: 120_000 });
+    const warmReload = await last.page.evaluate(() => window.__mdiIdleAt);
+    const rec = await recolour(last.page, SWITCHES);
+    await last.ctx.close();
+
+    // The baseline, interleaved with nothing else: the same number of fresh loads, then recolours.
+    const baseLoads = [];
+    if (baseDir) {
+      for (let i = 0; i < RUNS; i++) {
+        const r = await pageLoad(browser, `${url}assets/baseline.html`);
+        baseLoads.push(r);
+        if (i < RUNS - 1) await r.ctx.close();
+      }
+    }
+    const baseRec = baseLoads.length ? await baselineRecolour(baseLoads.at(-1).page, SWITCHES) : [];
+    await baseLoads.at(-1)?.ctx.close();
+
+    const idles = loads.map((l) => l.t.idle);
+    const recIdle = rec.map((r) => r.idle);
+    const recFirst = rec.map((r) => r.firstFrame).filter((x) => x !== null);
+    const files = existsSync(join(dist, 'index.html')) ? bundle(dist) : [];
+    const gzTotal = files.reduce((a, f) => a + f.gz, 0);
+    const rawTotal = files.reduce((a, f) => a + f.raw, 0);
+    const KB = 1000;
+
+    console.log(`# mdi-atlas web benchmark`);
+    console.log('');
+    console.log(`${new Date().toISOString()} · ${url} · Chromium ${version} (headless, SwiftShader WebGL) · ${cpus().length} cores · load ${loadavg().map((x) => x.toFixed(2)).join(' ')} · viewport ${DESKTOP.width}×${DESKTOP.height}`);
+    console.log('');
+    console.log('| measure | result | target | |');
+    console.log('| --- | --- | --- | --- |');
+    console.log(`| first complete map (navigation → first \`idle\`), median of ${RUNS} fresh loads | ${fmtMs(median(idles))} (min ${fmtMs(Math.min(...idles))}, max ${fmtMs(Math.max(...idles))}) | < 1.5 s | ${median(idles) < 1500 ? 'met' : 'NOT met'} |`);
+    console.log(`| bundle, gzipped (index.html + JS + worker + CSS) | ${(gzTotal / KB).toFixed(1)} KB (${(rawTotal / KB).toFixed(0)} KB raw) | < 500 KB | ${gzTotal < 500 * KB ? 'met' : 'NOT met'} |`);
+    console.log(`| recolour after a domain switch (change → next \`idle\`), median of ${SWITCHES} | ${fmtMs(median(recIdle))} (min ${fmtMs(Math.min(...recIdle))}, max ${fmtMs(Math.max(...recIdle))}) | < 100 ms | ${median(recIdle) < 100 ? 'met' : 'NOT met'} |`);
+    if (baseLoads.length) {
+      const bIdle = median(baseLoads.map((l) => l.t.idle));
+      const bRec = median(baseRec);
+      console.log('');
+      console.log('| baseline: MapLibre alone with /style.json | result | ours / baseline |');
+      console.log('| --- | --- | --- |');
+      console.log(`| first complete map, median of ${RUNS} fresh loads | ${fmtMs(bIdle)} (min ${fmtMs(Math.min(...baseLoads.map((l) => l.t.idle)))}, max ${fmtMs(Math.max(...baseLoads.map((l) => l.t.idle)))}); ${baseLoads.at(-1).tiles} tiles per load | ${(median(idles) / bIdle).toFixed(2)} |`);
+      console.log(`| recolour (setPaintProperty → next \`idle\`), median of ${SWITCHES} | ${fmtMs(bRec)} (min ${fmtMs(Math.min(...baseRec))}, max ${fmtMs(Math.max(...baseRec))}) | ${(median(recIdle) / bRec).toFixed(2)} |`);
+    }
+    console.log('');
+    console.log('Details:');
+    console.log(`- loads (ms to idle): ${idles.map((x) => x.toFixed(0)).join(', ')}; DOMContentLoaded median ${fmtMs(median(loads.map((l) => l.t.dcl)))}; ${last.requests} requests, ${last.tiles} tiles per load`);
+    const med = (k) => {
+      const xs = loads.map((l) => l.t[k]).filter((x) => typeof x === 'number' && x > 0);
+      return xs.length ? fmtMs(median(xs)) : 'n/a';
+    };
+    console.log(`- where a load's time goes (medians, ms since navigation start): app JS received ${med('js')}, window.mdi.map created ${med('mdi')}, worker received ${med('worker')}, first tile requested ${med('firstTileStart')}, last tile received ${med('lastTile')}, style loaded ${med('load')}, first frame ${med('firstRender')}, first idle ${med('idle')}`);
+    console.log(`- reload with a warm HTTP cache: ${fmtMs(warmReload)} to idle`);
+    console.log(`- recolour, change → first frame: median ${recFirst.length ? fmtMs(median(recFirst)) : 'n/a'}; change → idle per switch: ${rec.map((r) => `${r.variable} ${r.idle.toFixed(0)}`).join(', ')}`);
+    console.log(`- bundle files (gz from the build's .gz siblings; gzip -9 here in brackets): ${files.map((f) => `${f.file} ${(f.gz / KB).toFixed(1)} KB (${(f.ownGz / KB).toFixed(1)})`).join('; ')}`);
+  } finally {
+    await browser.close();
+    await server?.stop();
+    if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
