@@ -3,7 +3,7 @@
 
 import type { Map as MlMap } from 'maplibre-gl';
 import type { Area, Meta } from './api';
-import { NODATA_COLOR, type ClassConfig } from './classes';
+import { NODATA_COLOR, WATER_COLOR, type ClassConfig } from './classes';
 import { t } from './i18n';
 
 /**
@@ -95,6 +95,11 @@ export async function exportPng(map: MlMap, cfg: ClassConfig, meta: Meta): Promi
   ctx.fillRect(bx + pad, by + pad + 56 * r, 16 * r, 10 * r);
   ctx.fillStyle = '#333';
   ctx.fillText(t('legendNoData'), bx + pad + 22 * r, by + pad + 65 * r);
+  const wx = bx + pad + 22 * r + ctx.measureText(t('legendNoData')).width + 14 * r;
+  ctx.fillStyle = WATER_COLOR;
+  ctx.fillRect(wx, by + pad + 56 * r, 16 * r, 10 * r);
+  ctx.fillStyle = '#333';
+  ctx.fillText(t('legendWater'), wx + 22 * r, by + pad + 65 * r);
 
   // Attribution footer.
   ctx.fillStyle = '#444';

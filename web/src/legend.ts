@@ -1,6 +1,6 @@
 // The HTML legend, rendered from the same ClassConfig as the paint expression (classes.ts).
 
-import { NODATA_COLOR, type ClassConfig } from './classes';
+import { NODATA_COLOR, WATER_COLOR, type ClassConfig } from './classes';
 import { byId, h } from './dom';
 import { t } from './i18n';
 
@@ -23,6 +23,8 @@ export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error
       'p',
       { class: 'legend-extras' },
       h('span', { class: 'legend-nodata', 'data-color': NODATA_COLOR }, h('span', { class: 'swatch nodata', style: `background:${NODATA_COLOR}`, 'aria-hidden': 'true' }), t('legendNoData')),
+      ' ',
+      h('span', { class: 'legend-water', 'data-color': WATER_COLOR }, h('span', { class: 'swatch water', style: `background:${WATER_COLOR}`, 'aria-hidden': 'true' }), t('legendWater')),
     ),
     extra.count ? h('p', { class: 'legend-count', id: 'legend-count' }, extra.count) : null,
     extra.pending ? h('p', { class: 'legend-status' }, t('legendPending')) : null,
