@@ -747,7 +747,12 @@ async fn the_web_client_is_served_at_the_root_with_cached_assets() {
     let (bare, _) = self::app();
     let list = get(&bare, "/").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert!(String::from_utf8_lossy(&list.body).contains("/tiles.json"));
+    let page = String::from_utf8_lossy(&list.body);
+    assert!(page.contains("/tiles.json"), "{page}");
+    assert!(
+        page.contains("serve --web web/dist"),
+        "it says how to get the map: {page}"
+    );
     let none = get(&bare, "/assets/app-1a2b.js").await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
     assert!(

@@ -574,7 +574,9 @@ fn route_list(s: &AppState) -> Html<String> {
          <li><a href=/style.json>/style.json</a> (MapLibre style; <a href='/style.json?flavor=qgis'>QGIS</a>)</li>\
          <li><a href=/api/meta>/api/meta</a>, /api/areas/{{code}}, /api/search?q=, /api/point?lon=&amp;lat=, /api/breaks?weights=&amp;year=</li>\
          <li>/download/atlas.pmtiles, atlas.mbtiles, scores.csv, areas.fgb</li>\
-         <li><a href=/health>/health</a>, <a href=/metrics>/metrics</a></li></ul>",
+         <li><a href=/health>/health</a>, <a href=/metrics>/metrics</a></li></ul>\
+         <p>This server has no web map: build it with <code>npm ci --prefix web &amp;&amp; npm run build --prefix web</code> \
+         and serve it with <code>mdi-atlas serve --web web/dist</code> (or run <code>bash scripts/start.sh</code>).</p>",
         t = esc(&atlas.meta.title),
         d = esc(&atlas.meta.description),
     ))
