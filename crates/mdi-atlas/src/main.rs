@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use mdi_core::profile::Ranking;
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
+use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
 use mdi_geo::atlas::{AtlasInfo, SourceInfo, write_atlas};
 use mdi_geo::demo::{DemoOptions, generate};
 use mdi_geo::{Crs, ReadOptions, Source, read_areas};
@@ -304,7 +305,7 @@ fn run_compute(args: &ComputeArgs) -> Result<()> {
     let mut summary = Vec::new();
     let (_, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
     let mut buf = Vec::new();
-    scores.write_csv(&mut buf)?;
+    mdi_format::write_scores(&scores, &mut buf)?;
     write_atomically(&args.out, &buf)?;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&summary)?;
@@ -347,24 +348,11 @@ fn demo_options(areas: Option<usize>, years: Option<&Vec<i32>>) -> Result<DemoOp
     Ok(o)
 }
 
+/// The time now in UTC, RFC 3339 to the second (`2026-12-06T13:04:03Z`).
 fn now_rfc3339() -> String {
-    // Seconds since the epoch as a UTC timestamp, without a date crate.
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = secs / 86_400;
-    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(mo <= 2);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
 }
 
 fn run_build(args: &BuildArgs) -> Result<()> {
@@ -453,18 +441,18 @@ fn run_build(args: &BuildArgs) -> Result<()> {
             features: s.features.len(),
         })
         .collect();
+    // Everything is written into a staged folder and swapped in whole at the end; any error
+    // before the commit drops the stage and leaves a previous atlas as it was.
+    let stage = StagedAtlas::create(&args.out)?;
     let pb = step(&format!("writing {}", args.out.display()));
-    let mut tiles = None;
-    let mut finish =
-        |dir: &Path| -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
-            if !args.no_tiles {
-                pb.finish_and_clear();
-                tiles = Some(write_tiles(dir, &args.tiles)?);
-            }
-            Ok(())
-        };
-    let atlas = write_atlas(&args.out, &profile, &scores, &hierarchy, &info, &mut finish)?;
+    let atlas = write_atlas(stage.path(), &profile, &scores, &hierarchy, &info)?;
     pb.finish_and_clear();
+    let tiles = if args.no_tiles {
+        None
+    } else {
+        Some(write_tiles(stage.path(), &args.tiles)?)
+    };
+    stage.commit()?;
     // Printed only now, so a closed standard output never costs the atlas.
     stdout.write_all(&summary)?;
 
@@ -575,7 +563,7 @@ fn print_tiles(out: &mut impl Write, t: &mdi_tiler::TileSummary) -> Result<()> {
 }
 
 fn run_tiles(args: &TilesArgs) -> Result<()> {
-    let meta = args.atlas.join("metadata.json");
+    let meta = args.atlas.join(files::METADATA);
     if !meta.exists() {
         anyhow::bail!(
             "{}: not an atlas directory (no metadata.json); write one with `mdi-atlas build`",
@@ -604,17 +592,15 @@ fn cache_dir(args: &ServeArgs) -> Result<PathBuf> {
 /// The demo atlas in the cache folder: reused when this version of mdi-atlas built it with its
 /// tiles, else (re)built.
 fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
-    let generator = concat!("mdi-atlas ", env!("CARGO_PKG_VERSION"));
     let dir = cache_dir(args)?.join(format!(
-        "demo-atlas-{}-t{}",
+        "demo-atlas-{}-t{}-f{}",
         env!("CARGO_PKG_VERSION"),
-        mdi_tiler::SCHEMA_VERSION
+        mdi_tiler::SCHEMA_VERSION,
+        FORMAT_VERSION
     ));
-    let current = std::fs::read(dir.join("metadata.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|m| m.get("generator").and_then(|g| g.as_str()) == Some(generator))
-        && dir.join(mdi_tiler::PMTILES).is_file();
+    let current = Metadata::read(&dir).is_ok_and(|m| {
+        m.generator == mdi_format::metadata::generator() && m.format_version == FORMAT_VERSION
+    }) && dir.join(files::PMTILES).is_file();
     if current {
         eprintln!("using the demo atlas cached in {}", dir.display());
         return Ok(dir);

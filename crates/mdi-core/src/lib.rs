@@ -14,7 +14,7 @@
 //! let table = Table::read(Path::new("geodata/examples/voorbeeld-buurten.csv"))?;
 //! let panel = Panel::build(&profile, &[table], None)?;
 //! let scores = compute(&profile, &panel, &Options::default())?;
-//! scores.write_csv(std::io::stdout())?;
+//! print!("{}", scores.summary());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -1,124 +1,12 @@
-//! Writing the scores table and the run summary.
+//! The run summary. (`scores.csv` is written by `mdi_format::write_scores`, the owner of the
+//! atlas files.)
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write;
 
 use crate::compute::{Scores, WeightMethod};
 
-/// Append a number for the CSV: integers without decimals, others with up to 6.
-fn push_num(buf: &mut String, v: f64) {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        let _ = write!(buf, "{v:.0}");
-    } else {
-        let start = buf.len();
-        let _ = write!(buf, "{v:.6}");
-        let keep = buf[start..]
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .len();
-        buf.truncate(start + keep);
-    }
-}
-
 impl Scores {
-    /// The header of the scores table: `code, year, population, eligible, mdi_score, mdi_rank,
-    /// mdi_decile`, then `<domain>_score, <domain>_rank, <domain>_decile` per domain, then
-    /// `domains_in_worst_decile, domains_missing, excluded_reason`.
-    pub fn header(&self) -> Vec<String> {
-        let mut h: Vec<String> = [
-            "code",
-            "year",
-            "population",
-            "eligible",
-            "mdi_score",
-            "mdi_rank",
-            "mdi_decile",
-        ]
-        .map(String::from)
-        .to_vec();
-        for d in &self.domain_ids {
-            h.extend([
-                format!("{d}_score"),
-                format!("{d}_rank"),
-                format!("{d}_decile"),
-            ]);
-        }
-        h.extend(
-            [
-                "domains_in_worst_decile",
-                "domains_missing",
-                "excluded_reason",
-            ]
-            .map(String::from),
-        );
-        h
-    }
-
-    /// Write the scores table as CSV, one row per area and year, in (year, code) order.
-    /// Missing values are empty cells.
-    ///
-    /// # Errors
-    /// Any error of the writer.
-    pub fn write_csv<W: Write>(&self, out: W) -> std::io::Result<()> {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record(self.header())?;
-        // One reusable buffer per field: no allocation per cell.
-        let mut buf = String::with_capacity(64);
-        let mut field = |w: &mut csv::Writer<W>, f: &dyn Fn(&mut String)| -> csv::Result<()> {
-            buf.clear();
-            f(&mut buf);
-            w.write_field(buf.as_bytes())
-        };
-        let num = |v: Option<f64>| move |b: &mut String| v.into_iter().for_each(|v| push_num(b, v));
-        let int = |v: Option<usize>| {
-            move |b: &mut String| {
-                if let Some(v) = v {
-                    let _ = write!(b, "{v}");
-                }
-            }
-        };
-        for r in &self.rows {
-            field(&mut w, &|b| b.push_str(&r.code))?;
-            field(&mut w, &|b| {
-                let _ = write!(b, "{}", r.year);
-            })?;
-            field(&mut w, &num(r.population))?;
-            field(&mut w, &|b| {
-                b.push_str(if r.exclusion.is_none() {
-                    "true"
-                } else {
-                    "false"
-                })
-            })?;
-            field(&mut w, &num(r.mdi_score))?;
-            field(&mut w, &int(r.mdi_rank))?;
-            field(&mut w, &int(r.mdi_decile.map(usize::from)))?;
-            for d in &r.domains {
-                field(&mut w, &num(d.score))?;
-                field(&mut w, &int(d.rank))?;
-                field(&mut w, &int(d.decile.map(usize::from)))?;
-            }
-            field(&mut w, &int(r.domains_in_worst_decile.map(usize::from)))?;
-            field(&mut w, &|b| {
-                for (k, d) in r.domains_missing.iter().enumerate() {
-                    if k > 0 {
-                        b.push(' ');
-                    }
-                    b.push_str(&self.domain_ids[d]);
-                }
-            })?;
-            field(&mut w, &|b| {
-                if let Some(e) = &r.exclusion {
-                    b.push_str(&e.describe(&self.domain_ids));
-                }
-            })?;
-            w.write_record(None::<&[u8]>)?;
-        }
-        w.flush()?;
-        Ok(())
-    }
-
     /// A short human-readable summary: areas per year, how many were ranked, how many were
     /// excluded and why, domains without data, and rows skipped.
     pub fn summary(&self) -> String {

@@ -160,6 +160,9 @@ pub struct Domain {
     pub id: String,
     /// Human-readable name.
     pub name: String,
+    /// Display names by language code (`nl`, `en`), for clients that speak several languages;
+    /// empty when the profile gives none (then `name` serves every language).
+    pub names: std::collections::BTreeMap<String, String>,
     /// Weight in the MDI.
     pub weight: f64,
     /// How its indicators are combined (when it has no sub-domains).
@@ -383,6 +386,8 @@ struct RawEligibility {
 struct RawDomain {
     id: Spanned<String>,
     name: Option<String>,
+    #[serde(default)]
+    names: std::collections::BTreeMap<String, String>,
     weight: Spanned<f64>,
     combine: Option<Spanned<Combine>>,
     #[serde(default)]
@@ -700,6 +705,7 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
         };
         domains.push(Domain {
             name: d.name.clone().unwrap_or_else(|| did.clone()),
+            names: d.names.clone(),
             id: did,
             weight: *d.weight.get_ref(),
             combine: d.combine.as_ref().map_or(Combine::Equal, |c| *c.get_ref()),

@@ -1,35 +1,28 @@
-//! Writing the atlas directory, the contract between the build and every later stage:
-//! `scores.csv`, `areas.fgb` (FlatGeobuf, WGS84, with a spatial index, every level and every
-//! score column per year), `metadata.json` and `build-report.json`.
-//!
-//! The directory is written to a temporary sibling and renamed into place, so a failed build
-//! never leaves a half-written atlas where a good one was.
+//! Writing the atlas' files into a folder (the temporary folder of a
+//! [`mdi_format::StagedAtlas`]): `scores.csv`, `areas.fgb` (FlatGeobuf, WGS84, with a spatial
+//! index, every level and every score column per year), `metadata.json` and
+//! `build-report.json`, each through the types of [`mdi_format`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geo::BoundingRect;
 use geozero::{ColumnValue, PropertyProcessor};
-use mdi_core::{Aggregate, Profile, Scores, aggregate};
-use serde_json::json;
+use mdi_core::{Aggregate, AreaResult, Profile, Scores, aggregate};
+use mdi_format::columns as col;
+use mdi_format::metadata::{
+    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, generator,
+};
+use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
+use mdi_format::{FORMAT_VERSION, files};
+
+pub use mdi_format::metadata::SourceInfo;
+pub use mdi_format::stage::check_replaceable;
 
 use crate::error::{GeoError, Result};
 use crate::hierarchy::Hierarchy;
 use crate::join::{JoinReport, join};
-
-/// Where an area file came from, for the metadata.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SourceInfo {
-    /// The file (or `synthetic:demo`).
-    pub path: String,
-    /// The level it was read as.
-    pub level: String,
-    /// Its CRS, as an EPSG code.
-    pub epsg: u32,
-    /// Number of features.
-    pub features: usize,
-}
 
 /// What a build writes besides the scores and areas.
 #[derive(Debug, Clone)]
@@ -65,45 +58,6 @@ pub struct AtlasSummary {
     pub collapsed: usize,
 }
 
-/// An existing `out` may be replaced only when it is an empty folder or an atlas written by
-/// mdi-atlas (its `metadata.json` names mdi-atlas as generator).
-///
-/// # Errors
-/// [`GeoError::Format`] when `out` is a file, or a folder holding anything else.
-pub fn check_replaceable(out: &Path) -> Result<()> {
-    if !out.exists() {
-        return Ok(());
-    }
-    let refuse = |why: &str| GeoError::Format {
-        path: out.to_path_buf(),
-        message: format!(
-            "{why}; an atlas replaces only an empty folder or an earlier atlas, so choose another --out"
-        ),
-    };
-    if !out.is_dir() {
-        return Err(refuse("exists and is not a folder"));
-    }
-    let empty = std::fs::read_dir(out)
-        .map_err(io(out, "cannot read the folder"))?
-        .next()
-        .is_none();
-    if empty {
-        return Ok(());
-    }
-    let meta: Option<serde_json::Value> = std::fs::read(out.join("metadata.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    let ours = meta
-        .as_ref()
-        .and_then(|m| m["generator"].as_str())
-        .is_some_and(|g| g.starts_with("mdi-atlas"));
-    if ours {
-        Ok(())
-    } else {
-        Err(refuse("holds files that are not an mdi-atlas atlas"))
-    }
-}
-
 fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> GeoError {
     let path = path.to_path_buf();
     move |source| GeoError::Io {
@@ -113,7 +67,7 @@ fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> GeoEr
     }
 }
 
-fn fgb_err(path: &Path) -> impl Fn(geozero::error::GeozeroError) -> GeoError {
+fn fgb_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> GeoError {
     let path = path.to_path_buf();
     move |e| GeoError::Format {
         path: path.clone(),
@@ -144,51 +98,72 @@ fn int(v: Option<usize>) -> Option<i32> {
     v.and_then(|x| i32::try_from(x).ok())
 }
 
-/// A stage that adds files to the atlas before it is moved into place (the tiles): it gets the
-/// temporary folder, and an error from it abandons the build like any other.
-pub type FinishStage<'a> =
-    &'a mut dyn FnMut(&Path) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+/// A feature of `areas.fgb`: (level position, area position in the level).
+type Feat = (usize, usize);
 
-/// Write the atlas directory `out`. `finish` runs last, on the complete temporary folder, so
-/// that whatever it writes (the tile archives) is part of the same atomic swap.
-///
-/// # Errors
-/// [`GeoError::Io`] when a file cannot be written or the directory cannot be moved into place,
-/// [`GeoError::Format`] when FlatGeobuf writing fails.
-pub fn write_atlas(
-    out: &Path,
-    profile: &Profile,
-    scores: &Scores,
-    hierarchy: &Hierarchy,
-    info: &AtlasInfo,
-    finish: FinishStage<'_>,
-) -> Result<AtlasSummary> {
-    let index = &hierarchy.levels[0];
-    let (join_report, rows_of) = join(scores, index);
-    let mut years: Vec<i32> = scores.rows.iter().map(|r| r.year).collect();
-    years.sort_unstable();
-    years.dedup();
+/// Everything the files are made of, looked up per feature: the index unit's rows of the
+/// scores, and the summaries of the parent levels.
+struct Atlas<'a> {
+    scores: &'a Scores,
+    hierarchy: &'a Hierarchy,
+    /// Per area of the index unit, its rows in `scores.rows`.
+    rows_of: Vec<Vec<usize>>,
+    /// Per level, child code → parent code.
+    parent_maps: Vec<BTreeMap<&'a str, &'a str>>,
+    /// Per level (the index unit's is empty), (code, year) → summary of its ranked areas.
+    aggregates: Vec<BTreeMap<(String, i32), Aggregate>>,
+    /// The features in (level, code) order.
+    feats: Vec<Feat>,
+    /// The years of the scores, ascending.
+    years: Vec<i32>,
+}
 
-    // Ancestors of every area: level → code → parent code.
-    let parent_maps: Vec<BTreeMap<&str, &str>> = hierarchy
-        .levels
-        .iter()
-        .map(|l| {
-            l.areas
-                .iter()
-                .filter_map(|a| a.parent.as_deref().map(|p| (a.code.as_str(), p)))
-                .collect()
-        })
-        .collect();
-    // Summaries of the parent levels: child (index unit, by its score code) → ancestor code.
-    let mut aggregates: Vec<BTreeMap<(String, i32), Aggregate>> =
-        vec![BTreeMap::new(); hierarchy.levels.len()];
-    for (li, level_aggregates) in aggregates.iter_mut().enumerate().skip(1) {
+impl<'a> Atlas<'a> {
+    fn new(scores: &'a Scores, hierarchy: &'a Hierarchy, rows_of: Vec<Vec<usize>>) -> Atlas<'a> {
+        let mut years: Vec<i32> = scores.rows.iter().map(|r| r.year).collect();
+        years.sort_unstable();
+        years.dedup();
+        let parent_maps: Vec<BTreeMap<&str, &str>> = hierarchy
+            .levels
+            .iter()
+            .map(|l| {
+                l.areas
+                    .iter()
+                    .filter_map(|a| a.parent.as_deref().map(|p| (a.code.as_str(), p)))
+                    .collect()
+            })
+            .collect();
+        let mut feats: Vec<Feat> = Vec::new();
+        for (li, l) in hierarchy.levels.iter().enumerate() {
+            feats.extend((0..l.areas.len()).map(|ai| (li, ai)));
+        }
+        let mut atlas = Atlas {
+            scores,
+            hierarchy,
+            rows_of,
+            parent_maps,
+            aggregates: Vec::new(),
+            feats,
+            years,
+        };
+        atlas.aggregates = (0..hierarchy.levels.len())
+            .map(|li| atlas.summarise_level(li))
+            .collect();
+        atlas
+    }
+
+    /// The summaries of the level at `li` (none for the index unit): each ranked area of the
+    /// index unit (by its score code) counts towards its ancestor at that level.
+    fn summarise_level(&self, li: usize) -> BTreeMap<(String, i32), Aggregate> {
+        if li == 0 {
+            return BTreeMap::new();
+        }
+        let index = &self.hierarchy.levels[0];
         let mut parent_of: BTreeMap<String, String> = BTreeMap::new();
         for (ai, a) in index.areas.iter().enumerate() {
             let mut code = a.code.as_str();
             let mut ok = true;
-            for map in parent_maps.iter().take(li) {
+            for map in self.parent_maps.iter().take(li) {
                 match map.get(code) {
                     Some(p) => code = p,
                     None => {
@@ -197,417 +172,230 @@ pub fn write_atlas(
                     }
                 }
             }
-            if let (true, Some(&r)) = (ok, rows_of[ai].first()) {
-                parent_of.insert(scores.rows[r].code.to_string(), code.to_string());
+            if let (true, Some(&r)) = (ok, self.rows_of[ai].first()) {
+                parent_of.insert(self.scores.rows[r].code.to_string(), code.to_string());
             }
         }
-        for ag in aggregate(scores, &parent_of) {
-            level_aggregates.insert((ag.code.clone(), ag.year), ag);
-        }
+        aggregate(self.scores, &parent_of)
+            .into_iter()
+            .map(|ag| ((ag.code.clone(), ag.year), ag))
+            .collect()
     }
 
-    // Features in (level, code) order, and their columns.
-    let mut feats: Vec<(usize, usize)> = Vec::new();
-    for (li, l) in hierarchy.levels.iter().enumerate() {
-        feats.extend((0..l.areas.len()).map(|ai| (li, ai)));
+    fn area(&self, &(li, ai): &Feat) -> &'a crate::hierarchy::Area {
+        &self.hierarchy.levels[li].areas[ai]
     }
-    let mut cols: Vec<(String, Col)> = Vec::new();
-    let area = |f: &(usize, usize)| &hierarchy.levels[f.0].areas[f.1];
-    cols.push((
-        "code".into(),
-        Col::Text(feats.iter().map(|f| Some(area(f).code.clone())).collect()),
-    ));
-    cols.push((
-        "name".into(),
-        Col::Text(feats.iter().map(|f| Some(area(f).name.clone())).collect()),
-    ));
-    cols.push((
-        "level".into(),
-        Col::Text(
-            feats
+
+    /// The scores row of an index-unit feature in year `y`.
+    fn row(&self, &(li, ai): &Feat, y: i32) -> Option<&'a AreaResult> {
+        let scores = self.scores;
+        (li == 0)
+            .then(|| {
+                self.rows_of[ai]
+                    .iter()
+                    .map(|&r| &scores.rows[r])
+                    .find(|r| r.year == y)
+            })
+            .flatten()
+    }
+
+    /// The summary of a parent feature in year `y`.
+    fn agg(&self, &(li, ai): &Feat, y: i32) -> Option<&Aggregate> {
+        (li > 0)
+            .then(|| {
+                self.aggregates[li].get(&(self.hierarchy.levels[li].areas[ai].code.clone(), y))
+            })
+            .flatten()
+    }
+
+    /// The code of a feature's ancestor at level `ui` (above its own).
+    fn ancestor(&self, &(li, ai): &Feat, ui: usize) -> Option<String> {
+        if li >= ui {
+            return None;
+        }
+        let mut code = self.hierarchy.levels[li].areas[ai].code.as_str();
+        for map in &self.parent_maps[li..ui] {
+            code = map.get(code)?;
+        }
+        Some(code.to_string())
+    }
+
+    /// No data: an index area never ranked, or a parent with no ranked area.
+    fn nodata(&self, f: &Feat) -> bool {
+        let (li, ai) = *f;
+        if li == 0 {
+            !self.rows_of[ai]
                 .iter()
-                .map(|f| Some(hierarchy.levels[f.0].level.layer.clone()))
-                .collect(),
-        ),
-    ));
-    cols.push((
-        "parent".into(),
-        Col::Text(feats.iter().map(|f| area(f).parent.clone()).collect()),
-    ));
-    for (ui, ul) in hierarchy.levels.iter().enumerate().skip(1) {
-        let values = feats
-            .iter()
-            .map(|&(li, ai)| {
-                if li >= ui {
-                    return None;
-                }
-                let mut code = hierarchy.levels[li].areas[ai].code.as_str();
-                for map in &parent_maps[li..ui] {
-                    code = map.get(code)?;
-                }
-                Some(code.to_string())
-            })
-            .collect();
-        cols.push((format!("{}_code", ul.level.id), Col::Text(values)));
+                .any(|&r| self.scores.rows[r].exclusion.is_none())
+        } else {
+            !self
+                .years
+                .iter()
+                .any(|&y| self.agg(f, y).is_some_and(|a| a.areas > 0))
+        }
     }
-    cols.push((
-        "water".into(),
-        Col::Bool(feats.iter().map(|f| Some(area(f).water)).collect()),
-    ));
-    cols.push((
-        "collapsed".into(),
-        Col::Bool(feats.iter().map(|f| Some(area(f).collapsed)).collect()),
-    ));
-    // No data: an index area never ranked, or a parent with no ranked area.
-    let nodata: Vec<Option<bool>> = feats
-        .iter()
-        .map(|&(li, ai)| {
-            Some(if li == 0 {
-                !rows_of[ai]
-                    .iter()
-                    .any(|&r| scores.rows[r].exclusion.is_none())
-            } else {
-                let code = &hierarchy.levels[li].areas[ai].code;
-                !years.iter().any(|y| {
-                    aggregates[li]
-                        .get(&(code.clone(), *y))
-                        .is_some_and(|a| a.areas > 0)
-                })
-            })
-        })
-        .collect();
-    cols.push(("nodata".into(), Col::Bool(nodata)));
-    for &y in &years {
-        let row = |&(li, ai): &(usize, usize)| -> Option<&mdi_core::AreaResult> {
-            (li == 0)
-                .then(|| {
-                    rows_of[ai]
-                        .iter()
-                        .map(|&r| &scores.rows[r])
-                        .find(|r| r.year == y)
-                })
-                .flatten()
-        };
-        let agg = |&(li, ai): &(usize, usize)| -> Option<&Aggregate> {
-            (li > 0)
-                .then(|| aggregates[li].get(&(hierarchy.levels[li].areas[ai].code.clone(), y)))
-                .flatten()
-        };
-        cols.push((
-            format!("population_{y}"),
-            Col::Double(
-                feats
-                    .iter()
-                    .map(|f| {
-                        row(f)
-                            .and_then(|r| r.population)
-                            .or_else(|| agg(f).map(|a| a.population))
-                    })
-                    .collect(),
+
+    fn text(&self, f: impl Fn(&Feat) -> Option<String>) -> Col {
+        Col::Text(self.feats.iter().map(f).collect())
+    }
+
+    fn double(&self, f: impl Fn(&Feat) -> Option<f64>) -> Col {
+        Col::Double(self.feats.iter().map(f).collect())
+    }
+
+    fn int(&self, f: impl Fn(&Feat) -> Option<i32>) -> Col {
+        Col::Int(self.feats.iter().map(f).collect())
+    }
+
+    fn flag(&self, f: impl Fn(&Feat) -> Option<bool>) -> Col {
+        Col::Bool(self.feats.iter().map(f).collect())
+    }
+
+    /// The columns that do not depend on the year, in file order.
+    fn area_columns(&self) -> Vec<(String, Col)> {
+        let levels = &self.hierarchy.levels;
+        let mut cols = vec![
+            (
+                col::CODE.into(),
+                self.text(|f| Some(self.area(f).code.clone())),
             ),
-        ));
-        cols.push((
-            format!("eligible_{y}"),
-            Col::Bool(
-                feats
-                    .iter()
-                    .map(|f| row(f).map(|r| r.exclusion.is_none()))
-                    .collect(),
+            (
+                col::NAME.into(),
+                self.text(|f| Some(self.area(f).name.clone())),
             ),
-        ));
-        cols.push((
-            format!("mdi_score_{y}"),
-            Col::Double(
-                feats
-                    .iter()
-                    .map(|f| {
-                        row(f)
-                            .and_then(|r| r.mdi_score)
-                            .or_else(|| agg(f).and_then(|a| a.avg_score))
-                    })
-                    .collect(),
+            (
+                col::LEVEL.into(),
+                self.text(|f| Some(levels[f.0].level.layer.clone())),
             ),
-        ));
-        cols.push((
-            format!("mdi_rank_{y}"),
-            Col::Int(
-                feats
-                    .iter()
-                    .map(|f| {
-                        int(row(f)
-                            .and_then(|r| r.mdi_rank)
-                            .or_else(|| agg(f).and_then(|a| a.rank)))
-                    })
-                    .collect(),
+            (
+                col::PARENT.into(),
+                self.text(|f| self.area(f).parent.clone()),
             ),
-        ));
-        cols.push((
-            format!("mdi_decile_{y}"),
-            Col::Int(
-                feats
-                    .iter()
-                    .map(|f| {
-                        row(f)
-                            .and_then(|r| r.mdi_decile)
-                            .or_else(|| agg(f).and_then(|a| a.decile))
-                            .map(i32::from)
-                    })
-                    .collect(),
-            ),
-        ));
-        for (d, id) in scores.domain_ids.iter().enumerate() {
+        ];
+        for (ui, ul) in levels.iter().enumerate().skip(1) {
             cols.push((
-                format!("{id}_score_{y}"),
-                Col::Double(
-                    feats
-                        .iter()
-                        .map(|f| row(f).and_then(|r| r.domains[d].score))
-                        .collect(),
-                ),
+                col::ancestor_code(&ul.level.id),
+                self.text(|f| self.ancestor(f, ui)),
+            ));
+        }
+        cols.push((col::WATER.into(), self.flag(|f| Some(self.area(f).water))));
+        cols.push((
+            col::COLLAPSED.into(),
+            self.flag(|f| Some(self.area(f).collapsed)),
+        ));
+        cols.push((col::NODATA.into(), self.flag(|f| Some(self.nodata(f)))));
+        cols
+    }
+
+    /// The columns of year `y`, in file order.
+    fn year_columns(&self, y: i32) -> Vec<(String, Col)> {
+        let mut cols = vec![
+            (
+                col::population(y),
+                self.double(|f| {
+                    self.row(f, y)
+                        .and_then(|r| r.population)
+                        .or_else(|| self.agg(f, y).map(|a| a.population))
+                }),
+            ),
+            (
+                col::eligible(y),
+                self.flag(|f| self.row(f, y).map(|r| r.exclusion.is_none())),
+            ),
+            (
+                col::mdi_score(y),
+                self.double(|f| {
+                    self.row(f, y)
+                        .and_then(|r| r.mdi_score)
+                        .or_else(|| self.agg(f, y).and_then(|a| a.avg_score))
+                }),
+            ),
+            (
+                col::mdi_rank(y),
+                self.int(|f| {
+                    int(self
+                        .row(f, y)
+                        .and_then(|r| r.mdi_rank)
+                        .or_else(|| self.agg(f, y).and_then(|a| a.rank)))
+                }),
+            ),
+            (
+                col::mdi_decile(y),
+                self.int(|f| {
+                    self.row(f, y)
+                        .and_then(|r| r.mdi_decile)
+                        .or_else(|| self.agg(f, y).and_then(|a| a.decile))
+                        .map(i32::from)
+                }),
+            ),
+        ];
+        for (d, id) in self.scores.domain_ids.iter().enumerate() {
+            let domain = |f: &Feat| self.row(f, y).map(|r| &r.domains[d]);
+            cols.push((
+                col::domain_score(id, y),
+                self.double(|f| domain(f).and_then(|r| r.score)),
             ));
             cols.push((
-                format!("{id}_rank_{y}"),
-                Col::Int(
-                    feats
-                        .iter()
-                        .map(|f| int(row(f).and_then(|r| r.domains[d].rank)))
-                        .collect(),
-                ),
+                col::domain_rank(id, y),
+                self.int(|f| int(domain(f).and_then(|r| r.rank))),
             ));
             cols.push((
-                format!("{id}_decile_{y}"),
-                Col::Int(
-                    feats
-                        .iter()
-                        .map(|f| row(f).and_then(|r| r.domains[d].decile).map(i32::from))
-                        .collect(),
-                ),
+                col::domain_decile(id, y),
+                self.int(|f| domain(f).and_then(|r| r.decile).map(i32::from)),
             ));
         }
         cols.push((
-            format!("domains_in_worst_decile_{y}"),
-            Col::Int(
-                feats
-                    .iter()
-                    .map(|f| {
-                        row(f)
-                            .and_then(|r| r.domains_in_worst_decile)
-                            .map(i32::from)
-                    })
-                    .collect(),
-            ),
+            col::domains_in_worst_decile(y),
+            self.int(|f| {
+                self.row(f, y)
+                    .and_then(|r| r.domains_in_worst_decile)
+                    .map(i32::from)
+            }),
         ));
         cols.push((
-            format!("share_worst_decile_{y}"),
-            Col::Double(
-                feats
-                    .iter()
-                    .map(|f| agg(f).and_then(|a| a.share_worst_decile))
-                    .collect(),
-            ),
+            col::share_worst_decile(y),
+            self.double(|f| self.agg(f, y).and_then(|a| a.share_worst_decile)),
         ));
+        cols
     }
 
-    // Bounds of everything, WGS84.
-    let mut bounds = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for f in &feats {
-        if let Some(r) = area(f).geometry.bounding_rect() {
-            bounds = [
-                bounds[0].min(r.min().x),
-                bounds[1].min(r.min().y),
-                bounds[2].max(r.max().x),
-                bounds[3].max(r.max().y),
-            ];
+    /// Bounds of every area, WGS84 (EPSG:4326) degrees; `None` when no area has extent.
+    fn bounds(&self) -> Option<[f64; 4]> {
+        let mut bounds: Option<[f64; 4]> = None;
+        for f in &self.feats {
+            if let Some(r) = self.area(f).geometry.bounding_rect() {
+                let b = bounds.get_or_insert([r.min().x, r.min().y, r.max().x, r.max().y]);
+                *b = [
+                    b[0].min(r.min().x),
+                    b[1].min(r.min().y),
+                    b[2].max(r.max().x),
+                    b[3].max(r.max().y),
+                ];
+            }
         }
+        bounds
     }
+}
 
-    // Never replace a folder that is not an atlas (a user's data folder given as --out).
-    check_replaceable(out)?;
-    // Write everything into a temporary sibling directory.
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&parent).map_err(io(&parent, "cannot create the folder"))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "atlas".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)
-            .map_err(io(&tmp, "cannot remove a stale temporary folder"))?;
-    }
-    std::fs::create_dir_all(&tmp).map_err(io(&tmp, "cannot create the temporary folder"))?;
-    let result = (|| -> Result<()> {
-        let scores_path = tmp.join("scores.csv");
-        let mut buf = Vec::new();
-        scores
-            .write_csv(&mut buf)
-            .map_err(io(&scores_path, "cannot write"))?;
-        std::fs::write(&scores_path, buf).map_err(io(&scores_path, "cannot write"))?;
-
-        let fgb_path = tmp.join("areas.fgb");
-        let description = format!("{} — {}", info.title, info.description);
-        let mut fgb = FgbWriter::create_with_options(
-            "areas",
-            GeometryType::MultiPolygon,
-            FgbWriterOptions {
-                write_index: true,
-                promote_to_multi: true,
-                crs: FgbCrs {
-                    org: Some("EPSG"),
-                    code: 4326,
-                    ..Default::default()
-                },
-                title: Some(&info.title),
-                description: Some(&description),
-                ..Default::default()
-            },
-        )
-        .map_err(|e| GeoError::Format {
-            path: fgb_path.clone(),
-            message: format!("writing FlatGeobuf: {e}"),
-        })?;
-        for (name, col) in &cols {
-            fgb.add_column(name, col.ty(), |_, c| c.nullable = true);
-        }
-        for (fi, f) in feats.iter().enumerate() {
-            let geom = geo_types::Geometry::MultiPolygon(area(f).geometry.clone());
-            fgb.add_feature_geom(geom, |w| {
-                for (ci, (name, col)) in cols.iter().enumerate() {
-                    let r = match col {
-                        Col::Text(v) => v[fi]
-                            .as_deref()
-                            .map(|s| w.property(ci, name, &ColumnValue::String(s))),
-                        Col::Double(v) => {
-                            v[fi].map(|x| w.property(ci, name, &ColumnValue::Double(x)))
-                        }
-                        Col::Int(v) => v[fi].map(|x| w.property(ci, name, &ColumnValue::Int(x))),
-                        Col::Bool(v) => v[fi].map(|x| w.property(ci, name, &ColumnValue::Bool(x))),
-                    };
-                    // Writing a property into the in-memory feature buffer does not fail.
-                    let _ = r;
-                }
-            })
-            .map_err(fgb_err(&fgb_path))?;
-        }
-        let file = std::fs::File::create(&fgb_path).map_err(io(&fgb_path, "cannot create"))?;
-        fgb.write(std::io::BufWriter::new(file))
-            .map_err(|e| GeoError::Format {
-                path: fgb_path.clone(),
-                message: format!("writing FlatGeobuf: {e}"),
-            })?;
-
-        let levels: Vec<serde_json::Value> = hierarchy
-            .levels
-            .iter()
-            .enumerate()
-            .map(|(li, l)| {
-                json!({
-                    "id": l.level.id, "layer": l.level.layer, "name": l.level.name,
-                    "code_prefix": l.level.code_prefix,
-                    "areas": l.areas.len(),
-                    "derived": l.areas.iter().all(|a| a.source.is_none()),
-                    "parent": hierarchy.levels.get(li + 1).map(|p| p.level.id.clone()),
-                })
-            })
-            .collect();
-        let domains: Vec<serde_json::Value> = profile
-            .domains
-            .iter()
-            .map(|d| json!({"id": d.id, "name": d.name, "weight": d.weight}))
-            .collect();
-        let eligible: BTreeMap<String, usize> = scores
-            .groups
-            .iter()
-            .map(|g| {
-                (
-                    g.year.map_or_else(|| "pooled".into(), |y| y.to_string()),
-                    g.eligible,
-                )
-            })
-            .collect();
-        let metadata = json!({
-            "title": info.title,
-            "description": info.description,
-            "synthetic": info.synthetic,
-            "attribution": info.attribution,
-            "profile": {"id": profile.id, "name": profile.name, "description": profile.description, "attribution": profile.attribution},
-            "ranking": match scores.ranking { mdi_core::profile::Ranking::PerYear => "per-year", mdi_core::profile::Ranking::Pooled => "pooled" },
-            "years": years,
-            "domains": domains,
-            "weights_total": profile.total_weight(),
-            "levels": levels,
-            "bounds": bounds,
-            "crs": "EPSG:4326",
-            "counts": {"areas": feats.len(), "scored_areas": join_report.matched, "eligible": eligible},
-            "files": {"scores": "scores.csv", "areas": "areas.fgb", "report": "build-report.json"},
-            "tables": info.tables,
-            "sources": info.sources,
-            "generator": format!("mdi-atlas {}", env!("CARGO_PKG_VERSION")),
-            "built_at": info.built_at,
-        });
-        let meta_path = tmp.join("metadata.json");
-        std::fs::write(
-            &meta_path,
-            serde_json::to_vec_pretty(&metadata).unwrap_or_default(),
-        )
-        .map_err(io(&meta_path, "cannot write"))?;
-
-        let exclusions: Vec<serde_json::Value> = scores
-            .rows
-            .iter()
-            .filter_map(|r| r.exclusion.map(|e| json!({"code": &*r.code, "year": r.year, "reason": e.describe(&scores.domain_ids)})))
-            .collect();
-        let missing: Vec<serde_json::Value> = scores
-            .missing_indicators
-            .iter()
-            .map(|(d, i, c)| json!({"domain": d, "indicator": i, "columns": c}))
-            .collect();
-        let report = json!({
-            "synthetic": info.synthetic,
-            "join": join_report,
-            "exclusions": exclusions,
-            "repairs": hierarchy.repairs,
-            "collapsed": hierarchy.levels.iter().flat_map(|l| l.areas.iter().filter(|a| a.collapsed).map(|a| json!({"level": l.level.id, "code": a.code}))).collect::<Vec<_>>(),
-            "notes": hierarchy.notes,
-            "skipped_rows": scores.skipped,
-            "indicators_missing_everywhere": missing,
-        });
-        let report_path = tmp.join("build-report.json");
-        std::fs::write(
-            &report_path,
-            serde_json::to_vec_pretty(&report).unwrap_or_default(),
-        )
-        .map_err(io(&report_path, "cannot write"))?;
-        finish(&tmp).map_err(GeoError::Stage)?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    // Swap into place: the old atlas (if any) is moved aside, the new one renamed in, the old
-    // one removed.
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(io(out, "cannot move the previous atlas aside"))?;
-    }
-    if let Err(e) = std::fs::rename(&tmp, out) {
-        if old.exists() {
-            let _ = std::fs::rename(&old, out);
-        }
-        return Err(io(out, "cannot move the new atlas into place")(e));
-    }
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io(&old, "cannot remove the previous atlas"))?;
-    }
+/// Write the atlas' files into the folder `dir` (the temporary folder of a
+/// [`mdi_format::StagedAtlas`], which the caller commits once the tiles are written too).
+///
+/// # Errors
+/// [`GeoError::Io`] when a file cannot be written, [`GeoError::Format`] when FlatGeobuf
+/// writing fails, [`GeoError::Atlas`] when a JSON file cannot be written.
+pub fn write_atlas(
+    dir: &Path,
+    profile: &Profile,
+    scores: &Scores,
+    hierarchy: &Hierarchy,
+    info: &AtlasInfo,
+) -> Result<AtlasSummary> {
+    let (join_report, rows_of) = join(scores, &hierarchy.levels[0]);
+    let atlas = Atlas::new(scores, hierarchy, rows_of);
+    write_scores_csv(dir, scores)?;
+    write_areas_fgb(&dir.join(files::AREAS), info, &atlas)?;
+    metadata(profile, info, &atlas, &join_report).write(dir)?;
+    build_report(info, &atlas, &join_report).write(dir)?;
     Ok(AtlasSummary {
         areas: hierarchy
             .levels
@@ -623,6 +411,188 @@ pub fn write_atlas(
             .map(|l| l.areas.iter().filter(|a| a.collapsed).count())
             .sum(),
     })
+}
+
+/// `scores.csv`, as `mdi-atlas compute` writes it.
+fn write_scores_csv(dir: &Path, scores: &Scores) -> Result<()> {
+    let path = dir.join(files::SCORES);
+    let mut buf = Vec::new();
+    mdi_format::write_scores(scores, &mut buf).map_err(io(&path, "cannot write"))?;
+    std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
+}
+
+/// `areas.fgb`: every area of every level with the columns of [`Atlas::area_columns`] and
+/// [`Atlas::year_columns`], WGS84, with a packed Hilbert R-tree.
+fn write_areas_fgb(path: &Path, info: &AtlasInfo, atlas: &Atlas<'_>) -> Result<()> {
+    let mut cols = atlas.area_columns();
+    for &y in &atlas.years {
+        cols.extend(atlas.year_columns(y));
+    }
+    let description = format!("{} — {}", info.title, info.description);
+    let mut fgb = FgbWriter::create_with_options(
+        "areas",
+        GeometryType::MultiPolygon,
+        FgbWriterOptions {
+            write_index: true,
+            promote_to_multi: true,
+            crs: FgbCrs {
+                org: Some("EPSG"),
+                code: 4326,
+                ..Default::default()
+            },
+            title: Some(&info.title),
+            description: Some(&description),
+            ..Default::default()
+        },
+    )
+    .map_err(fgb_err(path))?;
+    for (name, col) in &cols {
+        fgb.add_column(name, col.ty(), |_, c| c.nullable = true);
+    }
+    for (fi, f) in atlas.feats.iter().enumerate() {
+        let geom = geo_types::Geometry::MultiPolygon(atlas.area(f).geometry.clone());
+        fgb.add_feature_geom(geom, |w| {
+            for (ci, (name, col)) in cols.iter().enumerate() {
+                let r = match col {
+                    Col::Text(v) => v[fi]
+                        .as_deref()
+                        .map(|s| w.property(ci, name, &ColumnValue::String(s))),
+                    Col::Double(v) => v[fi].map(|x| w.property(ci, name, &ColumnValue::Double(x))),
+                    Col::Int(v) => v[fi].map(|x| w.property(ci, name, &ColumnValue::Int(x))),
+                    Col::Bool(v) => v[fi].map(|x| w.property(ci, name, &ColumnValue::Bool(x))),
+                };
+                // Writing a property into the in-memory feature buffer does not fail.
+                let _ = r;
+            }
+        })
+        .map_err(fgb_err(path))?;
+    }
+    let file = std::fs::File::create(path).map_err(io(path, "cannot create"))?;
+    fgb.write(std::io::BufWriter::new(file))
+        .map_err(fgb_err(path))
+}
+
+/// `metadata.json`.
+fn metadata(
+    profile: &Profile,
+    info: &AtlasInfo,
+    atlas: &Atlas<'_>,
+    join_report: &JoinReport,
+) -> Metadata {
+    let (scores, hierarchy) = (atlas.scores, atlas.hierarchy);
+    let levels = hierarchy
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(li, l)| LevelInfo {
+            id: l.level.id.clone(),
+            layer: l.level.layer.clone(),
+            name: l.level.name.clone(),
+            code_prefix: l.level.code_prefix.clone(),
+            areas: l.areas.len(),
+            derived: l.areas.iter().all(|a| a.source.is_none()),
+            parent: hierarchy.levels.get(li + 1).map(|p| p.level.id.clone()),
+        })
+        .collect();
+    let domains = profile
+        .domains
+        .iter()
+        .map(|d| DomainInfo {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            names: d.names.clone(),
+            weight: d.weight,
+        })
+        .collect();
+    let eligible = scores
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.year.map_or_else(|| "pooled".into(), |y| y.to_string()),
+                g.eligible,
+            )
+        })
+        .collect();
+    Metadata {
+        format_version: FORMAT_VERSION,
+        title: info.title.clone(),
+        description: info.description.clone(),
+        synthetic: info.synthetic,
+        attribution: info.attribution.clone(),
+        profile: ProfileInfo {
+            id: profile.id.clone(),
+            name: profile.name.clone(),
+            description: profile.description.clone(),
+            attribution: profile.attribution.clone(),
+        },
+        ranking: match scores.ranking {
+            mdi_core::profile::Ranking::PerYear => Ranking::PerYear,
+            mdi_core::profile::Ranking::Pooled => Ranking::Pooled,
+        },
+        years: atlas.years.clone(),
+        domains,
+        weights_total: profile.total_weight(),
+        levels,
+        bounds: atlas.bounds(),
+        crs: "EPSG:4326".into(),
+        counts: Counts {
+            areas: atlas.feats.len(),
+            scored_areas: join_report.matched,
+            eligible,
+        },
+        files: Files::default(),
+        tables: info.tables.clone(),
+        sources: info.sources.clone(),
+        generator: generator(),
+        built_at: info.built_at.clone(),
+    }
+}
+
+/// `build-report.json`, without the tiles (the tiler adds them).
+fn build_report(info: &AtlasInfo, atlas: &Atlas<'_>, join_report: &JoinReport) -> BuildReport {
+    let (scores, hierarchy) = (atlas.scores, atlas.hierarchy);
+    BuildReport {
+        synthetic: info.synthetic,
+        join: join_report.clone(),
+        exclusions: scores
+            .rows
+            .iter()
+            .filter_map(|r| {
+                r.exclusion.map(|e| Exclusion {
+                    code: r.code.to_string(),
+                    year: r.year,
+                    reason: e.describe(&scores.domain_ids),
+                })
+            })
+            .collect(),
+        repairs: hierarchy.repairs.clone(),
+        collapsed: hierarchy
+            .levels
+            .iter()
+            .flat_map(|l| {
+                l.areas
+                    .iter()
+                    .filter(|a| a.collapsed)
+                    .map(|a| CollapsedArea {
+                        level: l.level.id.clone(),
+                        code: a.code.clone(),
+                    })
+            })
+            .collect(),
+        notes: hierarchy.notes.clone(),
+        skipped_rows: scores.skipped.clone(),
+        indicators_missing_everywhere: scores
+            .missing_indicators
+            .iter()
+            .map(|(d, i, c)| MissingIndicator {
+                domain: d.clone(),
+                indicator: i.clone(),
+                columns: c.clone(),
+            })
+            .collect(),
+        tiles: None,
+    }
 }
 
 /// Write the features of a [`Source`] as FlatGeobuf in their own CRS (used for the demo

@@ -62,9 +62,9 @@ pub enum GeoError {
         /// The second feature with it.
         second: usize,
     },
-    /// A later stage of the build (the tiles) failed.
+    /// A file of the atlas directory could not be written or read.
     #[error(transparent)]
-    Stage(Box<dyn std::error::Error + Send + Sync>),
+    Atlas(#[from] mdi_format::FormatError),
     /// An error of the index computation.
     #[error(transparent)]
     Core(#[from] mdi_core::CoreError),

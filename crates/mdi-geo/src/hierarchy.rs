@@ -65,27 +65,7 @@ impl LevelAreas {
     }
 }
 
-/// A repair made to an area's geometry.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct RepairEntry {
-    /// The level id.
-    pub level: String,
-    /// The area code.
-    pub code: String,
-    /// What was repaired.
-    pub repair: RepairKind,
-}
-
-/// An area that could not be placed or was given twice.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Note {
-    /// The level id.
-    pub level: String,
-    /// The area code.
-    pub code: String,
-    /// What happened.
-    pub note: String,
-}
+pub use mdi_format::report::{Note, RepairEntry};
 
 /// Everything assembled from the area files.
 #[derive(Debug, Clone, PartialEq)]

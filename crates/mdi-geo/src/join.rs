@@ -8,25 +8,7 @@ use mdi_core::Scores;
 
 use crate::hierarchy::{LevelAreas, normalise_code};
 
-/// What matched and what did not.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
-pub struct JoinReport {
-    /// The level joined (the index unit).
-    pub level: String,
-    /// Areas of that level.
-    pub polygons: usize,
-    /// Distinct area codes in the scores.
-    pub score_codes: usize,
-    /// Codes in both.
-    pub matched: usize,
-    /// Codes in the scores with no area, sorted.
-    pub scores_without_polygon: Vec<String>,
-    /// Areas with no scores (drawn as no data), sorted.
-    pub polygons_without_scores: Vec<String>,
-    /// Score codes that differ only in case, spaces or prefix and so name the same area; the
-    /// first (in sort order) is joined, the others are listed here.
-    pub duplicates: Vec<String>,
-}
+pub use mdi_format::report::JoinReport;
 
 /// Join: for each area of `level` (in its order), the indices of its rows in `scores.rows`.
 pub fn join(scores: &Scores, level: &LevelAreas) -> (JoinReport, Vec<Vec<usize>>) {

@@ -5,24 +5,7 @@
 use geo::{BooleanOps, Validation, Winding};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
-/// What was changed in a geometry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RepairKind {
-    /// A ring did not end at its first point; it was closed.
-    UnclosedRing,
-    /// Consecutive repeated points were removed.
-    DuplicatePoints,
-    /// A ring ran the wrong way (exteriors must be counter-clockwise, holes clockwise).
-    Orientation,
-    /// A ring with fewer than three distinct points or zero area was removed.
-    DegenerateRing,
-    /// The polygon crossed itself; it was re-noded into valid polygons.
-    SelfIntersection,
-    /// Every ring was degenerate: the area has no extent. The original geometry is kept so
-    /// the area keeps its place (and a label point), and it is flagged `collapsed`.
-    Collapsed,
-}
+pub use mdi_format::report::RepairKind;
 
 /// The repaired geometry and what was done to it.
 #[derive(Debug, Clone, PartialEq)]

@@ -225,7 +225,7 @@ fn feature_id(atlas: &Atlas, a: &Area) -> u64 {
         .levels
         .get(a.level)
         .map_or("", |l| l.code_prefix.as_str());
-    mdi_tiler::id::feature_id(&a.code, a.level, prefix)
+    mdi_format::feature_id(&a.code, a.level, prefix)
 }
 
 /// The reference to area `i`.
@@ -279,14 +279,9 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
             .cloned()
             .unwrap_or(Value::Null),
         full_from_zoom: atlas.full_from_zoom(),
-        profile: m.raw.get("profile").cloned().unwrap_or(Value::Null),
+        profile: serde_json::to_value(&m.profile).unwrap_or(Value::Null),
         built_at: m.built_at.clone(),
-        generator: m
-            .raw
-            .get("generator")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        generator: m.generator.clone(),
         downloads,
     }
 }

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use geo_types::MultiPolygon;
+use mdi_format::columns as col;
+use mdi_format::{ScoreRow, files};
 use mdi_geo::{ReadOptions, Value};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -200,20 +202,22 @@ struct YearKeys {
 
 impl YearKeys {
     fn new(y: i32, domains: &[String]) -> YearKeys {
-        let three = |f: &str| {
-            [
-                format!("{f}_score_{y}"),
-                format!("{f}_rank_{y}"),
-                format!("{f}_decile_{y}"),
-            ]
-        };
         YearKeys {
-            population: format!("population_{y}"),
-            eligible: format!("eligible_{y}"),
-            mdi: three("mdi"),
-            domains: domains.iter().map(|d| three(d)).collect(),
-            domains_in_worst_decile: format!("domains_in_worst_decile_{y}"),
-            share_worst_decile: format!("share_worst_decile_{y}"),
+            population: col::population(y),
+            eligible: col::eligible(y),
+            mdi: [col::mdi_score(y), col::mdi_rank(y), col::mdi_decile(y)],
+            domains: domains
+                .iter()
+                .map(|d| {
+                    [
+                        col::domain_score(d, y),
+                        col::domain_rank(d, y),
+                        col::domain_decile(d, y),
+                    ]
+                })
+                .collect(),
+            domains_in_worst_decile: col::domains_in_worst_decile(y),
+            share_worst_decile: col::share_worst_decile(y),
         }
     }
 }
@@ -233,7 +237,7 @@ impl Areas {
     /// [`ServerError::Geo`] if `areas.fgb` cannot be read, [`ServerError::Atlas`] for a feature
     /// of an unknown level, a duplicate code, or an unreadable `scores.csv`.
     pub fn load(dir: &Path, schema: &Schema) -> Result<Areas, ServerError> {
-        let path = dir.join("areas.fgb");
+        let path = dir.join(files::AREAS);
         let mut list = Vec::new();
         let mut parents: Vec<Option<String>> = Vec::new();
         let mut shapes = Vec::new();
@@ -248,14 +252,14 @@ impl Areas {
             let p = &f.properties;
             let text = |k: &str| p.get(k).and_then(Value::as_text).unwrap_or_default();
             let flag = |k: &str| matches!(p.get(k), Some(Value::Bool(true)));
-            let layer = text("level");
+            let layer = text(col::LEVEL);
             let Some(level) = schema.layers.iter().position(|l| *l == layer) else {
                 failure.get_or_insert(ServerError::Atlas {
                     path: path.clone(),
                     message: format!(
                         "feature {} ({}): level `{layer}` is not one of the levels in metadata.json ({})",
                         f.index,
-                        text("code"),
+                        text(col::CODE),
                         schema.layers.join(", ")
                     ),
                 });
@@ -293,20 +297,20 @@ impl Areas {
                 .collect();
             let bbox = geo::BoundingRect::bounding_rect(&f.geometry)
                 .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-            let parent = text("parent");
+            let parent = text(col::PARENT);
             parents.push((!parent.is_empty()).then_some(parent));
             list.push(Area {
-                code: text("code").into(),
-                name: text("name").into(),
+                code: text(col::CODE).into(),
+                name: text(col::NAME).into(),
                 level,
                 parent: None,
-                water: flag("water"),
-                collapsed: flag("collapsed"),
-                nodata: flag("nodata"),
+                water: flag(col::WATER),
+                collapsed: flag(col::COLLAPSED),
+                nodata: flag(col::NODATA),
                 bbox,
                 years,
             });
-            let indexed = level == 0 && !flag("collapsed") && !f.geometry.0.is_empty();
+            let indexed = level == 0 && !flag(col::COLLAPSED) && !f.geometry.0.is_empty();
             shapes.push(indexed.then(|| (Shape::new(&f.geometry), bbox)));
             Ok(())
         })?;
@@ -369,7 +373,7 @@ impl Areas {
     /// Reads `scores.csv`, if the atlas has one: `excluded_reason` and `domains_missing` of
     /// the areas, and the domain scores of every ranked row for [`Areas::ranked_scores`].
     fn read_scores(&mut self, dir: &Path, schema: &Schema) -> Result<(), ServerError> {
-        let path = dir.join("scores.csv");
+        let path = dir.join(files::SCORES);
         self.ranked_scores = vec![
             RankedScores {
                 domains: vec![Vec::new(); schema.domains.len()],
@@ -381,82 +385,43 @@ impl Areas {
         if !path.exists() {
             return Ok(());
         }
-        let bad = |message: String| ServerError::Atlas {
-            path: path.clone(),
-            message,
-        };
-        let mut reader =
-            csv::Reader::from_path(&path).map_err(|e| bad(format!("cannot be read: {e}")))?;
-        let headers = reader
-            .headers()
-            .map_err(|e| bad(format!("no header row: {e}")))?
-            .clone();
-        let col = |name: &str| headers.iter().position(|h| h == name);
-        let (Some(c_code), Some(c_year)) = (col("code"), col("year")) else {
-            return Err(bad("expected the columns `code` and `year`".into()));
-        };
-        let (c_reason, c_missing) = (col("excluded_reason"), col("domains_missing"));
-        let c_decile = col("mdi_decile");
-        let c_domains: Vec<Option<usize>> = schema
-            .domains
-            .iter()
-            .map(|d| col(&format!("{d}_score")))
-            .collect();
-        let c_domain_ranks: Vec<Option<usize>> = schema
-            .domains
-            .iter()
-            .map(|d| col(&format!("{d}_rank")))
-            .collect();
-        for (line, row) in reader.records().enumerate() {
-            let row = row.map_err(|e| bad(format!("line {}: {e}", line + 2)))?;
-            let Some(y) = row
-                .get(c_year)
-                .and_then(|y| y.trim().parse::<i32>().ok())
-                .and_then(|y| schema.years.iter().position(|&v| v == y))
-            else {
-                continue;
-            };
-            for (count, c) in self.ranked_scores[y]
-                .domain_ranked
-                .iter_mut()
-                .zip(&c_domain_ranks)
-            {
-                if c.and_then(|c| row.get(c))
-                    .is_some_and(|r| !r.trim().is_empty())
-                {
-                    *count += 1;
-                }
-            }
-            let decile = c_decile
-                .and_then(|c| row.get(c))
-                .and_then(|d| d.trim().parse::<u8>().ok());
-            if let Some(decile) = decile {
-                let ranked = &mut self.ranked_scores[y];
-                ranked.deciles.push(decile);
-                for (column, c) in ranked.domains.iter_mut().zip(&c_domains) {
-                    let value = c
-                        .and_then(|c| row.get(c))
-                        .and_then(|v| v.trim().parse::<f64>().ok());
-                    column.push(value.filter(|v| v.is_finite()));
-                }
-            }
-            let code = row.get(c_code).unwrap_or_default();
-            let Some(i) = self.get(code) else {
-                continue;
-            };
-            let year = &mut self.list[i].years[y];
-            if let Some(r) = c_reason.and_then(|c| row.get(c)).filter(|r| !r.is_empty()) {
-                year.excluded_reason = Some(r.into());
-            }
-            if let Some(m) = c_missing.and_then(|c| row.get(c)) {
-                year.domains_missing = m.split_whitespace().map(str::to_string).collect();
-            }
-        }
+        mdi_format::read_scores(&path, &schema.domains, &mut |row| {
+            self.add_score_row(schema, row)
+        })?;
         for ranked in &mut self.ranked_scores {
             ranked.deciles.shrink_to_fit();
             ranked.domains.iter_mut().for_each(Vec::shrink_to_fit);
         }
         Ok(())
+    }
+
+    /// Takes one row of `scores.csv`: counts it among the ranked rows of its year, keeps its
+    /// domain scores for re-weighting, and gives its area the exclusion reason and the domains
+    /// without data.
+    fn add_score_row(&mut self, schema: &Schema, row: ScoreRow) {
+        let Some(y) = schema.years.iter().position(|&v| v == row.year) else {
+            return;
+        };
+        let ranked = &mut self.ranked_scores[y];
+        for (count, cells) in ranked.domain_ranked.iter_mut().zip(&row.domains) {
+            if cells.rank.is_some() {
+                *count += 1;
+            }
+        }
+        if let Some(decile) = row.mdi.decile {
+            ranked.deciles.push(decile);
+            for (column, cells) in ranked.domains.iter_mut().zip(&row.domains) {
+                column.push(cells.score);
+            }
+        }
+        let Some(i) = self.get(&row.code) else {
+            return;
+        };
+        let year = &mut self.list[i].years[y];
+        if let Some(reason) = row.excluded_reason {
+            year.excluded_reason = Some(reason.into());
+        }
+        year.domains_missing = row.domains_missing;
     }
 
     /// Counts the ranked areas per level and year, and groups the areas of every level below

@@ -6,9 +6,13 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
+use mdi_format::files;
+use mdi_format::metadata::{Metadata, ProfileInfo, Ranking};
+use mdi_format::tiles::{PropertySet, TilesMeta};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::areas::{Areas, Schema};
 use crate::error::ServerError;
@@ -20,8 +24,11 @@ use crate::tiles::TileStore;
 pub struct Domain {
     /// The id (`inkomen`), as in tile properties and `scores.csv`.
     pub id: String,
-    /// The display name.
+    /// The display name (the profile's default language).
     pub name: String,
+    /// Display names by language code (`{"nl": "Inkomen", "en": "Income"}`), from the profile;
+    /// a client falls back to `name` for a language not listed.
+    pub names: BTreeMap<String, String>,
     /// The weight in the MDI.
     pub weight: f64,
 }
@@ -41,7 +48,7 @@ pub struct Level {
     pub areas: usize,
 }
 
-/// What `metadata.json` says about the atlas.
+/// What `metadata.json` says about the atlas, as the routes use it.
 #[derive(Debug, Clone)]
 pub struct AtlasMeta {
     /// Title.
@@ -62,8 +69,12 @@ pub struct AtlasMeta {
     pub levels: Vec<Level>,
     /// When it was built (ISO 8601).
     pub built_at: String,
-    /// The whole `metadata.json`.
-    pub raw: Value,
+    /// The profile the index was computed with.
+    pub profile: ProfileInfo,
+    /// The program that built it (`mdi-atlas 0.1.0`).
+    pub generator: String,
+    /// The version of the atlas format.
+    pub format_version: String,
 }
 
 /// Identifies the files of an atlas on disk, to notice when a new build replaced them: the
@@ -77,7 +88,7 @@ impl Fingerprint {
     pub fn of(dir: &Path) -> Option<Fingerprint> {
         let d = std::fs::metadata(dir).ok()?;
         let m = std::fs::metadata(dir.join("metadata.json")).ok()?;
-        let t = std::fs::metadata(dir.join(mdi_tiler::PMTILES)).ok()?;
+        let t = std::fs::metadata(dir.join(files::PMTILES)).ok()?;
         let nanos = |t: std::io::Result<SystemTime>| {
             t.ok()
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
@@ -121,81 +132,55 @@ fn read(path: &Path) -> Result<Vec<u8>, ServerError> {
 }
 
 impl AtlasMeta {
-    /// Parses `metadata.json` (`path` names it in errors).
+    /// Parses `metadata.json` (`path` names it in errors) through [`mdi_format::Metadata`].
     ///
     /// # Errors
-    /// [`ServerError::Atlas`] if it is not JSON or lacks `years` or `levels`.
+    /// [`ServerError::Format`] if it is not an atlas' metadata, or a newer major version of the
+    /// format wrote it.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<AtlasMeta, ServerError> {
-        let bad = |message: String| ServerError::Atlas {
-            path: path.to_path_buf(),
-            message,
-        };
-        let raw: Value =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("not valid JSON: {e}")))?;
-        let text = |v: &Value, k: &str| {
-            v.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let years = raw
-            .get("years")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("expected `years`, an array of years".into()))?
-            .iter()
-            .map(|y| {
-                y.as_i64()
-                    .or_else(|| y.as_str().and_then(|s| s.parse().ok()))
-                    .and_then(|y| i32::try_from(y).ok())
-                    .ok_or_else(|| bad(format!("`years`: {y} is not a year")))
-            })
-            .collect::<Result<Vec<i32>, _>>()?;
-        let domains = raw
-            .get("domains")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|d| Domain {
-                        id: text(d, "id"),
-                        name: text(d, "name"),
-                        weight: d.get("weight").and_then(Value::as_f64).unwrap_or(0.0),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let levels: Vec<Level> = raw
-            .get("levels")
-            .and_then(Value::as_array)
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| bad("expected `levels`, an array of {id, layer, name}".into()))?
-            .iter()
-            .map(|l| Level {
-                id: text(l, "id"),
-                layer: text(l, "layer"),
-                name: text(l, "name"),
-                code_prefix: text(l, "code_prefix"),
-                areas: l.get("areas").and_then(Value::as_u64).unwrap_or(0) as usize,
-            })
-            .collect();
-        Ok(AtlasMeta {
-            title: text(&raw, "title"),
-            description: text(&raw, "description"),
-            attribution: text(&raw, "attribution"),
-            synthetic: raw
-                .get("synthetic")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            ranking: raw
-                .get("ranking")
-                .and_then(Value::as_str)
-                .unwrap_or("per-year")
-                .to_string(),
-            years,
-            domains,
-            levels,
-            built_at: text(&raw, "built_at"),
-            raw,
-        })
+        Ok(AtlasMeta::from(Metadata::parse(path, bytes)?))
+    }
+}
+
+impl From<Metadata> for AtlasMeta {
+    fn from(m: Metadata) -> AtlasMeta {
+        AtlasMeta {
+            ranking: match m.ranking {
+                Ranking::PerYear => "per-year",
+                Ranking::Pooled => "pooled",
+            }
+            .into(),
+            domains: m
+                .domains
+                .into_iter()
+                .map(|d| Domain {
+                    id: d.id,
+                    name: d.name,
+                    names: d.names,
+                    weight: d.weight,
+                })
+                .collect(),
+            levels: m
+                .levels
+                .into_iter()
+                .map(|l| Level {
+                    id: l.id,
+                    layer: l.layer,
+                    name: l.name,
+                    code_prefix: l.code_prefix,
+                    areas: l.areas,
+                })
+                .collect(),
+            title: m.title,
+            description: m.description,
+            attribution: m.attribution,
+            synthetic: m.synthetic,
+            years: m.years,
+            built_at: m.built_at,
+            profile: m.profile,
+            generator: m.generator,
+            format_version: m.format_version.to_string(),
+        }
     }
 }
 
@@ -230,9 +215,9 @@ impl Atlas {
     /// says how to make it.
     pub fn load(dir: &Path) -> Result<Atlas, ServerError> {
         let fingerprint = Fingerprint::of(dir);
-        let meta_path = dir.join("metadata.json");
+        let meta_path = dir.join(files::METADATA);
         let meta = AtlasMeta::parse(&meta_path, &read(&meta_path)?)?;
-        let pmtiles = dir.join(mdi_tiler::PMTILES);
+        let pmtiles = dir.join(files::PMTILES);
         if !pmtiles.exists() {
             return Err(ServerError::Atlas {
                 path: pmtiles,
@@ -292,29 +277,17 @@ impl Atlas {
 
     /// The first zoom whose tiles carry every property (`full`), from the archive metadata.
     pub fn full_from_zoom(&self) -> Option<u8> {
-        self.first_zoom_with(&["full"])
+        self.tiles_meta()?.first_zoom_with(&[PropertySet::Full])
     }
 
     /// The first zoom whose tiles carry the domain deciles (property set `map` or `full`).
     pub fn domains_from_zoom(&self) -> Option<u8> {
-        self.first_zoom_with(&["map", "full"])
+        self.tiles_meta()?
+            .first_zoom_with(&[PropertySet::Map, PropertySet::Full])
     }
 
-    fn first_zoom_with(&self, sets: &[&str]) -> Option<u8> {
-        let by_zoom = self
-            .tiles
-            .metadata
-            .get("mdi")?
-            .get("properties_by_zoom")?
-            .as_object()?;
-        let mut zooms: Vec<(u8, &str)> = by_zoom
-            .iter()
-            .filter_map(|(z, s)| Some((z.parse().ok()?, s.as_str()?)))
-            .collect();
-        zooms.sort_unstable();
-        zooms
-            .into_iter()
-            .find(|(_, s)| sets.contains(s))
-            .map(|(z, _)| z)
+    /// The `mdi` block of the tile archive's metadata.
+    pub fn tiles_meta(&self) -> Option<TilesMeta> {
+        TilesMeta::from_archive(&self.tiles.metadata)
     }
 }

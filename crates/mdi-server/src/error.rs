@@ -29,9 +29,10 @@ pub enum ServerError {
         /// What was expected.
         message: String,
     },
-    /// The tile archive is invalid.
+    /// A file of the atlas (`metadata.json`, `scores.csv`, the tile archive) is invalid, or a
+    /// newer major version of the format wrote it.
     #[error(transparent)]
-    Tiler(#[from] mdi_tiler::TilerError),
+    Format(#[from] mdi_format::FormatError),
     /// `areas.fgb` cannot be read.
     #[error(transparent)]
     Geo(#[from] mdi_geo::GeoError),

@@ -461,7 +461,7 @@ async fn download(State(s): State<Shared>, Path(file): Path<String>, request: Re
     }
     let path = s.atlas.load().dir.join(&file);
     if !path.is_file() {
-        let hint = if file == mdi_tiler::MBTILES {
+        let hint = if file == mdi_format::files::MBTILES {
             " (build the atlas with --mbtiles)"
         } else {
             ""

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use mdi_tiler::TileCoord;
-use mdi_tiler::archive::{ArchiveCompression, PmtilesIndex, read_pmtiles, tile_id};
+use mdi_format::TileCoord;
+use mdi_format::pmtiles::{ArchiveCompression, PmtilesIndex, read_pmtiles, tile_id};
 
 use crate::error::{ApiError, ServerError};
 use crate::http::{accepts_gzip, etag, fnv1a, not_modified, not_modified_response};
@@ -74,7 +74,7 @@ impl TileStore {
     /// Indexes a PMTiles v3 archive of MVT tiles held in `bytes`.
     ///
     /// # Errors
-    /// [`ServerError::Tiler`] if the archive is malformed, [`ServerError::Atlas`] (naming
+    /// [`ServerError::Format`] if the archive is malformed, [`ServerError::Atlas`] (naming
     /// `path`) if it does not hold MVT tiles compressed with gzip or not at all.
     pub fn from_bytes(path: &std::path::Path, bytes: Bytes) -> Result<TileStore, ServerError> {
         let PmtilesIndex {

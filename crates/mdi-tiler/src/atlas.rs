@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use crate::archive::{ArchiveStats, write_mbtiles, write_pmtiles};
 use crate::error::{Result, TilerError};
-use crate::generate::{TileOptions, TileReport, generate};
-use crate::input::read_atlas;
+use mdi_format::BuildReport;
+use mdi_format::files::{MBTILES, PMTILES};
+use mdi_format::report::TileReport;
 
-/// The PMTiles archive of an atlas directory.
-pub const PMTILES: &str = "atlas.pmtiles";
-/// The MBTiles archive of an atlas directory.
-pub const MBTILES: &str = "atlas.mbtiles";
+use crate::generate::{TileOptions, generate};
+use crate::input::read_atlas;
 
 /// What [`tile_atlas`] wrote.
 pub struct TileSummary {
@@ -64,37 +63,8 @@ pub fn tile_atlas(
 
 /// Add `tiles` to `build-report.json` (rewritten atomically).
 fn record(dir: &Path, report: &TileReport) -> Result<()> {
-    let path = dir.join("build-report.json");
-    let text = std::fs::read(&path).map_err(|cause| TilerError::Io {
-        path: path.clone(),
-        action: "cannot read",
-        cause,
-    })?;
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| TilerError::Input {
-            path: path.clone(),
-            message: format!("not valid JSON: {e}"),
-        })?;
-    let Some(obj) = json.as_object_mut() else {
-        return Err(TilerError::Input {
-            path,
-            message: "expected a JSON object".into(),
-        });
-    };
-    obj.insert(
-        "tiles".into(),
-        serde_json::to_value(report).unwrap_or_default(),
-    );
-    let tmp = dir.join(format!(".build-report.json.tmp-{}", std::process::id()));
-    let bytes = serde_json::to_vec_pretty(&json).unwrap_or_default();
-    std::fs::write(&tmp, bytes).map_err(|cause| TilerError::Io {
-        path: tmp.clone(),
-        action: "cannot write",
-        cause,
-    })?;
-    std::fs::rename(&tmp, &path).map_err(|cause| TilerError::Io {
-        path: path.clone(),
-        action: "cannot replace",
-        cause,
-    })
+    let mut build = BuildReport::read(dir)?;
+    build.tiles = Some(report.clone());
+    build.write(dir)?;
+    Ok(())
 }

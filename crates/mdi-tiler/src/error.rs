@@ -64,4 +64,8 @@ pub enum TilerError {
     /// An error reading the atlas' areas.
     #[error(transparent)]
     Geo(#[from] mdi_geo::GeoError),
+    /// The atlas directory's files (`metadata.json`, `build-report.json`) could not be read or
+    /// written.
+    #[error(transparent)]
+    Format(#[from] mdi_format::FormatError),
 }

@@ -7,6 +7,8 @@ use geo_types::{Coord, MultiPolygon};
 use rayon::prelude::*;
 use serde_json::{Map, Value as Json, json};
 
+use mdi_format::tiles::{TileLevel, TilesMeta};
+
 use crate::TileCoord;
 use crate::archive::ArchiveMeta;
 use crate::clip::{Clipper, GridPoint, GridPolygon};
@@ -47,95 +49,9 @@ impl Default for TileOptions {
     }
 }
 
-/// Which properties the features of a zoom carry (`docs/TILES.md`, "Property sets"). A zoom
-/// gets the richest set with which every one of its tiles stays under the size cap; all tiles
-/// of a zoom carry the same set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PropertySet {
-    /// Every property of the schema. Labels: the name.
-    Full,
-    /// What a choropleth needs: code, name, level, nodata, water, and per year the MDI score and
-    /// decile, the domain deciles, `domains_in_worst_decile` and `share_worst_decile`. Labels:
-    /// the name.
-    Map,
-    /// nodata and water, and per year the MDI decile and `share_worst_decile`. Labels: the id only.
-    Minimal,
-}
+pub use mdi_format::PropertySet;
 
-impl PropertySet {
-    /// The sets, richest first.
-    pub const ALL: [PropertySet; 3] = [PropertySet::Full, PropertySet::Map, PropertySet::Minimal];
-
-    /// Whether a polygon property is in the set.
-    pub fn has(self, key: &str, domains: &[String]) -> bool {
-        let per_year = |prefix: &str| key.starts_with(prefix);
-        match self {
-            PropertySet::Full => true,
-            PropertySet::Map => {
-                matches!(key, "code" | "name" | "level" | "nodata" | "water")
-                    || [
-                        "mdi_score_",
-                        "mdi_decile_",
-                        "domains_in_worst_decile_",
-                        "share_worst_decile_",
-                    ]
-                    .into_iter()
-                    .any(per_year)
-                    || domains.iter().any(|d| {
-                        key.strip_prefix(d.as_str())
-                            .is_some_and(|r| r.starts_with("_decile_"))
-                    })
-            }
-            PropertySet::Minimal => {
-                matches!(key, "nodata" | "water")
-                    || ["mdi_decile_", "share_worst_decile_"]
-                        .into_iter()
-                        .any(per_year)
-            }
-        }
-    }
-
-    /// Whether a label property is in the set: the name, for drawing it (the id names the area).
-    pub fn has_label(self, key: &str) -> bool {
-        key == "name" && self != PropertySet::Minimal
-    }
-}
-
-/// What one zoom came to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ZoomReport {
-    /// The zoom.
-    pub z: u8,
-    /// The properties its features carry.
-    pub properties: Option<PropertySet>,
-    /// Tiles written.
-    pub tiles: usize,
-    /// Their gzipped bytes in total.
-    pub bytes: u64,
-    /// The largest gzipped tile, in bytes.
-    pub max_bytes: usize,
-    /// Per polygon layer, the number of areas drawn as a polygon.
-    pub areas: Vec<(String, usize)>,
-    /// Areas smaller than a grid cell at this zoom, drawn as a one-cell square at their label
-    /// point so that they stay visible.
-    pub minimal_shapes: usize,
-    /// Tiles over the size cap that were simplified harder: `[x, y, factor]`.
-    pub simplified_harder: Vec<(u32, u32, u32)>,
-}
-
-/// What the tiling came to.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct TileReport {
-    /// The shared arcs of the topology.
-    pub arcs: usize,
-    /// Their vertices.
-    pub arc_vertices: usize,
-    /// Per zoom.
-    pub zooms: Vec<ZoomReport>,
-    /// Areas without extent (`collapsed` in the build report): label point only, no polygon.
-    pub label_only: Vec<(String, String)>,
-}
+pub use mdi_format::report::{TileReport, ZoomReport};
 
 /// The tiles, ready to be written to an archive.
 pub struct TileSet {
@@ -828,17 +744,31 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
         "tilestats".into(),
         json!({"layerCount": stats.len(), "layers": stats}),
     );
+    let mdi = TilesMeta {
+        years: input.years.clone(),
+        domains: input.domains.clone(),
+        levels: input
+            .layers
+            .iter()
+            .map(|l| TileLevel {
+                id: l.level.clone(),
+                layer: l.name.clone(),
+                name: l.title.clone(),
+                code_prefix: l.code_prefix.clone(),
+                labels: format!("{}_labels", l.name),
+            })
+            .collect(),
+        feature_id: mdi_format::id::RULE.into(),
+        properties_by_zoom: zooms
+            .iter()
+            .map(|z| (z.z.to_string(), z.properties))
+            .collect(),
+        extent: options.extent,
+        buffer: options.buffer,
+    };
     json.insert(
-        "mdi".into(),
-        json!({
-            "years": input.years,
-            "domains": input.domains,
-            "levels": input.layers.iter().map(|l| json!({"id": l.level, "layer": l.name, "name": l.title, "code_prefix": l.code_prefix, "labels": format!("{}_labels", l.name)})).collect::<Vec<_>>(),
-            "feature_id": "level * 10^8 + digits for a code of its level's code_prefix and 1-8 digits (level = position in levels, 0 = index unit); else 2^33 + bijective base 37 of the code (0-9 = 1-10, A-Z = 11-36) for up to 10 characters 0-9A-Z; else 2^33 + 37^10 + FNV-1a-64(code) mod (2^53 - 2^33 - 37^10); see docs/TILES.md",
-            "properties_by_zoom": zooms.iter().map(|z| (z.z.to_string(), json!(z.properties))).collect::<Map<String, Json>>(),
-            "extent": options.extent,
-            "buffer": options.buffer,
-        }),
+        TilesMeta::KEY.into(),
+        serde_json::to_value(&mdi).unwrap_or_default(),
     );
     ArchiveMeta {
         name: input.title.clone(),

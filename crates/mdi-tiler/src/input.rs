@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use geo_types::MultiPolygon;
+use mdi_format::columns as col;
+use mdi_format::{Metadata, feature_id, files};
 use mdi_geo::read::each_fgb_feature;
 use mdi_geo::{ReadOptions, Value};
-use serde_json::Value as Json;
 
 use crate::error::{Result, TilerError};
-use crate::id::feature_id;
 
 /// A property value as it goes into a tile.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,45 +135,26 @@ fn schema(cols: &[(String, String, Conv)]) -> Vec<(String, PropKind)> {
 
 /// (tile property, areas.fgb column, conversion), in schema order.
 fn columns(years: &[String], domains: &[String]) -> Vec<(String, String, Conv)> {
+    let same = |name: String, conv: Conv| (name.clone(), name, conv);
     let mut cols = vec![
-        ("code".to_string(), "code".to_string(), Conv::Text),
-        ("name".into(), "name".into(), Conv::Text),
-        ("level".into(), "level".into(), Conv::Text),
-        ("nodata".into(), "nodata".into(), Conv::Bool),
-        ("water".into(), "water".into(), Conv::Bool),
+        same(col::CODE.into(), Conv::Text),
+        same(col::NAME.into(), Conv::Text),
+        same(col::LEVEL.into(), Conv::Text),
+        same(col::NODATA.into(), Conv::Bool),
+        same(col::WATER.into(), Conv::Bool),
         // `population` is filled from the latest `population_Y` with a value.
-        ("population".into(), String::new(), Conv::UInt),
+        (col::POPULATION.into(), String::new(), Conv::UInt),
     ];
     for y in years {
-        for (field, conv) in [
-            ("mdi_score", Conv::Float(None)),
-            ("mdi_rank", Conv::UInt),
-            ("mdi_decile", Conv::UInt),
-        ] {
-            cols.push((format!("{field}_{y}"), format!("{field}_{y}"), conv));
-        }
+        cols.push(same(col::mdi_score(y), Conv::Float(None)));
+        cols.push(same(col::mdi_rank(y), Conv::UInt));
+        cols.push(same(col::mdi_decile(y), Conv::UInt));
         for d in domains {
-            cols.push((
-                format!("{d}_score_{y}"),
-                format!("{d}_score_{y}"),
-                Conv::Float(Some(1)),
-            ));
-            cols.push((
-                format!("{d}_decile_{y}"),
-                format!("{d}_decile_{y}"),
-                Conv::UInt,
-            ));
+            cols.push(same(col::domain_score(d, y), Conv::Float(Some(1))));
+            cols.push(same(col::domain_decile(d, y), Conv::UInt));
         }
-        cols.push((
-            format!("domains_in_worst_decile_{y}"),
-            format!("domains_in_worst_decile_{y}"),
-            Conv::UInt,
-        ));
-        cols.push((
-            format!("share_worst_decile_{y}"),
-            format!("share_worst_decile_{y}"),
-            Conv::Float(Some(4)),
-        ));
+        cols.push(same(col::domains_in_worst_decile(y), Conv::UInt));
+        cols.push(same(col::share_worst_decile(y), Conv::Float(Some(4))));
     }
     cols
 }
@@ -192,80 +173,24 @@ fn input_err(path: &Path, message: impl Into<String>) -> TilerError {
 /// or `years`, [`TilerError::Geo`] when `areas.fgb` cannot be read, and
 /// [`TilerError::IdCollision`] when two codes share a feature id.
 pub fn read_atlas(dir: &Path) -> Result<TileInput> {
-    let meta_path = dir.join("metadata.json");
-    let text = std::fs::read(&meta_path).map_err(|cause| TilerError::Io {
-        path: meta_path.clone(),
-        action: "cannot read",
-        cause,
-    })?;
-    let meta: Json = serde_json::from_slice(&text)
-        .map_err(|e| input_err(&meta_path, format!("not valid JSON: {e}")))?;
-    let str_of = |v: &Json, key: &str| {
-        v.get(key)
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let years: Vec<String> = meta
-        .get("years")
-        .and_then(Json::as_array)
-        .ok_or_else(|| input_err(&meta_path, "expected `years`, an array of years"))?
-        .iter()
-        .map(|y| {
-            y.as_i64().map_or_else(
-                || y.as_str().unwrap_or_default().to_string(),
-                |y| y.to_string(),
-            )
-        })
-        .collect();
-    let domains: Vec<String> = meta
-        .get("domains")
-        .and_then(Json::as_array)
-        .map(|a| a.iter().map(|d| str_of(d, "id")).collect())
-        .unwrap_or_default();
-    let levels = meta
-        .get("levels")
-        .and_then(Json::as_array)
-        .filter(|l| !l.is_empty())
-        .ok_or_else(|| {
-            input_err(
-                &meta_path,
-                "expected `levels`, an array of {id, layer, name}",
-            )
-        })?;
-    let mut layers: Vec<TileLayer> = levels
+    let meta = Metadata::read(dir)?;
+    let years: Vec<String> = meta.years.iter().map(i32::to_string).collect();
+    let domains = meta.domain_ids();
+    let mut layers: Vec<TileLayer> = meta
+        .levels
         .iter()
         .map(|l| TileLayer {
-            level: str_of(l, "id"),
-            name: str_of(l, "layer"),
-            title: str_of(l, "name"),
-            code_prefix: str_of(l, "code_prefix"),
+            level: l.id.clone(),
+            name: l.layer.clone(),
+            title: l.name.clone(),
+            code_prefix: l.code_prefix.clone(),
             features: Vec::new(),
         })
         .collect();
-    if let Some(bad) = layers.iter().find(|l| {
-        l.name.is_empty()
-            || !l
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    }) {
-        return Err(input_err(
-            &meta_path,
-            format!(
-                "level `{}` has no usable `layer` name (expected ASCII letters, digits, `_`)",
-                bad.level
-            ),
-        ));
-    }
 
-    let areas_path: PathBuf = dir.join("areas.fgb");
+    let areas_path: PathBuf = dir.join(files::AREAS);
     let cols = columns(&years, &domains);
-    let pop_cols: Vec<String> = years
-        .iter()
-        .rev()
-        .map(|y| format!("population_{y}"))
-        .collect();
+    let pop_cols: Vec<String> = years.iter().rev().map(col::population).collect();
     // Streamed: only the tile properties of each feature are kept.
     let mut failure: Option<TilerError> = None;
     each_fgb_feature(&areas_path, &ReadOptions::default(), &mut |f| {
@@ -278,8 +203,8 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
                 .and_then(Value::as_text)
                 .unwrap_or_default()
         };
-        let layer_name = text("level");
-        let code = text("code");
+        let layer_name = text(col::LEVEL);
+        let code = text(col::CODE);
         let Some((li, layer)) = layers
             .iter_mut()
             .enumerate()
@@ -336,10 +261,10 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
             };
             properties.push((k as u16, p));
         }
-        let collapsed = matches!(f.properties.get("collapsed"), Some(Value::Bool(true)));
+        let collapsed = matches!(f.properties.get(col::COLLAPSED), Some(Value::Bool(true)));
         layer.features.push(TileFeature {
             id: feature_id(&code, li, &layer.code_prefix),
-            name: text("name"),
+            name: text(col::NAME),
             code,
             geometry: f.geometry,
             collapsed,
@@ -367,9 +292,9 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
         }
     }
     Ok(TileInput {
-        title: str_of(&meta, "title"),
-        description: str_of(&meta, "description"),
-        attribution: str_of(&meta, "attribution"),
+        title: meta.title,
+        description: meta.description,
+        attribution: meta.attribution,
         years,
         domains,
         layers,

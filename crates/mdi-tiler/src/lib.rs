@@ -20,29 +20,18 @@ pub mod clip;
 pub mod encode;
 pub mod error;
 pub mod generate;
-pub mod id;
 pub mod input;
 pub mod label;
 pub mod topology;
 
-pub use atlas::{MBTILES, PMTILES, TileSummary, tile_atlas};
+pub use atlas::{TileSummary, tile_atlas};
+pub use mdi_format::files::{MBTILES, PMTILES};
+pub use mdi_format::{TileCoord, id};
 
 /// The version of the tile schema (layers and properties, docs/TILES.md): raised whenever a
 /// change makes tiles of an earlier build differ, so that caches of built atlases (the demo
 /// atlas of `mdi-atlas serve`) are rebuilt. 2: the `water` property.
 pub const SCHEMA_VERSION: u32 = 2;
 pub use error::{Result, TilerError};
-pub use generate::{TileOptions, TileReport, TileSet, generate};
-
-/// The address of a tile in the XYZ scheme used by web maps: zoom `z`, column `x` from the west
-/// (180° W) and row `y` from the north (85.05° N), each in `0..2^z`. (MBTiles stores rows from
-/// the south; [`archive`] converts.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TileCoord {
-    /// Zoom level.
-    pub z: u8,
-    /// Column, from the west.
-    pub x: u32,
-    /// Row, from the north.
-    pub y: u32,
-}
+pub use generate::{TileOptions, TileSet, generate};
+pub use mdi_format::report::{TileReport, ZoomReport};

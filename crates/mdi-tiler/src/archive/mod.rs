@@ -1,5 +1,5 @@
-//! Archive writers: [PMTiles v3](write_pmtiles) and [MBTiles](write_mbtiles), and a PMTiles
-//! [reader](read_pmtiles) for the server.
+//! Archive writers: [PMTiles v3](write_pmtiles) and [MBTiles](write_mbtiles). (The PMTiles
+//! reader is `mdi_format::pmtiles`, shared with the server.)
 //!
 //! Both take the same [`ArchiveMeta`] and the same gzip-compressed MVT tiles, in any order, and
 //! write a file that depends only on their content: the tiles are sorted before writing and no
@@ -13,7 +13,6 @@
 
 mod mbtiles;
 mod pmtiles;
-mod read;
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -23,7 +22,6 @@ use serde_json::{Map, Value, json};
 
 pub use self::mbtiles::write_mbtiles;
 pub use self::pmtiles::write_pmtiles;
-pub use self::read::{ArchiveCompression, PmtilesIndex, TileEntry, read_pmtiles, tile_id};
 use crate::{Result, TileCoord, TilerError};
 
 /// The highest zoom either archive accepts (the highest PMTiles v3 can address).

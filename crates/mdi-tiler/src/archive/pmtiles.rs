@@ -91,3 +91,84 @@ pub fn write_pmtiles(
         bytes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use mdi_format::pmtiles::{ArchiveCompression, read_pmtiles, tile_id};
+
+    use super::*;
+    use crate::archive::ArchiveMeta;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn meta() -> ArchiveMeta {
+        ArchiveMeta {
+            name: "t".into(),
+            description: String::new(),
+            attribution: String::new(),
+            version: "1".into(),
+            bounds: [5.0, 51.0, 6.0, 52.0],
+            center: [5.5, 51.5, 4.0],
+            min_zoom: 3,
+            max_zoom: 6,
+            json: serde_json::Map::from_iter([(
+                "vector_layers".to_string(),
+                serde_json::json!([]),
+            )]),
+        }
+    }
+
+    #[test]
+    fn reads_back_what_the_writer_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.pmtiles");
+        // Every tile of z3..=6 with two different contents plus duplicates (runs).
+        let mut tiles = Vec::new();
+        for z in 3..=6u8 {
+            for x in 0..(1u32 << z) {
+                for y in 0..(1u32 << z) {
+                    let body = if (x + y) % 3 == 0 {
+                        format!("{z}/{x}/{y}")
+                    } else {
+                        "same".to_string()
+                    };
+                    tiles.push((TileCoord { z, x, y }, gz(body.as_bytes())));
+                }
+            }
+        }
+        write_pmtiles(&path, &meta(), &tiles).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let index = read_pmtiles(&bytes).unwrap();
+        assert_eq!((index.min_zoom, index.max_zoom), (3, 6));
+        assert_eq!(index.tile_compression, ArchiveCompression::Gzip);
+        assert_eq!(index.metadata["name"], "t");
+        assert!((index.bounds[0] - 5.0).abs() < 1e-7 && (index.bounds[3] - 52.0).abs() < 1e-7);
+        let covered: u64 = index.entries.iter().map(|e| u64::from(e.run_length)).sum();
+        assert_eq!(covered as usize, tiles.len());
+        for (coord, data) in &tiles {
+            let id = tile_id(*coord).unwrap();
+            let e = index
+                .entries
+                .iter()
+                .find(|e| id >= e.tile_id && id < e.tile_id + u64::from(e.run_length))
+                .unwrap();
+            let got = &bytes[e.offset as usize..e.offset as usize + e.length as usize];
+            let mut a = Vec::new();
+            flate2::read::GzDecoder::new(got)
+                .read_to_end(&mut a)
+                .unwrap();
+            let mut b = Vec::new();
+            flate2::read::GzDecoder::new(data.as_slice())
+                .read_to_end(&mut b)
+                .unwrap();
+            assert_eq!(a, b, "tile {coord:?}");
+        }
+    }
+}

@@ -10,7 +10,8 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use crate::{TileCoord, TilerError};
+use crate::TileCoord;
+use crate::error::FormatError;
 
 /// The length of a PMTiles v3 header.
 const HEADER_LEN: usize = 127;
@@ -78,8 +79,8 @@ pub struct PmtilesIndex {
     pub entries: Vec<TileEntry>,
 }
 
-fn bad(message: impl Into<String>) -> TilerError {
-    TilerError::Archive {
+fn bad(message: impl Into<String>) -> FormatError {
+    FormatError::Archive {
         path: std::path::PathBuf::from("<PMTiles archive>"),
         message: message.into(),
     }
@@ -103,7 +104,7 @@ fn section<'a>(
     offset: u64,
     length: u64,
     what: &str,
-) -> Result<&'a [u8], TilerError> {
+) -> Result<&'a [u8], FormatError> {
     let start = usize::try_from(offset).map_err(|_| bad(format!("{what}: offset too large")))?;
     let len = usize::try_from(length).map_err(|_| bad(format!("{what}: length too large")))?;
     start
@@ -122,7 +123,7 @@ fn decompress(
     data: &[u8],
     compression: ArchiveCompression,
     what: &str,
-) -> Result<Vec<u8>, TilerError> {
+) -> Result<Vec<u8>, FormatError> {
     match compression {
         ArchiveCompression::None | ArchiveCompression::Unknown => Ok(data.to_vec()),
         ArchiveCompression::Gzip => {
@@ -138,7 +139,7 @@ fn decompress(
     }
 }
 
-fn varint(buf: &mut &[u8], what: &str) -> Result<u64, TilerError> {
+fn varint(buf: &mut &[u8], what: &str) -> Result<u64, FormatError> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let (&byte, rest) = buf
@@ -155,7 +156,7 @@ fn varint(buf: &mut &[u8], what: &str) -> Result<u64, TilerError> {
 
 /// Decodes one (decompressed) directory into entries; `run_length == 0` marks a leaf pointer
 /// whose offset is relative to the leaf section. Tile offsets are relative to the data section.
-fn directory(mut buf: &[u8], what: &str) -> Result<Vec<TileEntry>, TilerError> {
+fn directory(mut buf: &[u8], what: &str) -> Result<Vec<TileEntry>, FormatError> {
     let n = usize::try_from(varint(&mut buf, what)?)
         .map_err(|_| bad(format!("{what}: too many entries")))?;
     if n > buf.len() {
@@ -206,10 +207,10 @@ fn directory(mut buf: &[u8], what: &str) -> Result<Vec<TileEntry>, TilerError> {
 /// Reads the header, metadata and every directory of a PMTiles v3 archive held in `bytes`.
 ///
 /// # Errors
-/// [`TilerError::Archive`] when the bytes are not a PMTiles v3 archive, a section lies beyond
+/// [`FormatError::Archive`] when the bytes are not a PMTiles v3 archive, a section lies beyond
 /// the end, a directory is malformed or nests deeper than the specification allows, or the
 /// internal compression is neither gzip nor none.
-pub fn read_pmtiles(bytes: &[u8]) -> Result<PmtilesIndex, TilerError> {
+pub fn read_pmtiles(bytes: &[u8]) -> Result<PmtilesIndex, FormatError> {
     if bytes.len() < HEADER_LEN || &bytes[..7] != b"PMTiles" {
         return Err(bad(
             "not a PMTiles archive (expected the `PMTiles` magic bytes and a 127-byte header)",
@@ -307,78 +308,6 @@ pub fn tile_id(coord: TileCoord) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::{ArchiveMeta, write_pmtiles};
-
-    fn gz(data: &[u8]) -> Vec<u8> {
-        use std::io::Write;
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
-
-    fn meta() -> ArchiveMeta {
-        ArchiveMeta {
-            name: "t".into(),
-            description: String::new(),
-            attribution: String::new(),
-            version: "1".into(),
-            bounds: [5.0, 51.0, 6.0, 52.0],
-            center: [5.5, 51.5, 4.0],
-            min_zoom: 3,
-            max_zoom: 6,
-            json: serde_json::Map::from_iter([(
-                "vector_layers".to_string(),
-                serde_json::json!([]),
-            )]),
-        }
-    }
-
-    #[test]
-    fn reads_back_what_the_writer_wrote() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.pmtiles");
-        // Every tile of z3..=6 with two different contents plus duplicates (runs).
-        let mut tiles = Vec::new();
-        for z in 3..=6u8 {
-            for x in 0..(1u32 << z) {
-                for y in 0..(1u32 << z) {
-                    let body = if (x + y) % 3 == 0 {
-                        format!("{z}/{x}/{y}")
-                    } else {
-                        "same".to_string()
-                    };
-                    tiles.push((TileCoord { z, x, y }, gz(body.as_bytes())));
-                }
-            }
-        }
-        write_pmtiles(&path, &meta(), &tiles).unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        let index = read_pmtiles(&bytes).unwrap();
-        assert_eq!((index.min_zoom, index.max_zoom), (3, 6));
-        assert_eq!(index.tile_compression, ArchiveCompression::Gzip);
-        assert_eq!(index.metadata["name"], "t");
-        assert!((index.bounds[0] - 5.0).abs() < 1e-7 && (index.bounds[3] - 52.0).abs() < 1e-7);
-        let covered: u64 = index.entries.iter().map(|e| u64::from(e.run_length)).sum();
-        assert_eq!(covered as usize, tiles.len());
-        for (coord, data) in &tiles {
-            let id = tile_id(*coord).unwrap();
-            let e = index
-                .entries
-                .iter()
-                .find(|e| id >= e.tile_id && id < e.tile_id + u64::from(e.run_length))
-                .unwrap();
-            let got = &bytes[e.offset as usize..e.offset as usize + e.length as usize];
-            let mut a = Vec::new();
-            flate2::read::GzDecoder::new(got)
-                .read_to_end(&mut a)
-                .unwrap();
-            let mut b = Vec::new();
-            flate2::read::GzDecoder::new(data.as_slice())
-                .read_to_end(&mut b)
-                .unwrap();
-            assert_eq!(a, b, "tile {coord:?}");
-        }
-    }
 
     #[test]
     fn rejects_what_is_not_an_archive() {

@@ -15,6 +15,9 @@
 //! The three ranges do not overlap. Within the first, two codes of one level share an id only if
 //! their digits differ by leading zeros alone (`BU1`, `BU01`); the tiler refuses such an atlas.
 
+/// How feature ids are made, as the archive's metadata says it (`docs/TILES.md`).
+pub const RULE: &str = "level * 10^8 + digits for a code of its level's code_prefix and 1-8 digits (level = position in levels, 0 = index unit); else 2^33 + bijective base 37 of the code (0-9 = 1-10, A-Z = 11-36) for up to 10 characters 0-9A-Z; else 2^33 + 37^10 + FNV-1a-64(code) mod (2^53 - 2^33 - 37^10); see docs/TILES.md";
+
 /// Levels below this position get the compact ids.
 pub const COMPACT_LEVELS: u64 = 80;
 
