@@ -75,8 +75,8 @@
 //! colours, grey no-data areas and the outlines.
 
 use serde::{Deserialize, Serialize};
-use std::sync::LazyLock;
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 /// The id of the one vector source of every style.
 pub const SOURCE_ID: &str = "mdi";
@@ -1256,7 +1256,12 @@ mod tests {
             let hexes: Vec<&str> = palette.iter().map(|v| v.as_str().unwrap()).collect();
             // Decile 1 first: the darkest; lightness rises to decile 10.
             for w in hexes.windows(2) {
-                assert!(luminance(w[0]) < luminance(w[1]), "{name}: {} {}", w[0], w[1]);
+                assert!(
+                    luminance(w[0]) < luminance(w[1]),
+                    "{name}: {} {}",
+                    w[0],
+                    w[1]
+                );
             }
             assert!(!hexes.contains(&file["nodata"].as_str().unwrap()), "{name}");
         }
