@@ -1,8 +1,6 @@
 // Independent expectations for the browser tests: what the app must show, computed here from
 // the tiles' properties and the JSON API (docs/API.md, docs/TILES.md, the test contract in web/README.md), never
-// taken from the app. Display rule: class = 11 − decile (10 = most deprived).
-
-export const display = (decile) => (decile === null || decile === undefined ? null : 11 - decile);
+// taken from the app. Deciles are shown as they are: decile 1 = most deprived, everywhere.
 
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -10,13 +8,13 @@ const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 export function expectedValue(props, { variable = 'mdi', year, view = 'value', compareYear, years } = {}) {
   if (view === 'value') {
     if (variable === 'domains_in_worst_decile') return num(props[`domains_in_worst_decile_${year}`]);
-    return display(num(props[`${variable}_decile_${year}`]));
+    return num(props[`${variable}_decile_${year}`]);
   }
   if (view === 'change') {
     const a = num(props[`${variable}_decile_${compareYear}`]);
     const b = num(props[`${variable}_decile_${year}`]);
-    // Δ class = (11 − d_y) − (11 − d_cy) = d_cy − d_y; positive = more deprived
-    return a === null || b === null ? null : a - b;
+    // Δ decile = d_y − d_cy; negative = a lower decile = more deprived than in the compared year
+    return a === null || b === null ? null : b - a;
   }
   if (view === 'persistence') {
     let n = 0;
@@ -111,8 +109,8 @@ const sameNum = (a, b, tol = 1e-6) => a !== null && a !== undefined && a !== '' 
 
 /**
  * Compare the panel with GET /api/areas/{code} for `year`: a list of problems (empty = all
- * right). Fields as the test contract (web/README.md) names them; data-value holds the raw number, deciles
- * as displayed (11 − d).
+ * right). Fields as the test contract (web/README.md) names them; data-value holds the raw number,
+ * deciles as they are (1 = most deprived).
  */
 export function panelProblems(panel, area, year) {
   const out = [];
@@ -138,12 +136,12 @@ export function panelProblems(panel, area, year) {
   want(sameNum(f['mdi-rank']?.value, m.rank), `mdi-rank data-value ${f['mdi-rank']?.value}, expected ${m.rank}`);
   want(new RegExp(`\\b${m.rank}\\s*/\\s*${m.of}\\b`).test(f['mdi-rank']?.text ?? ''),
     `mdi-rank text "${f['mdi-rank']?.text}" is not "${m.rank} / ${m.of}"`);
-  want(sameNum(f['mdi-decile']?.value, 11 - m.decile), `mdi-decile data-value ${f['mdi-decile']?.value}, expected ${11 - m.decile} (= 11 − decile ${m.decile})`);
+  want(sameNum(f['mdi-decile']?.value, m.decile), `mdi-decile data-value ${f['mdi-decile']?.value}, expected the API's decile ${m.decile}`);
   if (m.within) {
     want(sameNum(f['within-rank']?.value, m.within.rank), `within-rank data-value ${f['within-rank']?.value}, expected ${m.within.rank}`);
     want(new RegExp(`\\b${m.within.rank}\\s*/\\s*${m.within.of}\\b`).test(f['within-rank']?.text ?? ''),
       `within-rank text "${f['within-rank']?.text}" is not "${m.within.rank} / ${m.within.of}"`);
-    want(sameNum(f['within-decile']?.value, 11 - m.within.decile), `within-decile data-value ${f['within-decile']?.value}, expected ${11 - m.within.decile}`);
+    want(sameNum(f['within-decile']?.value, m.within.decile), `within-decile data-value ${f['within-decile']?.value}, expected ${m.within.decile}`);
   }
   if (y.population !== null) {
     want(sameNum(f.population?.value, y.population), `population data-value ${f.population?.value}, expected ${y.population}`);
@@ -152,7 +150,7 @@ export function panelProblems(panel, area, year) {
   }
   for (const d of y.domains ?? []) {
     if (d.decile === null || d.decile === undefined) continue;
-    want(sameNum(panel.bars[d.id], 11 - d.decile), `domain bar ${d.id}: data-value ${panel.bars[d.id]}, expected ${11 - d.decile} (decile ${d.decile})`);
+    want(sameNum(panel.bars[d.id], d.decile), `domain bar ${d.id}: data-value ${panel.bars[d.id]}, expected decile ${d.decile}`);
   }
   if (area.level === 'buurten') {
     want(Object.keys(panel.bars).length === (y.domains ?? []).length,
@@ -160,17 +158,17 @@ export function panelProblems(panel, area, year) {
   }
   const trendYears = area.years.filter((r) => r.mdi);
   for (const r of trendYears) {
-    want(sameNum(panel.trend[r.year], 11 - r.mdi.decile), `trend ${r.year}: data-value ${panel.trend[r.year]}, expected ${11 - r.mdi.decile}`);
+    want(sameNum(panel.trend[r.year], r.mdi.decile), `trend ${r.year}: data-value ${panel.trend[r.year]}, expected decile ${r.mdi.decile}`);
   }
   want(Object.keys(panel.trend).length >= trendYears.length, `trend has ${Object.keys(panel.trend).length} points, expected ${trendYears.length}`);
   if (area.level !== 'buurten' && y.share_worst_decile !== null && y.share_worst_decile !== undefined) {
     want(sameNum(f['share-worst']?.value, y.share_worst_decile), `share-worst data-value ${f['share-worst']?.value}, expected ${y.share_worst_decile}`);
     if (Array.isArray(y.shares)) {
       want(panel.hasClassShares, '#class-shares missing although the API gives shares');
-      // shares[i] is decile i+1, shown as class 10 − i
+      // shares[i] is the share in decile i + 1 (1 = most deprived), labelled with that decile
       y.shares.forEach((s, i) => {
-        const cls = 10 - i;
-        want(sameNum(panel.shares[cls], s), `class share ${cls}: data-value ${panel.shares[cls]}, expected ${s}`);
+        const decile = i + 1;
+        want(sameNum(panel.shares[decile], s), `share of decile ${decile}: data-value ${panel.shares[decile]}, expected ${s}`);
       });
     }
   }

@@ -30,7 +30,7 @@ async function assertDrawn(what, expect, { minChecked = 200 } = {}) {
   return p;
 }
 
-test('the map renders (nearly) all demo buurten, coloured by decile (10 = most deprived)', { timeout: TEST_TIMEOUT }, async (t) => {
+test('the map renders (nearly) all demo buurten, coloured by decile (1 = most deprived)', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
   const nBuurten = meta.levels[0].areas;
   assert.equal(meta.levels[0].layer, 'buurten');
@@ -44,20 +44,20 @@ test('the map renders (nearly) all demo buurten, coloured by decile (10 = most d
   assert.ok(ids.length >= 0.95 * nBuurten, `queryRenderedFeatures(buurten-fill) gave ${ids.length} buurten of ${nBuurten}`);
   assert.ok(ids.every(([, code]) => /^BU/.test(code)), 'buurten-fill holds features that are not buurten');
 
-  // the legend: 10 classes 1..10, distinct colours, darker = more deprived, direction in words
+  // the legend: deciles 1..10, distinct colours, darker = more deprived (decile 1 darkest), direction in words
   const items = await e2e.legend(page);
   assert.deepEqual([...items.map((i) => i.lo)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'legend data-class values');
   assert.ok(items.every((i) => i.color), `legend items without a hex data-color: ${items.filter((i) => !i.color).map((i) => i.hex)}`);
   const byClass = [...items].sort((a, b) => a.lo - b.lo);
   for (let k = 1; k < byClass.length; k++) {
-    assert.ok(e2e.luminance(byClass[k].color) < e2e.luminance(byClass[k - 1].color),
-      `class ${byClass[k].cls} (${byClass[k].hex}) is not darker than class ${byClass[k - 1].cls} (${byClass[k - 1].hex}): darker must mean more deprived`);
+    assert.ok(e2e.luminance(byClass[k - 1].color) < e2e.luminance(byClass[k].color),
+      `decile ${byClass[k - 1].cls} (${byClass[k - 1].hex}) is not darker than decile ${byClass[k].cls} (${byClass[k].hex}): darker must mean more deprived`);
   }
   const legendText = await page.textContent('#legend');
   assert.match(legendText, /10/);
   assert.match(legendText, /achterstand/i, 'the Dutch legend says which way the scale runs ("meeste achterstand")');
 
-  // every probed buurt is drawn in the legend colour of class 11 − mdi_decile_Y
+  // every probed buurt is drawn in the legend colour of its decile mdi_decile_Y
   const p = await assertDrawn('MDI map', (props) => expectedValue(props, { year: Y }), { minChecked: 0.8 * nBuurten });
 
   // a sample spread over the classes, checked against the API: the point probed is inside the
@@ -79,7 +79,7 @@ test('the map renders (nearly) all demo buurten, coloured by decile (10 = most d
     assert.equal(hit.areas[0]?.code, r.props.code, `pixel (${x}, ${y}) = ${ll} lies in ${hit.areas[0]?.code} per /api/point, but the map has ${r.props.code} there`);
     const area = await h.api(`/api/areas/${r.props.code}`);
     const d = area.years.find((v) => v.year === Y).mdi.decile;
-    assert.equal(r.item.cls, String(11 - d), `${r.props.code}: drawn as class ${r.item.cls}, the API's decile ${d} means class ${11 - d}`);
+    assert.equal(r.item.cls, String(d), `${r.props.code}: drawn as decile ${r.item.cls}, the API's decile is ${d}`);
   }
   await h.screenshot(page, 'desktop-mdi.png');
 });
@@ -137,7 +137,7 @@ test('switching domain, year, view and palette recolours with zero new tile requ
     assert.equal(new URL(page.url()).searchParams.get('y'), String(y0), 'URL parameter y');
   });
 
-  await t.test('view: change between two years (diverging, positive = more deprived)', async () => {
+  await t.test('view: change between two years (diverging, negative = lower decile = more deprived)', async () => {
     await e2e.choose(page, '#year', Y);
     await e2e.choose(page, '#view', 'change');
     await e2e.choose(page, '#compare-year', y0);
@@ -148,9 +148,12 @@ test('switching domain, year, view and palette recolours with zero new tile requ
     const up = e2e.legendItemFor(items, 3);
     const down = e2e.legendItemFor(items, -3);
     assert.ok(up && down && up !== down, 'legend has no ≥+3 / ≤−3 classes');
-    // orange side = more deprived: more red than blue; purple side the other way
-    assert.ok(up.color[0] > up.color[2], `+3 (more deprived) should be orange, is ${up.hex}`);
-    assert.ok(down.color[2] > down.color[1], `−3 (less deprived) should be purple, is ${down.hex}`);
+    // Δ decile = d_y − d_cy: −3 = three deciles lower = more deprived = orange (more red than
+    // blue); +3 = less deprived = purple
+    assert.ok(down.color[0] > down.color[2], `−3 (more deprived) should be orange, is ${down.hex}`);
+    assert.ok(up.color[2] > up.color[1], `+3 (less deprived) should be purple, is ${up.hex}`);
+    const note = await page.textContent('#legend');
+    assert.match(note, /lager deciel = meer achterstand/, `the change legend must say that a lower decile is more deprived: "${note}"`);
     await assertDrawn('change map', (props) => expectedValue(props, { view: 'change', year: Y, compareYear: y0 }));
   });
 
@@ -175,7 +178,7 @@ test('switching domain, year, view and palette recolours with zero new tile requ
     assert.equal(vi.length, 10);
     assert.ok(vi.filter((it, i) => it.hex.toLowerCase() !== yl[i].hex.toLowerCase()).length >= 9, 'viridis legend colours equal the YlOrRd ones');
     const byClass = [...vi].sort((a, b) => a.lo - b.lo);
-    assert.ok(e2e.luminance(byClass[9].color) < e2e.luminance(byClass[0].color), 'viridis: class 10 must be darker than class 1');
+    assert.ok(e2e.luminance(byClass[0].color) < e2e.luminance(byClass[9].color), 'viridis: decile 1 must be darker than decile 10');
     await assertDrawn('viridis MDI map', (props) => expectedValue(props, { year: Y }));
     assert.equal(new URL(page.url()).searchParams.get('pal'), 'viridis', 'URL parameter pal');
     await e2e.choose(page, '#palette', 'ylorrd');

@@ -77,7 +77,7 @@ async function checkReweighted(what) {
     const r = reweightedScore(props, w, Y);
     if (!r) return null;
     if (nearBreak(r.score, br.breaks, r.err)) { nearSkipped++; return null; }
-    return 11 - decileFromBreaks(r.score, br.breaks);
+    return decileFromBreaks(r.score, br.breaks);
   }, { keep: `${e2e.PROBE_PROPS}|_score_${Y}$` });
   assert.ok(p.checked >= 300, `${what}: only ${p.checked} buurten probed (${nearSkipped} skipped as too close to a break)`);
   assert.ok(p.mismatches.length <= 0.02 * p.checked, `${what}: ${e2e.describeMismatches(p)}`);

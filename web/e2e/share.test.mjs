@@ -90,28 +90,6 @@ test('PNG export produces a non-empty image with the map and its legend', { time
   e2e.writeArtifact('export.png', file);
 });
 
-/** A small CSV parser (RFC 4180 quotes; , or ; separated). */
-function parseCsv(text) {
-  const firstLine = text.split(/\r?\n/, 1)[0];
-  const sep = (firstLine.match(/;/g) || []).length > (firstLine.match(/,/g) || []).length ? ';' : ',';
-  const rows = [];
-  let row = [];
-  let cell = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') q = false; else cell += c;
-    } else if (c === '"') q = true;
-    else if (c === sep) { row.push(cell); cell = ''; } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell); rows.push(row); row = []; cell = '';
-    } else cell += c;
-  }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
-  return rows.filter((r) => r.some((c) => c !== ''));
-}
-
 test('the panel\'s CSV download holds the rows of /api/areas/{code}', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
   const code = (await h.api('/api/search?q=BU9902&limit=1')).results[0].code;
@@ -122,7 +100,7 @@ test('the panel\'s CSV download holds the rows of /api/areas/{code}', { timeout:
   assert.equal(download.suggestedFilename(), `${code}.csv`, 'CSV file name');
   const text = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
   e2e.writeArtifact(`${code}.csv`, text);
-  const rows = parseCsv(text);
+  const rows = e2e.parseCsv(text);
   const header = rows[0].map((c) => c.trim().toLowerCase());
   const body = rows.slice(1);
   const col = (re, not) => header.findIndex((c) => re.test(c) && !(not && not.test(c)));
@@ -141,12 +119,12 @@ test('the panel\'s CSV download holds the rows of /api/areas/{code}', { timeout:
   for (const y of apiYears) {
     const r = byYear.get(y.year);
     assert.equal(n(r[rankCol]), y.mdi.rank, `${y.year}: CSV ${header[rankCol]} ${r[rankCol]}, API rank ${y.mdi.rank}`);
-    assert.equal(n(r[decCol]), 11 - y.mdi.decile, `${y.year}: CSV ${header[decCol]} ${r[decCol]}, expected display class ${11 - y.mdi.decile} (= 11 − decile ${y.mdi.decile})`);
+    assert.equal(n(r[decCol]), y.mdi.decile, `${y.year}: CSV ${header[decCol]} ${r[decCol]}, expected the API's decile ${y.mdi.decile}`);
     assert.ok(Math.abs(n(r[popCol]) - y.population) < 0.5, `${y.year}: CSV ${header[popCol]} ${r[popCol]}, API ${y.population}`);
     for (const d of y.domains) {
       const dc = header.findIndex((c) => c.includes(d.id) && /decile|klasse|class/.test(c) && !/within|binnen/.test(c));
       if (dc < 0 || d.decile === null) continue;
-      assert.equal(n(r[dc]), 11 - d.decile, `${y.year}: CSV ${header[dc]} ${r[dc]}, expected ${11 - d.decile}`);
+      assert.equal(n(r[dc]), d.decile, `${y.year}: CSV ${header[dc]} ${r[dc]}, expected decile ${d.decile}`);
     }
   }
   const domainCols = meta.domains.filter((d) => header.some((c) => c.includes(d.id)));
@@ -262,7 +240,7 @@ test('phone width: layout fits, the map is drawn, the panel opens over it; scree
   assert.ok(await ph.isVisible('#search'), '#search not visible on a phone');
   await e2e.parkMouse(ph);
   await h.screenshot(ph, 'phone-mdi.png');
-  const p0 = await e2e.probeColours(ph, (props) => (props[`mdi_decile_${Y}`] ? 11 - props[`mdi_decile_${Y}`] : null), { hideLabels: true });
+  const p0 = await e2e.probeColours(ph, (props) => props[`mdi_decile_${Y}`] ?? null, { hideLabels: true });
   assert.ok(p0.checked >= 100, `only ${p0.checked} buurten probed at phone width`);
   assert.ok(p0.mismatches.length <= 0.02 * p0.checked, `phone map: ${e2e.describeMismatches(p0)}`);
   await e2e.settle(ph);
@@ -286,7 +264,7 @@ test('phone width: layout fits, the map is drawn, the panel opens over it; scree
   await e2e.parkMouse(ph);
   await h.screenshot(ph, 'phone-panel.png');
   // the map stays drawn where it is not covered (above the sheet)
-  const p1 = await e2e.probeColours(ph, (props) => (props[`mdi_decile_${Y}`] ? 11 - props[`mdi_decile_${Y}`] : null), { hideLabels: true });
+  const p1 = await e2e.probeColours(ph, (props) => props[`mdi_decile_${Y}`] ?? null, { hideLabels: true });
   assert.ok(p1.checked >= 5, `with the panel open only ${p1.checked} buurten are uncovered on the phone screen`);
   assert.ok(p1.mismatches.length <= 0.05 * p1.checked,
     `with the panel open the visible map is not drawn as expected (blank?): ${e2e.describeMismatches(p1)}`);

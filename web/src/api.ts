@@ -11,7 +11,10 @@ export interface Level {
 
 export interface DomainMeta {
   id: string;
+  /** The profile's default display name. */
   name: string;
+  /** Display names by language code (`{"nl": "Inkomen", "en": "Income"}`), where the profile gives them. */
+  names?: Record<string, string> | null;
   weight: number;
 }
 
@@ -74,7 +77,7 @@ export interface AreaYear {
   domains: DomainScore[];
   domains_in_worst_decile: number | null;
   share_worst_decile: number | null;
-  /** Higher levels (coming): share of inhabitants per MDI decile 1..10 (index 0 = decile 1). */
+  /** Higher levels: share of inhabitants per MDI decile 1..10 (index 0 = decile 1, most deprived). */
   shares?: number[] | null;
 }
 

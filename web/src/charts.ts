@@ -22,20 +22,23 @@ function frame(id: string, height: number, title: string, desc: string): SVGElem
 export interface BarRow {
   id: string;
   label: string;
-  /** Display class 1..10, null without data. */
+  /** Decile 1..10 (1 = most deprived), null without data. */
   value: number | null;
   color: string;
 }
 
-/** Horizontal bars of the domain classes (1..10, 10 = most deprived). */
+/**
+ * Horizontal bars of the domain deciles: the bar of decile d is (11 − d) tenths long, so the
+ * longest bar is decile 1 (most deprived); the number at its end is the decile itself.
+ */
 export function domainBars(rows: BarRow[], title: string, desc: string, noData: string): SVGElement {
   const rowH = 22;
   const labelW = 134;
   const barW = W - labelW - 28;
   const svg = frame('domain-bars', rows.length * rowH + 16, title, desc);
-  // Grid at classes 1, 5 and 10 so bar lengths can be read without counting.
-  for (const c of [1, 5, 10]) {
-    const x = labelW + (barW * c) / 10;
+  // Grid at deciles 10, 5 and 1 so bar lengths can be read without counting.
+  for (const c of [10, 5, 1]) {
+    const x = labelW + (barW * (11 - c)) / 10;
     svg.append(
       s('line', { x1: x, x2: x, y1: 0, y2: rows.length * rowH, stroke: GRID, 'stroke-width': 1 }),
       s('text', { x, y: rows.length * rowH + 12, 'font-size': 10, fill: MUTED, 'text-anchor': 'middle' }, c),
@@ -48,7 +51,7 @@ export function domainBars(rows: BarRow[], title: string, desc: string, noData: 
     if (r.value === null) {
       g.append(s('text', { x: labelW + 4, y: y + 15, 'font-size': 11, fill: MUTED, 'font-style': 'italic' }, noData));
     } else {
-      const len = (barW * r.value) / 10;
+      const len = (barW * (11 - r.value)) / 10;
       g.append(
         s('rect', { x: labelW, y: y + 4, width: len, height: rowH - 8, fill: r.color, stroke: '#555', 'stroke-width': 0.5 }),
         s('text', { x: labelW + len + 4, y: y + 15, 'font-size': 12, fill: TEXT, 'font-weight': 600 }, r.value),
@@ -64,7 +67,7 @@ export interface TrendPoint {
   value: number | null;
 }
 
-/** A line of the display class over the years; the current year is marked. */
+/** A line of the decile over the years, decile 1 (most deprived) at the top; the current year is marked. */
 export function trendLine(points: TrendPoint[], current: number, title: string, desc: string, color: (v: number) => string): SVGElement {
   const H = 150;
   const left = 26;
@@ -74,7 +77,7 @@ export function trendLine(points: TrendPoint[], current: number, title: string, 
   const svg = frame('trend', H, title, desc);
   const n = points.length;
   const x = (i: number) => left + (n <= 1 ? 0 : ((W - left - right) * i) / (n - 1));
-  const y = (v: number) => top + ((H - top - bottom) * (10 - v)) / 9;
+  const y = (v: number) => top + ((H - top - bottom) * (v - 1)) / 9;
   for (const c of [1, 5, 10]) {
     svg.append(
       s('line', { x1: left, x2: W - right, y1: y(c), y2: y(c), stroke: GRID, 'stroke-width': 1 }),
@@ -130,7 +133,7 @@ export interface ShareBar {
   color: string;
 }
 
-/** Column chart of the share of inhabitants per display class (the "half of Almelo" figure). */
+/** Column chart of the share of inhabitants per decile, decile 1 first (the "half of Almelo" figure). */
 export function classShares(bars: ShareBar[], title: string, desc: string): SVGElement {
   const H = 130;
   const left = 6;

@@ -3,36 +3,49 @@
 // used by the tooltip and counts. The legend, the PNG export and the map are all drawn from the
 // object returned here, so they cannot disagree.
 //
-// Display rule (test contract, web/README.md): the data's decile 1 = most deprived; everything shown to people
-// uses class = 11 − decile, so 10 = most deprived.
+// Deciles are shown as they are (test contract, web/README.md): decile 1 = most deprived, as in
+// the tiles, the API, scores.csv and the server's styles. The colours come from the one colour
+// file that the server's styles use too (crates/mdi-server/src/colours.json).
 
 import type { ExpressionSpecification } from 'maplibre-gl';
+import COLOURS from '../../crates/mdi-server/src/colours.json';
 import type { Breaks, Meta } from './api';
 import { domainName, fmtSigned, t } from './i18n';
 import { DWD, type AppState, type Palette } from './state';
 
-export const NODATA_COLOR = '#bdbdbd';
-export const WATER_COLOR = '#cdd9e1';
+export const NODATA_COLOR: string = COLOURS.nodata;
+export const WATER_COLOR: string = COLOURS.water;
+export const BACKGROUND_COLOR: string = COLOURS.background;
+export const SELECTED_COLOR: string = COLOURS.selected;
+/** Outline colours: the index unit, the level above it, the top level. */
+export const OUTLINE_COLORS: { index_unit: string; middle: string; top: string } = COLOURS.outline;
 /** Class 0 of the count maps (no domain / no year in the worst decile): near-white, not a hue. */
-export const ZERO_COLOR = '#f7f7f2';
+export const ZERO_COLOR: string = COLOURS.zero;
 
-// Sequential ramps, light (least deprived) → dark (most deprived), 10 stops each. YlOrRd is the
-// same 10-class ramp the server's /style.json uses, so the web map and QGIS look alike.
-const RAMPS: Record<Palette, string[]> = {
-  ylorrd: ['#ffffcc', '#ffefa5', '#fedd7f', '#febf5a', '#fd9d43', '#fd7134', '#f43d25', '#db141e', '#b60026', '#800026'],
-  viridis: ['#fde725', '#b5de2b', '#6ece58', '#35b779', '#1f9e89', '#26828e', '#31688e', '#3e4989', '#482878', '#440154'],
-  cividis: ['#fee838', '#e4cf5b', '#c4b56c', '#a69d75', '#8a8779', '#707173', '#575d6d', '#3b496c', '#123570', '#00224e'],
-};
+/** The decile colours of a palette, index 0 = decile 1 (most deprived, darkest) … index 9 = decile 10. */
+export function decileColors(p: Palette): string[] {
+  return COLOURS.palettes[p].slice();
+}
 
-// ColorBrewer PuOr 7 for change maps: purple = less deprived, orange = more deprived.
-const PUOR7 = ['#542788', '#998ec3', '#d8daeb', '#f7f7f7', '#fee0b6', '#f1a340', '#b35806'];
+/** The colour of decile d (1 = most deprived) in a palette; d is clamped into 1..10. */
+export function decileColor(p: Palette, d: number): string {
+  return COLOURS.palettes[p][Math.max(1, Math.min(10, Math.round(d))) - 1]!;
+}
+
+// PuOr 7 for change maps, from much more deprived (orange) to much less deprived (purple).
+const CHANGE: string[] = COLOURS.change;
 
 const hex2 = (n: number) => Math.round(n).toString(16).padStart(2, '0');
 
-/** n colours sampled evenly along a ramp (linear in sRGB); n = stops gives the stops exactly. */
+/**
+ * n colours sampled evenly along a palette from light to dark (linear in sRGB), for the count
+ * scales (years or domains in decile 1: more is darker); n = 10 gives the decile colours from
+ * decile 10 to decile 1.
+ */
 export function ramp(p: Palette, n: number): string[] {
-  const stops = RAMPS[p].map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]);
-  if (n === stops.length) return RAMPS[p].slice();
+  const light = decileColors(p).reverse();
+  const stops = light.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number]);
+  if (n === stops.length) return light;
   return Array.from({ length: n }, (_, i) => {
     const x = n === 1 ? stops.length - 1 : (i * (stops.length - 1)) / (n - 1);
     const lo = Math.floor(x);
@@ -45,10 +58,12 @@ export function ramp(p: Palette, n: number): string[] {
 }
 
 export interface LegendClass {
-  /** Display class (the number people see; data-class in the legend). */
+  /** The class value as people see it (a decile, a count, a change; data-class in the legend). */
   cls: number;
   label: string;
   color: string;
+  /** Longer words for the class (the legend item's tooltip and accessible name); else label. */
+  title?: string;
 }
 
 export type Props = Record<string, unknown>;
@@ -60,7 +75,7 @@ export interface ClassConfig {
   classes: LegendClass[];
   /** The `fill-color` of the buurt fill; no data falls through to NODATA_COLOR. */
   fill: ExpressionSpecification;
-  /** The display class of a feature, by the same rule as `fill` (tooltip, counts, panel). */
+  /** The class value of a feature, by the same rule as `fill` (tooltip, counts). */
   value(props: Props, zoom: number): number | null;
   /** Text for a class value (tooltip, aria-live). */
   describe(cls: number | null): string;
@@ -103,7 +118,7 @@ export function variableName(meta: Meta, v: string): string {
   if (v === 'mdi') return t('mdiShort');
   if (v === DWD) return t('dwd');
   const d = meta.domains.find((x) => x.id === v);
-  return d ? domainName(d.id, d.name) : v;
+  return d ? domainName(d) : v;
 }
 
 const get = (p: string): ExpressionSpecification => ['get', p];
@@ -138,22 +153,29 @@ function valueConfig(meta: Meta, s: AppState, v: string): ClassConfig {
       persistence: false,
     };
   }
-  const colors = ramp(s.palette, 10);
-  const classes = colors.map((color, i) => ({ cls: i + 1, label: String(i + 1), color }));
+  const classes = decileClasses(s.palette);
   return {
     title: t('titleValue', { variable: variableName(meta, v), year: s.year }),
     note: t('legendDirection'),
     classes,
-    // Decile d is shown as class 11 − d.
-    fill: matchFill(prop, classes.map((c) => [11 - c.cls, c.color])),
-    value: (p) => {
-      const d = num(p, prop);
-      return d === null ? null : 11 - d;
-    },
-    describe: (c) => (c === null ? t('noValue') : t('classLabel', { c })),
+    fill: matchFill(prop, classes.map((c) => [c.cls, c.color])),
+    value: (p) => num(p, prop),
+    describe: describeDecile,
     persistence: false,
   };
 }
+
+/** The ten decile classes, decile 1 (most deprived) first; the ends say which is which. */
+function decileClasses(p: Palette): LegendClass[] {
+  return decileColors(p).map((color, i) => ({
+    cls: i + 1,
+    label: String(i + 1),
+    color,
+    title: i === 0 ? t('decileMost') : i === 9 ? t('decileLeast') : t('decileLabel', { c: i + 1 }),
+  }));
+}
+
+const describeDecile = (c: number | null): string => (c === null ? t('noValue') : t('decileLabel', { c }));
 
 /** The re-weighted MDI: Σ w·X over the domains present, re-spread (METHOD §4.3), cut by breaks. */
 function weightedConfig(meta: Meta, s: AppState, breaks: Breaks): ClassConfig {
@@ -163,13 +185,15 @@ function weightedConfig(meta: Meta, s: AppState, breaks: Breaks): ClassConfig {
   const sp = (id: string) => `${id}_score_${s.year}`;
   const sum: ExpressionSpecification = ['+', 0, 0, ...ids.map((id) => ['*', w[id] ?? 0, ['coalesce', get(sp(id)), 0]])] as unknown as ExpressionSpecification;
   const present: ExpressionSpecification = ['+', 0, 0, ...ids.map((id) => ['case', has(sp(id)), w[id] ?? 0, 0])] as unknown as ExpressionSpecification;
-  const colors = ramp(s.palette, 10);
-  const classes = colors.map((color, i) => ({ cls: i + 1, label: String(i + 1), color }));
-  // breaks are descending: decile d for the first d with score >= breaks[d-1], else 10. A `step`
-  // needs ascending stops, so walk them from decile 10 (class 1) up to decile 1 (class 10).
-  const stepArgs: (number | string)[] = [colors[0]!];
+  const classes = decileClasses(s.palette);
+  const colors = classes.map((c) => c.color);
+  // breaks are descending (n of them, 9 for deciles): decile d for the first d with
+  // score >= breaks[d-1], else n + 1. A `step` needs ascending stops, so walk them from the
+  // lowest score (decile n + 1) up to decile 1.
+  const n = breaks.breaks.length;
+  const stepArgs: (number | string)[] = [colors[n]!];
   const asc = breaks.breaks.slice().reverse();
-  asc.forEach((b, i) => stepArgs.push(b, colors[i + 1]!));
+  asc.forEach((b, i) => stepArgs.push(b, colors[n - 1 - i]!));
   const mdiProp = `mdi_decile_${s.year}`;
   const fill = [
     'case',
@@ -190,7 +214,7 @@ function weightedConfig(meta: Meta, s: AppState, breaks: Breaks): ClassConfig {
     if (pres <= 0) return null;
     const score = (acc * total) / pres;
     const d = breaks.breaks.findIndex((b) => score >= b);
-    return 11 - (d === -1 ? 10 : d + 1);
+    return d === -1 ? n + 1 : d + 1;
   };
   return {
     title: t('titleValue', { variable: t('mdiWeighted'), year: s.year }),
@@ -198,7 +222,7 @@ function weightedConfig(meta: Meta, s: AppState, breaks: Breaks): ClassConfig {
     classes,
     fill,
     value,
-    describe: (c) => (c === null ? t('noValue') : t('classLabel', { c })),
+    describe: describeDecile,
     persistence: false,
   };
 }
@@ -210,28 +234,30 @@ export function classConfig(inp: ClassInput): ClassConfig {
     const isDwd = v === DWD;
     const py = isDwd ? `${DWD}_${s.year}` : `${v}_decile_${s.year}`;
     const pc = isDwd ? `${DWD}_${s.compareYear}` : `${v}_decile_${s.compareYear}`;
-    // Δ display class = (11 − d_y) − (11 − d_cy) = d_cy − d_y; for the count, count_y − count_cy.
-    const delta: ExpressionSpecification = isDwd ? ['-', get(py), get(pc)] : ['-', get(pc), get(py)];
-    const classes = PUOR7.map((color, i) => {
-      const d = i - 3;
+    // Deciles: Δ = d_y − d_cy, negative = a lower decile = more deprived than in cy.
+    // The count of domains in decile 1: Δ = count_y − count_cy, positive = more deprived.
+    // Either way the more-deprived side is orange (CHANGE[0]) and the other side purple.
+    const delta: ExpressionSpecification = ['-', get(py), get(pc)];
+    const colorOf = (d: number) => CHANGE[isDwd ? 3 - d : d + 3]!;
+    const classes = [-3, -2, -1, 0, 1, 2, 3].map((d) => {
       const label = d === -3 ? `≤ ${fmtSigned(d)}` : d === 3 ? `≥ ${fmtSigned(d)}` : fmtSigned(d);
-      return { cls: d, label, color };
+      return { cls: d, label, color: colorOf(d), title: describeChange(isDwd, d) };
     });
-    const step: (number | string)[] = [PUOR7[0]!];
-    for (let d = -2; d <= 3; d++) step.push(d, PUOR7[d + 3]!);
+    const step: (number | string)[] = [colorOf(-3)];
+    for (let d = -2; d <= 3; d++) step.push(d, colorOf(d));
     const fill = ['case', ['all', has(py), has(pc)], ['step', delta, ...step], NODATA_COLOR] as unknown as ExpressionSpecification;
     return withZoomFallback(inp, {
-      title: t('titleChange', { variable: variableName(meta, v), year: s.year, cy: s.compareYear }),
-      note: t('legendChangeDirection', { cy: s.compareYear }),
+      title: t(isDwd ? 'titleChange' : 'titleChangeDecile', { variable: variableName(meta, v), year: s.year, cy: s.compareYear }),
+      note: t(isDwd ? 'legendChangeDwd' : 'legendChangeDirection', { cy: s.compareYear }),
       classes,
       fill,
       value: (p) => {
         const a = num(p, py);
         const b = num(p, pc);
         if (a === null || b === null) return null;
-        return Math.max(-3, Math.min(3, isDwd ? a - b : b - a));
+        return Math.max(-3, Math.min(3, a - b));
       },
-      describe: (c) => (c === null ? t('noValue') : t('changeLabel', { d: fmtSigned(c) })),
+      describe: (c) => (c === null ? t('noValue') : describeChange(isDwd, c)),
       persistence: false,
     });
   }
@@ -273,6 +299,13 @@ export function classConfig(inp: ClassInput): ClassConfig {
 
   if (s.weights && v === 'mdi' && inp.breaks) return withZoomFallback(inp, weightedConfig(meta, s, inp.breaks), true);
   return withZoomFallback(inp, valueConfig(meta, s, v));
+}
+
+/** Words for a change class: its number and whether it means more or less deprived. */
+function describeChange(isDwd: boolean, d: number): string {
+  const more = isDwd ? d > 0 : d < 0;
+  const key = d === 0 ? 'changeSame' : more ? 'changeMore' : 'changeLess';
+  return t(key, { d: fmtSigned(d) });
 }
 
 /**

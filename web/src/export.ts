@@ -1,5 +1,6 @@
 // Sharing: the PNG export (map + title + legend + attribution, composed on a 2D canvas) and the
-// CSV of the panel's area (one row per year, classes as displayed: 11 − decile).
+// CSV of the panel's area (one row per year; deciles as they are, 1 = most deprived, which its
+// `decile_scale` column says in words).
 
 import type { Map as MlMap } from 'maplibre-gl';
 import type { Area, Meta } from './api';
@@ -127,29 +128,33 @@ const cell = (v: unknown): string => {
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
-const cls = (d: number | null | undefined) => (typeof d === 'number' ? 11 - d : null);
-
-/** The panel's figures as CSV: comma-separated, header row, one row per year, UTF-8. */
+/**
+ * The panel's figures as CSV: comma-separated, header row, one row per year, UTF-8. Deciles and
+ * ranks as in the API and scores.csv (1 = most deprived); `share_decile_N` is the share of
+ * inhabitants in buurten of decile N (wijken, gemeenten).
+ */
 export function areaCsv(area: Area, meta: Meta): string {
   const doms = meta.domains.map((d) => d.id);
   const parent = (i: number) => area.parents.find((p) => p.level === meta.levels[i]?.layer)?.code ?? '';
   const header = [
     'code', 'name', 'level', 'wijk_code', 'gemeente_code', 'year', 'population', 'eligible', 'excluded_reason',
-    'mdi_score', 'mdi_rank', 'mdi_of', 'mdi_class', 'mdi_within_rank', 'mdi_within_of', 'mdi_within_class',
-    ...doms.flatMap((d) => [`${d}_score`, `${d}_rank`, `${d}_class`]),
+    'mdi_score', 'mdi_rank', 'mdi_of', 'mdi_decile', 'mdi_within_rank', 'mdi_within_of', 'mdi_within_decile',
+    ...doms.flatMap((d) => [`${d}_score`, `${d}_rank`, `${d}_decile`]),
     'domains_in_worst_decile', 'share_worst_decile',
-    ...Array.from({ length: 10 }, (_, i) => `share_class_${10 - i}`),
+    ...Array.from({ length: 10 }, (_, i) => `share_decile_${i + 1}`),
+    'decile_scale',
   ];
   const rows = area.years.map((y) => {
     const m = y.mdi;
     const dom = (id: string) => y.domains.find((d) => d.id === id);
     return [
       area.code, area.name, area.level, parent(1), parent(2), y.year, y.population, y.eligible, y.excluded_reason,
-      m?.score, m?.rank, m?.of, cls(m?.decile), m?.within?.rank, m?.within?.of, cls(m?.within?.decile),
-      ...doms.flatMap((id) => [dom(id)?.score, dom(id)?.rank, cls(dom(id)?.decile)]),
+      m?.score, m?.rank, m?.of, m?.decile, m?.within?.rank, m?.within?.of, m?.within?.decile,
+      ...doms.flatMap((id) => [dom(id)?.score, dom(id)?.rank, dom(id)?.decile]),
       y.domains_in_worst_decile, y.share_worst_decile,
-      // shares[i] = decile i + 1 = class 10 − i: already in the header's order.
+      // shares[i] = decile i + 1: the header's order.
       ...Array.from({ length: 10 }, (_, i) => (Array.isArray(y.shares) ? y.shares[i] : null)),
+      t('legendDirection'),
     ].map(cell).join(',');
   });
   return [header.join(','), ...rows].join('\r\n') + '\r\n';

@@ -5,7 +5,7 @@
 
 import { Map as MlMap, NavigationControl, prewarm, ScaleControl, setWorkerUrl, type MapGeoJSONFeature, type MapMouseEvent } from 'maplibre-gl';
 import { api, type Area, type Breaks, type SearchResult } from './api';
-import { classConfig, decileZooms, ramp, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
+import { BACKGROUND_COLOR, classConfig, decileColor, decileZooms, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
 import { byId, debounce, h } from './dom';
 import { areaCsv, download, exportPng } from './export';
 import { applyStatic, getLang, levelName, setLang, t, type Key } from './i18n';
@@ -59,6 +59,8 @@ async function start(): Promise<void> {
   let state = fromUrl(meta, location.search);
   setLang(state.lang);
   applyStatic();
+  // The page behind the map shares the map's background colour (colours.json).
+  document.documentElement.style.setProperty('--map-background', BACKGROUND_COLOR);
   byId('synthetic-note').hidden = !meta.synthetic;
 
   const [unit] = levelLayers(meta);
@@ -96,7 +98,7 @@ async function start(): Promise<void> {
   if (weighted(state)) await fetchBreaks(state).catch((e: Error) => (breaksError = e.message));
 
   let cfg: ClassConfig = classConfig(classInput());
-  const colorOf = (cls: number) => ramp(state.palette, 10)[Math.max(1, Math.min(10, cls)) - 1]!;
+  const colorOf = (decile: number) => decileColor(state.palette, decile);
 
   // ---- the map ----
   const wide = () => window.matchMedia('(min-width: 761px)').matches;
@@ -246,7 +248,7 @@ async function start(): Promise<void> {
   const describeArea = (a: Area): string => {
     const y = a.years.find((x) => x.year === state.year);
     const d = y?.mdi?.decile;
-    return typeof d === 'number' ? `${t('mdiShort')} ${t('classLabel', { c: 11 - d })}` : t('noValue');
+    return typeof d === 'number' ? `${t('mdiShort')} ${t('decileLabel', { c: d })}` : t('noValue');
   };
   // Where the keyboard focus goes back to when the panel closes (search, map canvas, …).
   let panelOpener: HTMLElement | null = null;
@@ -442,7 +444,8 @@ async function start(): Promise<void> {
     map.getCanvas().style.cursor = 'pointer';
     const props = f.properties as Record<string, unknown>;
     const shown = shownConfig(cfg, map.getZoom());
-    const text = `${String(props['name'] ?? props['code'] ?? '')}: ${shown.describe(cfg.value(props, map.getZoom()))}`;
+    const value = cfg.value(props, map.getZoom());
+    const text = `${String(props['name'] ?? props['code'] ?? '')}: ${shown.describe(value)}`;
     if (f.id !== hovered) {
       clearHover();
       hovered = f.id;
@@ -450,6 +453,7 @@ async function start(): Promise<void> {
       announce(text);
     }
     tooltip.textContent = text;
+    tooltip.dataset.value = value === null ? '' : String(value);
     tooltip.hidden = false;
     const { x, y } = ev.point;
     const rect = map.getContainer().getBoundingClientRect();

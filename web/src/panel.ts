@@ -1,6 +1,7 @@
 // The side panel (#panel): the figures of one area from /api/areas/{code} for the chosen year.
-// Every figure element has data-field and data-value (the raw number as displayed, deciles as
-// 11 − d) per the test contract (web/README.md), so tests and the CSV read the same values people see.
+// Every figure element has data-field and data-value (the raw number as displayed; deciles as
+// they are, 1 = most deprived) per the test contract (web/README.md), so tests and the CSV read
+// the same values people see.
 
 import type { Area, AreaYear, BBox, Meta } from './api';
 import { classShares, domainBars, trendLine } from './charts';
@@ -10,14 +11,14 @@ import { domainName, fmtInt, fmtPct, levelName, t } from './i18n';
 export interface PanelContext {
   meta: Meta;
   year: number;
-  /** Colour of a display class 1..10 in the current palette (charts use the map's colours). */
-  color: (cls: number) => string;
+  /** Colour of decile 1..10 in the current palette (charts use the map's colours). */
+  color: (decile: number) => string;
   onSelect: (code: string) => void;
   onZoom: (bbox: BBox) => void;
   onCsv: () => void;
 }
 
-const display = (decile: number | null | undefined): number | null => (typeof decile === 'number' ? 11 - decile : null);
+const decile = (d: number | null | undefined): number | null => (typeof d === 'number' ? d : null);
 
 function fact(label: string, field: string, value: number | string | null, text: string | Node, extra?: Record<string, string>): HTMLElement[] {
   return [
@@ -26,9 +27,9 @@ function fact(label: string, field: string, value: number | string | null, text:
   ];
 }
 
-function classBadge(cls: number | null, color: (c: number) => string): Node {
-  if (cls === null) return document.createTextNode('—');
-  return h('span', { class: 'class-badge' }, h('span', { class: 'swatch', style: `background:${color(cls)}`, 'aria-hidden': 'true' }), String(cls));
+function decileBadge(d: number | null, color: (d: number) => string): Node {
+  if (d === null) return document.createTextNode('—');
+  return h('span', { class: 'class-badge' }, h('span', { class: 'swatch', style: `background:${color(d)}`, 'aria-hidden': 'true' }), String(d));
 }
 
 export function openPanel(): void {
@@ -82,13 +83,13 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
     facts.push(...fact(t('population'), 'population', pop, pop === null ? '—' : fmtInt(pop)));
     const m = yr.mdi;
     if (m) {
-      const cls = display(m.decile);
+      const cls = decile(m.decile);
       facts.push(...fact(t('mdiRankNational'), 'mdi-rank', m.rank, `${m.rank} / ${m.of ?? '?'}`, { 'data-of': String(m.of ?? '') }));
-      facts.push(...fact(t('mdiDecileNational'), 'mdi-decile', cls, classBadge(cls, color)));
+      facts.push(...fact(t('mdiDecileNational'), 'mdi-decile', cls, decileBadge(cls, color)));
       if (m.within) {
-        const wc = display(m.within.decile);
+        const wc = decile(m.within.decile);
         facts.push(...fact(t('mdiRankWithin'), 'within-rank', m.within.rank, `${m.within.rank} / ${m.within.of}`, { 'data-of': String(m.within.of) }));
-        facts.push(...fact(t('mdiDecileWithin'), 'within-decile', wc, classBadge(wc, color)));
+        facts.push(...fact(t('mdiDecileWithin'), 'within-decile', wc, decileBadge(wc, color)));
       }
     } else if (!area.nodata && !area.water) {
       notes.push(h('p', { class: 'note' }, t('notRanked', { year: yr.year }), yr.excluded_reason ? `: ${yr.excluded_reason}` : ''));
@@ -100,7 +101,10 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
       facts.push(...fact(t('shareWorst'), 'share-worst', yr.share_worst_decile, fmtPct(yr.share_worst_decile, 1)));
     }
     if (yr.domains_missing.length) {
-      const names = yr.domains_missing.map((id) => domainName(id, meta.domains.find((d) => d.id === id)?.name ?? id));
+      const names = yr.domains_missing.map((id) => {
+        const d = meta.domains.find((x) => x.id === id);
+        return d ? domainName(d) : id;
+      });
       notes.push(h('p', { class: 'note' }, t('domainsMissing', { list: names.join(', ') })));
     }
   }
@@ -110,8 +114,8 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
   if (yr && isUnit && yr.domains.length) {
     const rows = meta.domains.map((d) => {
       const ds = yr.domains.find((x) => x.id === d.id);
-      const v = display(ds?.decile);
-      return { id: d.id, label: domainName(d.id, d.name), value: v, color: v === null ? '#ccc' : color(v) };
+      const v = decile(ds?.decile);
+      return { id: d.id, label: domainName(d), value: v, color: v === null ? '#ccc' : color(v) };
     });
     charts.push(
       h('h3', {}, t('domainBars', { year: yr.year })),
@@ -120,14 +124,14 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
   }
   if (yr && !isUnit) {
     if (Array.isArray(yr.shares) && yr.shares.length === 10) {
-      // shares[i] is decile i + 1; shown as class 10 − i, ordered 1..10 like the legend.
-      const bars = yr.shares.map((share, i) => ({ cls: 10 - i, share, color: color(10 - i) })).reverse();
+      // shares[i] is decile i + 1 (1 = most deprived), in the legend's order.
+      const bars = yr.shares.map((share, i) => ({ cls: i + 1, share, color: color(i + 1) }));
       charts.push(h('h3', {}, t('classShares', { year: yr.year })), classShares(bars, t('classShares', { year: yr.year }), t('classSharesDesc')));
     } else {
       charts.push(h('p', { class: 'muted small' }, t('sharesMissing')));
     }
   }
-  const points = area.years.map((y) => ({ year: y.year, value: display(y.mdi?.decile) }));
+  const points = area.years.map((y) => ({ year: y.year, value: decile(y.mdi?.decile) }));
   if (points.some((p) => p.value !== null)) {
     charts.push(h('h3', {}, t('trend')), trendLine(points, ctx.year, t('trend'), t('trendDesc'), color));
   }
@@ -139,7 +143,8 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
     h('button', { type: 'button', id: 'download-csv' }, t('downloadCsv')),
   );
 
-  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), ...notes, ...charts, actions);
+  const scale = h('p', { class: 'muted small', 'data-field': 'decile-scale' }, t('decileScale'));
+  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), scale, ...notes, ...charts, actions);
   for (const b of byId('panel-body').querySelectorAll<HTMLButtonElement>('button[data-code]')) {
     b.addEventListener('click', () => ctx.onSelect(b.dataset.code!));
   }

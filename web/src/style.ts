@@ -4,7 +4,7 @@
 
 import type { LayerSpecification, StyleSpecification } from 'maplibre-gl';
 import { serverUrl, type Meta, type TileJson } from './api';
-import { NODATA_COLOR, WATER_COLOR, type ClassConfig } from './classes';
+import { BACKGROUND_COLOR, NODATA_COLOR, OUTLINE_COLORS, SELECTED_COLOR, WATER_COLOR, type ClassConfig } from './classes';
 
 export const SOURCE = 'mdi';
 /**
@@ -50,7 +50,7 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
   const top = higher[higher.length - 1];
   const notWater = ['!=', ['get', 'water'], true];
   const layers: LayerSpecification[] = [
-    { id: 'background', type: 'background', paint: { 'background-color': '#eceae4' } },
+    { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOR } },
     {
       id: `${unit}-fill`,
       type: 'fill',
@@ -80,7 +80,7 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
       minzoom: 11,
       layout: { 'line-join': 'round' },
       paint: {
-        'line-color': '#3a3a3a',
+        'line-color': OUTLINE_COLORS.index_unit,
         'line-opacity': 0.35,
         'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.3, 16, 1.2],
       },
@@ -96,7 +96,7 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
       ...(isTop ? {} : { minzoom: 8 + i }),
       layout: { 'line-join': 'round' },
       paint: {
-        'line-color': isTop ? '#111' : '#2b2b2b',
+        'line-color': isTop ? OUTLINE_COLORS.top : OUTLINE_COLORS.middle,
         'line-opacity': isTop ? 0.95 : 0.7,
         'line-width': isTop
           ? ['interpolate', ['linear'], ['zoom'], 5, 0.8, 10, 1.6, 16, 3.2]
@@ -129,7 +129,7 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
       'source-layer': layer,
       layout: { 'line-join': 'round' },
       paint: {
-        'line-color': ['case', state('selected'), '#0b2a6f', '#000000'] as never,
+        'line-color': ['case', state('selected'), SELECTED_COLOR, '#000000'] as never,
         'line-width': ['case', state('selected'), 3, 2] as never,
         'line-opacity': (isUnit ? ['case', ['any', state('selected'), state('hover')], 1, 0] : ['case', state('selected'), 1, 0]) as never,
       },

@@ -60,7 +60,7 @@ export function initWeights(
   };
 
   const relabel = () => {
-    for (const d of meta.domains) labels.get(d.id)!.textContent = domainName(d.id, d.name);
+    for (const d of meta.domains) labels.get(d.id)!.textContent = domainName(d);
     const w: Record<string, number> = {};
     for (const [k, el] of inputs) w[k] = Number(el.value) / 100;
     showPct(w);

@@ -74,8 +74,9 @@
 //! renderer without a warning, and a render of the demo atlas's MBTiles shows the legend's
 //! colours, grey no-data areas and the outlines.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 /// The id of the one vector source of every style.
 pub const SOURCE_ID: &str = "mdi";
@@ -89,39 +90,57 @@ pub const MAX_DOMAINS: usize = 7;
 /// 3.28 and master (read): see the module documentation.
 pub const QGIS_OPERATORS: [&str; 7] = ["match", "get", "interpolate", "linear", "zoom", "==", "!="];
 
-/// The background (land outside the areas): a light neutral.
-const BACKGROUND: &str = "#f2f1ee";
+/// The colours of the styles, from `colours.json`: the one colour file of the server's styles
+/// and the web client (`web/src/classes.ts` bundles the same file). Parsed once, on first use.
+static COLOURS: LazyLock<Colours> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("colours.json"))
+        .expect("crates/mdi-server/src/colours.json is compiled in and checked by the tests")
+});
 
-/// "No data" (`nodata`, or the property missing): a neutral grey, outside both palettes.
-const NO_DATA: &str = "#b0b0b0";
-/// Water-only areas (`water`): a pale blue-grey, outside both palettes and lighter than no data.
-const WATER: &str = "#d4e2ec";
+/// The part of `colours.json` the styles use (the file also holds the web client's palettes).
+#[derive(Debug, Deserialize)]
+struct Colours {
+    palettes: Palettes,
+    /// 0 to [`MAX_DOMAINS`] domains in the worst decile (more is darker): eight even samples of
+    /// ColorBrewer's sequential, colour-blind-safe PuRd.
+    domains_in_worst_decile: [String; MAX_DOMAINS + 1],
+    /// "No data" (`nodata`, or the property missing): a neutral grey, outside every palette.
+    nodata: String,
+    /// Water-only areas (`water`): a pale blue-grey, outside every palette, lighter than no data.
+    water: String,
+    /// The background (land outside the areas): a light neutral.
+    background: String,
+    /// The outline of a selected area (MapLibre): a blue that stands out against the reds.
+    selected: String,
+    outline: OutlineColours,
+}
 
-/// Deciles 1 (most deprived, darkest) to 10: ten even samples of ColorBrewer's sequential,
-/// colour-blind-safe YlOrRd (Cynthia Brewer, colorbrewer2.org; its 9-class colours as anchors,
-/// interpolated linearly in sRGB, since YlOrRd has no 10-class version).
-const DECILE_COLOURS: [&str; 10] = [
-    "#800026", "#b60026", "#db141e", "#f43d25", "#fd7134", "#fd9d43", "#febf5a", "#fedd7f",
-    "#ffefa5", "#ffffcc",
-];
+/// The decile palettes of `colours.json`, decile 1 (most deprived, darkest) first.
+#[derive(Debug, Deserialize)]
+struct Palettes {
+    /// Ten even samples of ColorBrewer's sequential, colour-blind-safe YlOrRd (Cynthia Brewer,
+    /// colorbrewer2.org; its 9-class colours as anchors, interpolated linearly in sRGB, since
+    /// YlOrRd has no 10-class version).
+    ylorrd: [String; 10],
+}
 
-/// 0 to [`MAX_DOMAINS`] domains in the worst decile (more is darker): eight even samples of
-/// ColorBrewer's sequential, colour-blind-safe PuRd, built like [`DECILE_COLOURS`].
-const COUNT_COLOURS: [&str; MAX_DOMAINS + 1] = [
-    "#f7f4f9", "#e4dbec", "#d1aed5", "#d280bd", "#e4439a", "#d51965", "#a00346", "#67001f",
-];
+/// The outline colours of `colours.json`.
+#[derive(Debug, Deserialize)]
+struct OutlineColours {
+    index_unit: String,
+    middle: String,
+    top: String,
+}
 
 /// The choropleth's opacity, and (MapLibre) while the pointer is over an area.
 const FILL_OPACITY: f64 = 0.8;
 const HOVER_OPACITY: f64 = 0.95;
 
-/// The outline of a selected area (MapLibre): a blue that stands out against the reds.
-const SELECTED_COLOUR: &str = "#1f78b4";
 const SELECTED_WIDTH: f64 = 3.0;
 
 /// How one level's outline is drawn.
 struct Outline {
-    colour: &'static str,
+    colour: fn() -> &'static str,
     opacity: f64,
     /// The first zoom that draws it (`None`: every zoom).
     min_zoom: Option<u8>,
@@ -132,7 +151,7 @@ struct Outline {
 /// The index unit (`buurten`): thin and faint, from the zoom where a buurt is some ten pixels
 /// wide.
 const THIN: Outline = Outline {
-    colour: "#4d4d4d",
+    colour: || &COLOURS.outline.index_unit,
     opacity: 0.35,
     min_zoom: Some(11),
     widths: &[(11, 0.25), (16, 1.0)],
@@ -140,7 +159,7 @@ const THIN: Outline = Outline {
 
 /// The level above it (`wijken`).
 const MEDIUM: Outline = Outline {
-    colour: "#4d4d4d",
+    colour: || &COLOURS.outline.middle,
     opacity: 0.7,
     min_zoom: Some(9),
     widths: &[(9, 0.5), (16, 2.0)],
@@ -148,7 +167,7 @@ const MEDIUM: Outline = Outline {
 
 /// Every coarser level (`gemeenten`, and COROP and provincies where a profile has them).
 const THICK: Outline = Outline {
-    colour: "#1a1a1a",
+    colour: || &COLOURS.outline.top,
     opacity: 1.0,
     min_zoom: None,
     widths: &[(0, 0.6), (10, 1.4), (16, 3.0)],
@@ -345,7 +364,7 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
 pub fn classes(variable: &Variable) -> Vec<Class> {
     let mut classes: Vec<Class> = match variable {
         Variable::Mdi | Variable::Domain(_) => (1u8..)
-            .zip(DECILE_COLOURS)
+            .zip(&COLOURS.palettes.ylorrd)
             .map(|(decile, color)| Class {
                 value: Some(decile),
                 color,
@@ -357,7 +376,7 @@ pub fn classes(variable: &Variable) -> Vec<Class> {
             })
             .collect(),
         Variable::DomainsInWorstDecile => (0u8..)
-            .zip(COUNT_COLOURS)
+            .zip(&COLOURS.domains_in_worst_decile)
             .map(|(count, color)| Class {
                 value: Some(count),
                 color,
@@ -370,7 +389,7 @@ pub fn classes(variable: &Variable) -> Vec<Class> {
     };
     classes.push(Class {
         value: None,
-        color: NO_DATA,
+        color: &COLOURS.nodata,
         label: "No data".to_string(),
     });
     classes
@@ -445,7 +464,7 @@ pub fn style(
     let mut layers = vec![json!({
         "id": "background",
         "type": "background",
-        "paint": {"background-color": BACKGROUND},
+        "paint": {"background-color": COLOURS.background},
     })];
     layers.push(with_min_zoom(
         json!({
@@ -468,7 +487,7 @@ pub fn style(
             "source": SOURCE_ID,
             "source-layer": index_unit,
             "filter": ["==", ["get", "nodata"], true],
-            "paint": {"fill-color": NO_DATA, "fill-opacity": opacity},
+            "paint": {"fill-color": COLOURS.nodata, "fill-opacity": opacity},
         }),
         fill_min_zoom,
     ));
@@ -479,7 +498,7 @@ pub fn style(
         "source": SOURCE_ID,
         "source-layer": index_unit,
         "filter": ["==", ["get", "water"], true],
-        "paint": {"fill-color": WATER},
+        "paint": {"fill-color": COLOURS.water},
     }));
     for (i, level) in input.levels.iter().enumerate() {
         let outline = match i {
@@ -500,7 +519,7 @@ pub fn style(
                 "source-layer": level,
                 "layout": {"line-join": "round"},
                 "paint": {
-                    "line-color": outline.colour,
+                    "line-color": (outline.colour)(),
                     "line-opacity": outline.opacity,
                     "line-width": width,
                 },
@@ -517,7 +536,7 @@ pub fn style(
                 "source-layer": level,
                 "layout": {"line-join": "round"},
                 "paint": {
-                    "line-color": SELECTED_COLOUR,
+                    "line-color": COLOURS.selected,
                     "line-width": SELECTED_WIDTH,
                     "line-opacity": [
                         "case",
@@ -590,7 +609,7 @@ fn colour_expression(property: &str, legend: &[Class]) -> Value {
     let fallback = legend
         .iter()
         .find(|c| c.value.is_none())
-        .map_or(NO_DATA, |c| c.color);
+        .map_or(COLOURS.nodata.as_str(), |c| c.color);
     expression.push(json!(fallback));
     Value::Array(expression)
 }
@@ -1147,6 +1166,106 @@ mod tests {
             .filter(|c| c.value.is_some())
             .collect();
         assert!(all.iter().all(|c| c.color != no_data.color));
+    }
+
+    /// `colours.json` read as plain JSON, independently of the styles' own parsing.
+    fn colours_file() -> Value {
+        serde_json::from_str(include_str!("colours.json")).unwrap()
+    }
+
+    #[test]
+    fn the_styles_draw_the_colours_of_colours_json() {
+        let file = colours_file();
+        let input = input();
+        for (flavor, variable, year, s) in all_styles(&input) {
+            let what = format!("{flavor:?} {variable:?} {year}");
+            assert_eq!(
+                layer(&s, "background")["paint"]["background-color"],
+                file["background"],
+                "{what}"
+            );
+            assert_eq!(
+                layer(&s, "buurten-nodata")["paint"]["fill-color"],
+                file["nodata"],
+                "{what}"
+            );
+            let (_, fallback) = match_table(&layer(&s, "buurten-fill")["paint"]["fill-color"]);
+            assert_eq!(json!(fallback), file["nodata"], "{what}");
+            assert_eq!(
+                layer(&s, "buurten-water")["paint"]["fill-color"],
+                file["water"],
+                "{what}"
+            );
+            for (level, key) in [
+                ("buurten", "index_unit"),
+                ("wijken", "middle"),
+                ("gemeenten", "top"),
+            ] {
+                assert_eq!(
+                    layer(&s, &format!("{level}-outline"))["paint"]["line-color"],
+                    file["outline"][key],
+                    "{what} {level}"
+                );
+            }
+            if flavor == Flavor::MapLibre {
+                assert_eq!(
+                    layer(&s, "buurten-selected")["paint"]["line-color"],
+                    file["selected"],
+                    "{what}"
+                );
+            }
+        }
+        // The decile classes are the file's YlOrRd, decile 1 first; the counts its PuRd.
+        let deciles: Vec<Value> = classes(&Variable::Mdi)
+            .iter()
+            .filter(|c| c.value.is_some())
+            .map(|c| json!(c.color))
+            .collect();
+        assert_eq!(json!(deciles), file["palettes"]["ylorrd"]);
+        let counts: Vec<Value> = classes(&Variable::DomainsInWorstDecile)
+            .iter()
+            .filter(|c| c.value.is_some())
+            .map(|c| json!(c.color))
+            .collect();
+        assert_eq!(json!(counts), file["domains_in_worst_decile"]);
+    }
+
+    #[test]
+    fn colours_json_holds_only_hex_colours_and_ten_class_palettes() {
+        fn walk(key: &str, value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::String(s) if !key.ends_with("about") => {
+                    let hex = s.len() == 7
+                        && s.starts_with('#')
+                        && s[1..].chars().all(|c| c.is_ascii_hexdigit());
+                    assert!(hex, "colours.json {key}: {s:?} is not #rrggbb");
+                    out.push(s.clone());
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(key, v, out)),
+                Value::Object(map) => map.iter().for_each(|(k, v)| walk(k, v, out)),
+                _ => {}
+            }
+        }
+        let file = colours_file();
+        let mut all = Vec::new();
+        walk("", &file, &mut all);
+        assert!(all.len() > 40, "only {} colours found", all.len());
+        for name in ["ylorrd", "viridis", "cividis"] {
+            let palette = file["palettes"][name].as_array().unwrap();
+            assert_eq!(palette.len(), 10, "{name}");
+            let hexes: Vec<&str> = palette.iter().map(|v| v.as_str().unwrap()).collect();
+            // Decile 1 first: the darkest; lightness rises to decile 10.
+            for w in hexes.windows(2) {
+                assert!(
+                    luminance(w[0]) < luminance(w[1]),
+                    "{name}: {} {}",
+                    w[0],
+                    w[1]
+                );
+            }
+            assert!(!hexes.contains(&file["nodata"].as_str().unwrap()), "{name}");
+        }
+        assert_eq!(file["change"].as_array().unwrap().len(), 7);
     }
 
     #[test]
