@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mdi_core::profile::Ranking;
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
 use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
-use mdi_geo::atlas::{AtlasInfo, SourceInfo, write_atlas};
+use mdi_geo::atlas::{AtlasInfo, AtlasSummary, SourceInfo, write_atlas};
 use mdi_geo::demo::{DemoOptions, generate};
 use mdi_geo::{Crs, ReadOptions, Source, read_areas};
 
@@ -355,72 +355,106 @@ fn now_rfc3339() -> String {
         .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
 }
 
-fn run_build(args: &BuildArgs) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    let (mut profile, tables, sources, info) = if args.demo {
-        let options = demo_options(args.demo_areas, args.demo_years.as_ref())?;
-        let pb = step(&format!(
-            "generating the synthetic demo region ({} buurten)",
-            options.areas
-        ));
-        let demo = generate(&options)?;
-        pb.finish_and_clear();
-        let profile = Profile::from_str_at(NL_PROFILE, Path::new("geodata/profiles/nl-cbs.toml"))?;
-        let table = Table::from_bytes(
-            Path::new("synthetic:demo-indicatoren.csv"),
-            demo.table_csv.as_bytes(),
-        )?;
-        let info = AtlasInfo {
-            title: demo.name.clone(),
-            description: demo.description.clone(),
-            attribution: demo.attribution.clone(),
-            synthetic: true,
-            built_at: now_rfc3339(),
-            tables: vec!["synthetic:demo-indicatoren.csv".into()],
-            sources: Vec::new(),
-        };
-        (profile, vec![table], vec![demo.buurten], info)
-    } else {
-        let path = args.profile.as_ref().context("--profile is required")?;
-        let profile = Profile::from_path(path)?;
-        let pb = step("reading indicator tables");
-        let tables = args
+/// What a build reads: the profile, the indicator tables, the area files and what the
+/// atlas says of itself.
+struct BuildInputs {
+    profile: Profile,
+    tables: Vec<Table>,
+    sources: Vec<Source>,
+    info: AtlasInfo,
+}
+
+/// The inputs of `build --demo`: the generated region and the embedded Dutch profile.
+fn demo_inputs(args: &BuildArgs) -> Result<BuildInputs> {
+    let options = demo_options(args.demo_areas, args.demo_years.as_ref())?;
+    let pb = step(&format!(
+        "generating the synthetic demo region ({} buurten)",
+        options.areas
+    ));
+    let demo = generate(&options)?;
+    pb.finish_and_clear();
+    let profile = Profile::from_str_at(NL_PROFILE, Path::new("geodata/profiles/nl-cbs.toml"))?;
+    let table = Table::from_bytes(
+        Path::new("synthetic:demo-indicatoren.csv"),
+        demo.table_csv.as_bytes(),
+    )?;
+    let info = AtlasInfo {
+        title: demo.name.clone(),
+        description: demo.description.clone(),
+        attribution: demo.attribution.clone(),
+        synthetic: true,
+        built_at: now_rfc3339(),
+        tables: vec!["synthetic:demo-indicatoren.csv".into()],
+        sources: Vec::new(),
+    };
+    Ok(BuildInputs {
+        profile,
+        tables: vec![table],
+        sources: vec![demo.buurten],
+        info,
+    })
+}
+
+/// The inputs of `build --profile … --indicators … --areas …`.
+fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
+    let path = args.profile.as_ref().context("--profile is required")?;
+    let profile = Profile::from_path(path)?;
+    let pb = step("reading indicator tables");
+    let tables = args
+        .indicators
+        .iter()
+        .map(|p| Table::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    pb.finish_and_clear();
+    let crs = match &args.crs {
+        Some(c) => Some(Crs::parse(c).with_context(|| {
+            format!("--crs `{c}`: expected EPSG:28992, EPSG:4326 or EPSG:3857")
+        })?),
+        None => None,
+    };
+    let read = ReadOptions {
+        crs,
+        layer: args.layer.clone(),
+    };
+    let pb = step("reading area files");
+    let sources = args
+        .areas
+        .iter()
+        .map(|p| read_areas(p, &read))
+        .collect::<Result<Vec<Source>, _>>()?;
+    pb.finish_and_clear();
+    let info = AtlasInfo {
+        title: profile.name.clone(),
+        description: profile.description.clone(),
+        attribution: profile.attribution.clone(),
+        synthetic: false,
+        built_at: now_rfc3339(),
+        tables: args
             .indicators
             .iter()
-            .map(|p| Table::read(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        pb.finish_and_clear();
-        let crs = match &args.crs {
-            Some(c) => Some(Crs::parse(c).with_context(|| {
-                format!("--crs `{c}`: expected EPSG:28992, EPSG:4326 or EPSG:3857")
-            })?),
-            None => None,
-        };
-        let read = ReadOptions {
-            crs,
-            layer: args.layer.clone(),
-        };
-        let pb = step("reading area files");
-        let sources = args
-            .areas
-            .iter()
-            .map(|p| read_areas(p, &read))
-            .collect::<Result<Vec<Source>, _>>()?;
-        pb.finish_and_clear();
-        let info = AtlasInfo {
-            title: profile.name.clone(),
-            description: profile.description.clone(),
-            attribution: profile.attribution.clone(),
-            synthetic: false,
-            built_at: now_rfc3339(),
-            tables: args
-                .indicators
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-            sources: Vec::new(),
-        };
-        (profile, tables, sources, info)
+            .map(|p| p.display().to_string())
+            .collect(),
+        sources: Vec::new(),
+    };
+    Ok(BuildInputs {
+        profile,
+        tables,
+        sources,
+        info,
+    })
+}
+
+fn run_build(args: &BuildArgs) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let BuildInputs {
+        mut profile,
+        tables,
+        sources,
+        mut info,
+    } = if args.demo {
+        demo_inputs(args)?
+    } else {
+        file_inputs(args)?
     };
     let pb = step("computing the index");
     let mut summary = Vec::new();
@@ -430,7 +464,6 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let pb = step("reprojecting, repairing and linking the areas");
     let hierarchy = mdi_geo::hierarchy::assemble(&profile, Some(&panel), &sources)?;
     pb.finish_and_clear();
-    let mut info = info;
     info.sources = sources
         .iter()
         .zip(&hierarchy.source_levels)
@@ -455,7 +488,18 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     stage.commit()?;
     // Printed only now, so a closed standard output never costs the atlas.
     stdout.write_all(&summary)?;
+    print_build(&mut stdout, &atlas, info.synthetic, tiles.as_ref())?;
+    writeln!(stdout, "wrote {}", args.out.display())?;
+    Ok(())
+}
 
+/// The summary of a build: areas, the join, the geometry repairs, and the tiles.
+fn print_build(
+    stdout: &mut impl Write,
+    atlas: &AtlasSummary,
+    synthetic: bool,
+    tiles: Option<&mdi_tiler::TileSummary>,
+) -> Result<()> {
     let j = &atlas.join;
     writeln!(
         stdout,
@@ -481,16 +525,15 @@ fn run_build(args: &BuildArgs) -> Result<()> {
         "geometry: {} repairs, {} collapsed areas, {} notes (see build-report.json)",
         atlas.repairs, atlas.collapsed, atlas.notes
     )?;
-    if info.synthetic {
+    if synthetic {
         writeln!(
             stdout,
             "this atlas is SYNTHETIC: a generated demo region, not real areas"
         )?;
     }
-    if let Some(t) = &tiles {
-        print_tiles(&mut stdout, t)?;
+    if let Some(t) = tiles {
+        print_tiles(stdout, t)?;
     }
-    writeln!(stdout, "wrote {}", args.out.display())?;
     Ok(())
 }
 

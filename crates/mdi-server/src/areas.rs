@@ -229,6 +229,124 @@ fn num(props: &std::collections::BTreeMap<String, Value>, key: &str) -> Option<f
         .filter(|v| v.is_finite())
 }
 
+/// What [`read_features`] reads of `areas.fgb`, in file order.
+struct ReadFeatures {
+    list: Vec<Area>,
+    /// The parent code of each area.
+    parents: Vec<Option<String>>,
+    /// The polygons (and bounding box) of each area of the index unit with extent.
+    shapes: Vec<Option<(Shape, Option<[f64; 4]>)>>,
+}
+
+/// The values of one area in every year of the atlas.
+fn area_years(
+    p: &std::collections::BTreeMap<String, Value>,
+    keys: &[YearKeys],
+    level: usize,
+) -> Box<[AreaYear]> {
+    keys.iter()
+        .map(|k| {
+            let score = |[s, r, d]: &[String; 3]| {
+                num(p, s).map(|score| Score {
+                    score,
+                    rank: num(p, r).map(|r| r as u32),
+                    decile: num(p, d).map(|d| d as u8),
+                })
+            };
+            AreaYear {
+                population: num(p, &k.population),
+                eligible: match p.get(&k.eligible) {
+                    Some(Value::Bool(b)) => Some(*b),
+                    _ => None,
+                },
+                mdi: score(&k.mdi),
+                domains: if level == 0 {
+                    k.domains.iter().map(score).collect()
+                } else {
+                    Box::default()
+                },
+                domains_in_worst_decile: num(p, &k.domains_in_worst_decile).map(|v| v as u32),
+                share_worst_decile: num(p, &k.share_worst_decile),
+                excluded_reason: None,
+                domains_missing: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Reads every feature of `areas.fgb` at `path`.
+fn read_features(path: &Path, schema: &Schema) -> Result<ReadFeatures, ServerError> {
+    let mut read = ReadFeatures {
+        list: Vec::new(),
+        parents: Vec::new(),
+        shapes: Vec::new(),
+    };
+    let mut failure = None;
+    // The column names per year, formatted once.
+    let keys: Vec<YearKeys> = schema
+        .years
+        .iter()
+        .map(|y| YearKeys::new(*y, &schema.domains))
+        .collect();
+    mdi_geo::read::each_fgb_feature(path, &ReadOptions::default(), &mut |f| {
+        let p = &f.properties;
+        let text = |k: &str| p.get(k).and_then(Value::as_text).unwrap_or_default();
+        let flag = |k: &str| matches!(p.get(k), Some(Value::Bool(true)));
+        let layer = text(col::LEVEL);
+        let Some(level) = schema.layers.iter().position(|l| *l == layer) else {
+            failure.get_or_insert(ServerError::Atlas {
+                path: path.to_path_buf(),
+                message: format!(
+                    "feature {} ({}): level `{layer}` is not one of the levels in metadata.json ({})",
+                    f.index,
+                    text(col::CODE),
+                    schema.layers.join(", ")
+                ),
+            });
+            return Ok(());
+        };
+        let bbox = geo::BoundingRect::bounding_rect(&f.geometry)
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+        let parent = text(col::PARENT);
+        read.parents.push((!parent.is_empty()).then_some(parent));
+        read.list.push(Area {
+            code: text(col::CODE).into(),
+            name: text(col::NAME).into(),
+            level,
+            parent: None,
+            water: flag(col::WATER),
+            collapsed: flag(col::COLLAPSED),
+            nodata: flag(col::NODATA),
+            bbox,
+            years: area_years(p, &keys, level),
+        });
+        let indexed = level == 0 && !flag(col::COLLAPSED) && !f.geometry.0.is_empty();
+        read.shapes
+            .push(indexed.then(|| (Shape::new(&f.geometry), bbox)));
+        Ok(())
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(read),
+    }
+}
+
+/// Positions in `list` sorted by code; an error if a code appears twice.
+fn sort_by_code(path: &Path, list: &[Area]) -> Result<Vec<u32>, ServerError> {
+    let mut by_code: Vec<u32> = (0..list.len() as u32).collect();
+    by_code.sort_unstable_by(|&a, &b| list[a as usize].code.cmp(&list[b as usize].code));
+    if let Some(w) = by_code
+        .windows(2)
+        .find(|w| list[w[0] as usize].code == list[w[1] as usize].code)
+    {
+        return Err(ServerError::Atlas {
+            path: path.to_path_buf(),
+            message: format!("area code {} appears twice", list[w[0] as usize].code),
+        });
+    }
+    Ok(by_code)
+}
+
 impl Areas {
     /// Reads `areas.fgb` (and `scores.csv`, when present, for the exclusion reasons) of the
     /// atlas directory `dir`.
@@ -238,113 +356,11 @@ impl Areas {
     /// of an unknown level, a duplicate code, or an unreadable `scores.csv`.
     pub fn load(dir: &Path, schema: &Schema) -> Result<Areas, ServerError> {
         let path = dir.join(files::AREAS);
-        let mut list = Vec::new();
-        let mut parents: Vec<Option<String>> = Vec::new();
-        let mut shapes = Vec::new();
-        let mut failure = None;
-        // The column names per year, formatted once.
-        let keys: Vec<YearKeys> = schema
-            .years
-            .iter()
-            .map(|y| YearKeys::new(*y, &schema.domains))
-            .collect();
-        mdi_geo::read::each_fgb_feature(&path, &ReadOptions::default(), &mut |f| {
-            let p = &f.properties;
-            let text = |k: &str| p.get(k).and_then(Value::as_text).unwrap_or_default();
-            let flag = |k: &str| matches!(p.get(k), Some(Value::Bool(true)));
-            let layer = text(col::LEVEL);
-            let Some(level) = schema.layers.iter().position(|l| *l == layer) else {
-                failure.get_or_insert(ServerError::Atlas {
-                    path: path.clone(),
-                    message: format!(
-                        "feature {} ({}): level `{layer}` is not one of the levels in metadata.json ({})",
-                        f.index,
-                        text(col::CODE),
-                        schema.layers.join(", ")
-                    ),
-                });
-                return Ok(());
-            };
-            let years = keys
-                .iter()
-                .map(|k| {
-                    let score = |[s, r, d]: &[String; 3]| {
-                        num(p, s).map(|score| Score {
-                            score,
-                            rank: num(p, r).map(|r| r as u32),
-                            decile: num(p, d).map(|d| d as u8),
-                        })
-                    };
-                    AreaYear {
-                        population: num(p, &k.population),
-                        eligible: match p.get(&k.eligible) {
-                            Some(Value::Bool(b)) => Some(*b),
-                            _ => None,
-                        },
-                        mdi: score(&k.mdi),
-                        domains: if level == 0 {
-                            k.domains.iter().map(score).collect()
-                        } else {
-                            Box::default()
-                        },
-                        domains_in_worst_decile: num(p, &k.domains_in_worst_decile)
-                            .map(|v| v as u32),
-                        share_worst_decile: num(p, &k.share_worst_decile),
-                        excluded_reason: None,
-                        domains_missing: Vec::new(),
-                    }
-                })
-                .collect();
-            let bbox = geo::BoundingRect::bounding_rect(&f.geometry)
-                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-            let parent = text(col::PARENT);
-            parents.push((!parent.is_empty()).then_some(parent));
-            list.push(Area {
-                code: text(col::CODE).into(),
-                name: text(col::NAME).into(),
-                level,
-                parent: None,
-                water: flag(col::WATER),
-                collapsed: flag(col::COLLAPSED),
-                nodata: flag(col::NODATA),
-                bbox,
-                years,
-            });
-            let indexed = level == 0 && !flag(col::COLLAPSED) && !f.geometry.0.is_empty();
-            shapes.push(indexed.then(|| (Shape::new(&f.geometry), bbox)));
-            Ok(())
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let mut by_code: Vec<u32> = (0..list.len() as u32).collect();
-        by_code.sort_unstable_by(|&a, &b| list[a as usize].code.cmp(&list[b as usize].code));
-        if let Some(w) = by_code
-            .windows(2)
-            .find(|w| list[w[0] as usize].code == list[w[1] as usize].code)
-        {
-            return Err(ServerError::Atlas {
-                path,
-                message: format!("area code {} appears twice", list[w[0] as usize].code),
-            });
-        }
-        let find = |code: &str| {
-            by_code
-                .binary_search_by(|&i| (*list[i as usize].code).cmp(code))
-                .ok()
-                .map(|at| by_code[at] as usize)
-        };
-        let parent_of: Vec<Option<usize>> = parents
-            .iter()
-            .map(|p| p.as_deref().and_then(find))
-            .collect();
-        drop(parents);
-        for (a, p) in list.iter_mut().zip(parent_of) {
-            a.parent = p;
-        }
+        let read = read_features(&path, schema)?;
+        let by_code = sort_by_code(&path, &read.list)?;
         let mut areas = Areas {
             rtree: RTree::bulk_load(
-                shapes
+                read.shapes
                     .iter()
                     .enumerate()
                     .filter_map(|(i, s)| {
@@ -356,18 +372,30 @@ impl Areas {
                     })
                     .collect(),
             ),
-            list,
+            list: read.list,
             by_code,
             group_of: Vec::new(),
             groups: Vec::new(),
-            shapes: shapes.into_iter().map(|s| s.map(|s| s.0)).collect(),
+            shapes: read.shapes.into_iter().map(|s| s.map(|s| s.0)).collect(),
             within: None,
             ranked: Vec::new(),
             ranked_scores: Vec::new(),
         };
+        areas.link_parents(&read.parents);
         areas.read_scores(dir, schema)?;
         areas.group_within(schema);
         Ok(areas)
+    }
+
+    /// Sets each area's parent from the parent codes of `areas.fgb` (file order).
+    fn link_parents(&mut self, parents: &[Option<String>]) {
+        let parent_of: Vec<Option<usize>> = parents
+            .iter()
+            .map(|p| p.as_deref().and_then(|p| self.get(p)))
+            .collect();
+        for (a, p) in self.list.iter_mut().zip(parent_of) {
+            a.parent = p;
+        }
     }
 
     /// Reads `scores.csv`, if the atlas has one: `excluded_reason` and `domains_missing` of

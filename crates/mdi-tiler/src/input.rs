@@ -1,6 +1,7 @@
 //! Reading an atlas directory (`metadata.json`, `areas.fgb`) into the layers and features that
 //! the tiles carry, with the properties of `docs/TILES.md`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use geo_types::MultiPolygon;
@@ -166,6 +167,77 @@ fn input_err(path: &Path, message: impl Into<String>) -> TilerError {
     }
 }
 
+/// The tile properties of one feature of `areas.fgb` (`props`): (index into `cols`, value),
+/// in schema order, without empty values. `population` is the latest of `pop_cols` (newest
+/// first) with a count.
+fn tile_properties(
+    props: &BTreeMap<String, Value>,
+    cols: &[(String, String, Conv)],
+    pop_cols: &[String],
+) -> Vec<(u16, Prop)> {
+    let mut properties = Vec::with_capacity(cols.len());
+    for (k, (_, col, conv)) in cols.iter().enumerate() {
+        let raw = if col.is_empty() {
+            pop_cols
+                .iter()
+                .find_map(|c| props.get(c).and_then(Value::as_f64))
+                .map(Value::Float)
+        } else {
+            props.get(col).cloned()
+        };
+        if let Some(p) = raw.and_then(|raw| convert(*conv, &raw)) {
+            properties.push((k as u16, p));
+        }
+    }
+    properties
+}
+
+/// A value of `areas.fgb` as a tile property; `None` for an empty or unusable value.
+fn convert(conv: Conv, raw: &Value) -> Option<Prop> {
+    Some(match (conv, raw) {
+        (_, Value::Null) => return None,
+        (Conv::Text, v) => Prop::Text(v.as_text().unwrap_or_default()),
+        (Conv::Bool, Value::Bool(b)) => Prop::Bool(*b),
+        (Conv::Bool, v) => Prop::Bool(v.as_f64().is_some_and(|x| x != 0.0)),
+        (Conv::UInt, v) => match v.as_f64()? {
+            x if x >= 0.0 => Prop::UInt(x.round() as u64),
+            x => Prop::Int(x.round() as i64),
+        },
+        (Conv::Float(decimals), v) => {
+            let x = v.as_f64().filter(|x| x.is_finite())?;
+            let x = match decimals {
+                Some(d) => {
+                    let s = 10f64.powi(d);
+                    (x * s).round() / s
+                }
+                None => x,
+            };
+            Prop::Float(x as f32)
+        }
+    })
+}
+
+/// Puts each layer's features in code order (the FlatGeobuf index reorders them) and checks
+/// that no two codes share a feature id.
+fn sort_and_check_ids(layers: &mut [TileLayer]) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for layer in layers {
+        layer.features.sort_by(|a, b| a.code.cmp(&b.code));
+        for f in &layer.features {
+            if let Some(first) = seen.insert(f.id, f.code.clone())
+                && first != f.code
+            {
+                return Err(TilerError::IdCollision {
+                    first,
+                    second: f.code.clone(),
+                    id: f.id,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Read an atlas directory written by `mdi-atlas build`.
 ///
 /// # Errors
@@ -219,48 +291,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
             ));
             return Ok(());
         };
-        let mut properties = Vec::with_capacity(cols.len());
-        for (k, (_, col, conv)) in cols.iter().enumerate() {
-            let value = if col.is_empty() {
-                // population: the latest year with a count.
-                pop_cols
-                    .iter()
-                    .find_map(|c| f.properties.get(c).and_then(Value::as_f64))
-            } else {
-                None
-            };
-            let raw = if col.is_empty() {
-                value.map(Value::Float)
-            } else {
-                f.properties.get(col).cloned()
-            };
-            let Some(raw) = raw else { continue };
-            let p = match (conv, &raw) {
-                (_, Value::Null) => continue,
-                (Conv::Text, v) => Prop::Text(v.as_text().unwrap_or_default()),
-                (Conv::Bool, Value::Bool(b)) => Prop::Bool(*b),
-                (Conv::Bool, v) => Prop::Bool(v.as_f64().is_some_and(|x| x != 0.0)),
-                (Conv::UInt, v) => match v.as_f64() {
-                    Some(x) if x >= 0.0 => Prop::UInt(x.round() as u64),
-                    Some(x) => Prop::Int(x.round() as i64),
-                    None => continue,
-                },
-                (Conv::Float(decimals), v) => match v.as_f64() {
-                    Some(x) if x.is_finite() => {
-                        let x = match decimals {
-                            Some(d) => {
-                                let s = 10f64.powi(*d);
-                                (x * s).round() / s
-                            }
-                            None => x,
-                        };
-                        Prop::Float(x as f32)
-                    }
-                    _ => continue,
-                },
-            };
-            properties.push((k as u16, p));
-        }
+        let properties = tile_properties(&f.properties, &cols, &pop_cols);
         let collapsed = matches!(f.properties.get(col::COLLAPSED), Some(Value::Bool(true)));
         layer.features.push(TileFeature {
             id: feature_id(&code, li, &layer.code_prefix),
@@ -275,22 +306,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
     if let Some(e) = failure {
         return Err(e);
     }
-    // Code order within a layer (the FlatGeobuf index reorders features), and unique ids.
-    let mut seen = std::collections::HashMap::new();
-    for layer in &mut layers {
-        layer.features.sort_by(|a, b| a.code.cmp(&b.code));
-        for f in &layer.features {
-            if let Some(first) = seen.insert(f.id, f.code.clone())
-                && first != f.code
-            {
-                return Err(TilerError::IdCollision {
-                    first,
-                    second: f.code.clone(),
-                    id: f.id,
-                });
-            }
-        }
-    }
+    sort_and_check_ids(&mut layers)?;
     Ok(TileInput {
         title: meta.title,
         description: meta.description,
