@@ -204,6 +204,21 @@ test('panel and tooltip show the decile of /api/areas and of scores.csv (1 = mos
   }
 });
 
+test('domain names come from /api/meta in the chosen language, never from client code', { timeout: TEST_TIMEOUT }, async () => {
+  // The expectation is the server's /api/meta (from the profile), fetched by the test.
+  assert.ok(meta.domains.length > 0 && meta.domains.every((d) => d.names && d.names.nl && d.names.en),
+    'the demo profile gives every domain a Dutch and an English name');
+  const optionText = (id) => page.$eval(`#variable option[value="${id}"]`, (o) => o.textContent.trim());
+  for (const [lang, other] of [['en', 'nl'], ['nl', 'en']]) {
+    await setLang(page, lang);
+    for (const d of meta.domains) {
+      const text = await optionText(d.id);
+      assert.equal(text, d.names[lang], `the ${lang} option of ${d.id} says "${text}", /api/meta says "${d.names[lang]}"`);
+      if (d.names[other] !== d.names[lang]) assert.notEqual(text, d.names[other]);
+    }
+  }
+});
+
 test('no request left 127.0.0.1 and no page errors (deciles)', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
   assert.equal(h.networkProblems(), null);
