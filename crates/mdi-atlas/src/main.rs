@@ -1,6 +1,8 @@
 //! `mdi-atlas`: the command line of mdi-atlas. It parses arguments, shows progress and calls into
 //! the library crates; the business logic lives there.
 
+mod demo;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,15 +10,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use demo::{DemoOptions, generate};
 use indicatif::{ProgressBar, ProgressStyle};
 use mdi_core::profile::Ranking;
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
 use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
 use mdi_geo::atlas::{AtlasInfo, AtlasSummary, SourceInfo, write_atlas};
-use mdi_geo::demo::{DemoOptions, generate};
 use mdi_geo::{Crs, ReadOptions, Source, read_areas};
 
-// The CLI sits at the end of the dependency chain core ← geo ← tiler ← server ← cli.
+// The CLI sits at the end of the dependency chain core ← format ← geo ← tiler ← server ← cli.
 
 /// The Dutch profile, embedded so that the demo runs from any folder.
 const NL_PROFILE: &str = include_str!("../../../geodata/profiles/nl-cbs.toml");

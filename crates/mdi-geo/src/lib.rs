@@ -2,12 +2,11 @@
 //!
 //! Geometry in and out for mdi-atlas: reading area polygons (FlatGeobuf, GeoJSON, TopoJSON,
 //! GeoPackage), reprojection from RD New (EPSG:28992) to WGS84 and Web Mercator, the area
-//! hierarchy, ring repair, the join of [`mdi_core::Scores`] to areas by code, the generated demo
-//! region, and writing the atlas directory.
+//! hierarchy, ring repair, the join of [`mdi_core::Scores`] to areas by code, and writing the atlas
+//! directory.
 
 pub mod atlas;
 pub mod crs;
-pub mod demo;
 pub mod dissolve;
 pub mod error;
 pub mod hierarchy;
