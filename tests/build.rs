@@ -35,7 +35,48 @@ fn the_demo_atlas_is_complete_and_gdal_reads_it() {
     let s = build_demo(&atlas);
     assert!(s.contains("areas: 600 buurt, 40 wijk, 4 gemeente"), "{s}");
     assert!(s.contains("SYNTHETIC"), "{s}");
+    check_demo_metadata_and_report(&atlas);
 
+    let cols = [
+        "code",
+        "level",
+        "parent",
+        "wijk_code",
+        "gemeente_code",
+        "population_2024",
+        "mdi_score_2024",
+        "mdi_rank_2024",
+        "mdi_decile_2024",
+        "inkomen_decile_2024",
+        "share_worst_decile_2024",
+        "nodata",
+    ];
+    let Some(gdal) = gdal_dump(&atlas.join("areas.fgb"), &cols) else {
+        return;
+    };
+    check_demo_fgb_layout(&gdal);
+    let rows = gdal["rows"].as_array().unwrap();
+    let scores = read_scores(&atlas.join("scores.csv"));
+    check_demo_buurten_equal_scores(rows, &scores);
+    check_demo_gemeente_summaries(rows, &scores);
+}
+
+/// The 2024 rows of a scores table by area code.
+fn scores_2024(scores: &[HashMap<String, String>]) -> HashMap<&str, &HashMap<String, String>> {
+    scores
+        .iter()
+        .filter(|r| r["year"] == "2024")
+        .map(|r| (r["code"].as_str(), r))
+        .collect()
+}
+
+/// A cell of a scores row as a number (`None` when empty).
+fn cell(r: &HashMap<String, String>, k: &str) -> Option<f64> {
+    r[k].parse::<f64>().ok()
+}
+
+/// The demo's metadata.json (synthetic, years, areas per level, domains) and build-report.json.
+fn check_demo_metadata_and_report(atlas: &Path) {
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(atlas.join("metadata.json")).unwrap()).unwrap();
     assert_eq!(meta["synthetic"], true);
@@ -58,24 +99,11 @@ fn the_demo_atlas_is_complete_and_gdal_reads_it() {
         serde_json::from_slice(&std::fs::read(atlas.join("build-report.json")).unwrap()).unwrap();
     assert_eq!(report["join"]["matched"], 600);
     assert_eq!(report["synthetic"], true);
+}
 
-    let cols = [
-        "code",
-        "level",
-        "parent",
-        "wijk_code",
-        "gemeente_code",
-        "population_2024",
-        "mdi_score_2024",
-        "mdi_rank_2024",
-        "mdi_decile_2024",
-        "inkomen_decile_2024",
-        "share_worst_decile_2024",
-        "nodata",
-    ];
-    let Some(gdal) = gdal_dump(&atlas.join("areas.fgb"), &cols) else {
-        return;
-    };
+/// GDAL's view of the demo areas.fgb: CRS, geometry type, count, every domain score column,
+/// features per level, and every bounding box in WGS84 inside the Netherlands.
+fn check_demo_fgb_layout(gdal: &serde_json::Value) {
     assert_eq!(gdal["crs"], "EPSG:4326");
     assert_eq!(gdal["geometry_type"], "MultiPolygon");
     assert_eq!(gdal["count"], 644);
@@ -101,9 +129,8 @@ fn the_demo_atlas_is_complete_and_gdal_reads_it() {
             );
         }
     }
-    let rows = gdal["rows"].as_array().unwrap();
     let mut levels: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in rows {
+    for r in gdal["rows"].as_array().unwrap() {
         *levels.entry(r["level"].as_str().unwrap()).or_default() += 1;
         // WGS84, inside the Netherlands.
         let b: Vec<f64> = r["_bbox"]
@@ -121,16 +148,12 @@ fn the_demo_atlas_is_complete_and_gdal_reads_it() {
         levels,
         BTreeMap::from([("buurten", 600), ("gemeenten", 4), ("wijken", 40)])
     );
+}
 
-    // The attributes equal scores.csv, read independently, for every buurt in 2024.
-    let scores = read_scores(&atlas.join("scores.csv"));
-    let s2024: HashMap<&str, &HashMap<String, String>> = scores
-        .iter()
-        .filter(|r| r["year"] == "2024")
-        .map(|r| (r["code"].as_str(), r))
-        .collect();
+/// The attributes of every buurt in areas.fgb equal scores.csv, read independently, for 2024.
+fn check_demo_buurten_equal_scores(rows: &[serde_json::Value], scores: &[HashMap<String, String>]) {
+    let s2024 = scores_2024(scores);
     let num = |v: &serde_json::Value| v.as_f64();
-    let cell = |r: &HashMap<String, String>, k: &str| r[k].parse::<f64>().ok();
     let mut checked = 0;
     for r in rows.iter().filter(|r| r["level"] == "buurten") {
         let code = r["code"].as_str().unwrap();
@@ -166,9 +189,12 @@ fn the_demo_atlas_is_complete_and_gdal_reads_it() {
         checked += 1;
     }
     assert_eq!(checked, 600);
+}
 
-    // Gemeente summaries: the population share in decile-1 buurten, recomputed here from
-    // scores.csv and the buurten's gemeente codes.
+/// Gemeente summaries: the population share in decile-1 buurten and the population, recomputed
+/// here from scores.csv and the buurten's gemeente codes.
+fn check_demo_gemeente_summaries(rows: &[serde_json::Value], scores: &[HashMap<String, String>]) {
+    let s2024 = scores_2024(scores);
     let mut by_gm: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for r in rows.iter().filter(|r| r["level"] == "buurten") {
         let s = s2024[r["code"].as_str().unwrap()];
@@ -185,8 +211,8 @@ fn the_demo_atlas_is_complete_and_gdal_reads_it() {
     }
     for r in rows.iter().filter(|r| r["level"] == "gemeenten") {
         let (p, p1) = by_gm[r["code"].as_str().unwrap()];
-        assert!((num(&r["share_worst_decile_2024"]).unwrap() - p1 / p).abs() < 1e-9);
-        assert_eq!(num(&r["population_2024"]), Some(p));
+        assert!((r["share_worst_decile_2024"].as_f64().unwrap() - p1 / p).abs() < 1e-9);
+        assert_eq!(r["population_2024"].as_f64(), Some(p));
     }
 }
 
@@ -350,12 +376,23 @@ fn gunzip(path: &Path) -> String {
 #[test]
 fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
     let Some(nl) = nl_2014() else { return };
-    let (topo, kwb) = (&nl.topo, &nl.kwb);
     let dir = tempfile::tempdir().unwrap();
     let atlas = dir.path().join("nl");
     build_nl_2014(&nl, &atlas, &[]);
-    // The expected join, computed here from the raw files: 2014 statcodes against 2024 codes.
-    let topo_json: serde_json::Value = serde_json::from_str(&gunzip(topo)).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(atlas.join("build-report.json")).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(atlas.join("metadata.json")).unwrap()).unwrap();
+    check_national_join(&nl, &report);
+    check_national_metadata(&meta);
+    check_national_fgb_has_every_area(&atlas, &meta, &report);
+    check_national_levels_from_the_gemeente_file(&nl, &dir.path().join("nl5"));
+}
+
+/// The build report's join equals the join computed here from the raw files: 2014 statcodes
+/// against 2024 KWB codes.
+fn check_national_join(nl: &common::Nl2014, report: &serde_json::Value) {
+    let topo_json: serde_json::Value = serde_json::from_str(&gunzip(&nl.topo)).unwrap();
     let polys: BTreeSet<String> = topo_json["objects"]["layer"]["geometries"]
         .as_array()
         .unwrap()
@@ -368,15 +405,13 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
                 .to_uppercase()
         })
         .collect();
-    let kwb_text = gunzip(kwb);
+    let kwb_text = gunzip(&nl.kwb);
     let mut rdr = csv::Reader::from_reader(kwb_text.as_bytes());
     let codes: BTreeSet<String> = rdr
         .records()
         .map(|r| r.unwrap()[0].trim().to_uppercase())
         .collect();
     let matched = polys.intersection(&codes).count();
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(atlas.join("build-report.json")).unwrap()).unwrap();
     let j = &report["join"];
     eprintln!(
         "2014 buurten × KWB 2024: {} polygons, {} score codes, {matched} matched",
@@ -398,8 +433,11 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
         matched < codes.len(),
         "many 2024 codes differ from 2014 codes"
     );
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(atlas.join("metadata.json")).unwrap()).unwrap();
+}
+
+/// The national metadata.json: areas per level, bounds around the Netherlands, and only the
+/// three levels without a gemeente file.
+fn check_national_metadata(meta: &serde_json::Value) {
     assert_eq!(meta["levels"][0]["areas"], 11_691);
     assert!(
         meta["levels"][2]["areas"].as_u64().unwrap() > 390,
@@ -418,7 +456,15 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
     );
     // Without a gemeente file, the optional COROP and provincie levels are left out, with a note.
     assert_eq!(meta["levels"].as_array().unwrap().len(), 3);
-    // GDAL reads every feature, the collapsed ones and their dissolved parents included.
+}
+
+/// GDAL reads every feature of the national areas.fgb, the collapsed ones and their dissolved
+/// parents included, and as many collapsed ones as the build report lists.
+fn check_national_fgb_has_every_area(
+    atlas: &Path,
+    meta: &serde_json::Value,
+    report: &serde_json::Value,
+) {
     let n_areas: u64 = meta["levels"]
         .as_array()
         .unwrap()
@@ -436,16 +482,13 @@ fn the_national_2014_buurten_build_with_the_2024_kwb_joined() {
             .count();
         assert_eq!(collapsed, report["collapsed"].as_array().unwrap().len());
     }
+}
 
-    // With the 2015 gemeente file: gemeenten from the file, and COROP regions and provincies
-    // from its columns (40 COROP regions and 12 provincies in 2015).
-    let atlas5 = dir.path().join("nl5");
+/// With the 2015 gemeente file (built into `atlas5`): gemeenten from the file, and COROP
+/// regions and provincies from its columns (40 COROP regions and 12 provincies in 2015).
+fn check_national_levels_from_the_gemeente_file(nl: &common::Nl2014, atlas5: &Path) {
     let gm = nl.topo.with_file_name("cbs_gemeente_2015.topojson.gz");
-    build_nl_2014(
-        &nl,
-        &atlas5,
-        &["--areas", gm.to_str().unwrap(), "--no-tiles"],
-    );
+    build_nl_2014(nl, atlas5, &["--areas", gm.to_str().unwrap(), "--no-tiles"]);
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(atlas5.join("metadata.json")).unwrap()).unwrap();
     let levels: Vec<(String, u64)> = meta["levels"]

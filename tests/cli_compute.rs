@@ -609,6 +609,17 @@ fn a_failed_run_leaves_the_previous_output_intact() {
     assert!(leftovers.is_empty());
 }
 
+/// The domains of the Dutch profile, in its order.
+const NL_DOMAINS: [&str; 7] = [
+    "inkomen",
+    "werk",
+    "opleiding",
+    "gezondheid",
+    "veiligheid",
+    "huisvesting",
+    "woonomgeving",
+];
+
 #[test]
 fn the_example_table_runs_with_the_dutch_profile() {
     let dir = tempfile::tempdir().unwrap();
@@ -629,7 +640,17 @@ fn the_example_table_runs_with_the_dutch_profile() {
         "{}",
         stdout(&o)
     );
-    let (header, _) = common::read_csv(&out);
+    check_example_header(&out);
+    let rows = read_scores(&out);
+    assert_eq!(rows.len(), 24);
+    for year in ["2023", "2024"] {
+        check_example_year(&rows, year);
+    }
+}
+
+/// The columns of the example's scores.csv: identity, MDI, rank and decile per domain, summary.
+fn check_example_header(out: &Path) {
+    let (header, _) = common::read_csv(out);
     let mut want: Vec<String> = [
         "code",
         "year",
@@ -641,15 +662,7 @@ fn the_example_table_runs_with_the_dutch_profile() {
     ]
     .map(String::from)
     .to_vec();
-    for d in [
-        "inkomen",
-        "werk",
-        "opleiding",
-        "gezondheid",
-        "veiligheid",
-        "huisvesting",
-        "woonomgeving",
-    ] {
+    for d in NL_DOMAINS {
         want.extend([
             format!("{d}_score"),
             format!("{d}_rank"),
@@ -665,61 +678,54 @@ fn the_example_table_runs_with_the_dutch_profile() {
         .map(String::from),
     );
     assert_eq!(header, want);
-    let rows = read_scores(&out);
-    assert_eq!(rows.len(), 24);
+}
+
+/// One year of the example: 11 ranked areas with ranks 1 to 11, and in each row the MDI as the
+/// weighted domain scores, the missing domains, the decile from the rank, and the count of
+/// domains in the worst decile.
+fn check_example_year(rows: &[HashMap<String, String>], year: &str) {
     let weights = [0.225, 0.225, 0.135, 0.135, 0.093, 0.093, 0.093];
-    let domains = [
-        "inkomen",
-        "werk",
-        "opleiding",
-        "gezondheid",
-        "veiligheid",
-        "huisvesting",
-        "woonomgeving",
-    ];
-    for year in ["2023", "2024"] {
-        let ranked: Vec<_> = rows
+    let ranked: Vec<_> = rows
+        .iter()
+        .filter(|r| r["year"] == year && r["eligible"] == "true")
+        .collect();
+    assert_eq!(ranked.len(), 11);
+    let mut ranks: Vec<usize> = ranked
+        .iter()
+        .map(|r| r["mdi_rank"].parse().unwrap())
+        .collect();
+    ranks.sort_unstable();
+    assert_eq!(ranks, (1..=11).collect::<Vec<_>>());
+    for r in &ranked {
+        // The MDI is the weighted sum of the domain scores in the same row, the weights
+        // re-spread over the domains present (Zuiderhof has no woonomgeving).
+        let present: Vec<(f64, f64)> = NL_DOMAINS
             .iter()
-            .filter(|r| r["year"] == year && r["eligible"] == "true")
+            .zip(weights)
+            .filter(|(d, _)| !r[&format!("{d}_score")].is_empty())
+            .map(|(d, w)| (w, f(r, &format!("{d}_score"))))
             .collect();
-        assert_eq!(ranked.len(), 11);
-        let mut ranks: Vec<usize> = ranked
+        let total: f64 = weights.iter().sum();
+        let present_w: f64 = present.iter().map(|p| p.0).sum();
+        let sum: f64 = present.iter().map(|(w, x)| w * x).sum::<f64>() * total / present_w;
+        assert!((sum - f(r, "mdi_score")).abs() < 1e-5, "{}", r["code"]);
+        let missing: Vec<&str> = NL_DOMAINS
             .iter()
-            .map(|r| r["mdi_rank"].parse().unwrap())
+            .copied()
+            .filter(|d| r[&format!("{d}_score")].is_empty())
             .collect();
-        ranks.sort_unstable();
-        assert_eq!(ranks, (1..=11).collect::<Vec<_>>());
-        for r in &ranked {
-            // The MDI is the weighted sum of the domain scores in the same row, the weights
-            // re-spread over the domains present (Zuiderhof has no woonomgeving).
-            let present: Vec<(f64, f64)> = domains
-                .iter()
-                .zip(weights)
-                .filter(|(d, _)| !r[&format!("{d}_score")].is_empty())
-                .map(|(d, w)| (w, f(r, &format!("{d}_score"))))
-                .collect();
-            let total: f64 = weights.iter().sum();
-            let present_w: f64 = present.iter().map(|p| p.0).sum();
-            let sum: f64 = present.iter().map(|(w, x)| w * x).sum::<f64>() * total / present_w;
-            assert!((sum - f(r, "mdi_score")).abs() < 1e-5, "{}", r["code"]);
-            let missing: Vec<&str> = domains
-                .iter()
-                .copied()
-                .filter(|d| r[&format!("{d}_score")].is_empty())
-                .collect();
-            assert_eq!(r["domains_missing"], missing.join(" "));
-            if r["code"] == "BU99010010" {
-                assert_eq!(r["domains_missing"], "woonomgeving");
-            }
-            let n = 11.0;
-            let rank: f64 = f(r, "mdi_rank");
-            assert_eq!(f(r, "mdi_decile"), (10.0 * rank / n).ceil());
-            let worst = domains
-                .iter()
-                .filter(|d| r[&format!("{d}_decile")] == "1")
-                .count();
-            assert_eq!(r["domains_in_worst_decile"], worst.to_string());
+        assert_eq!(r["domains_missing"], missing.join(" "));
+        if r["code"] == "BU99010010" {
+            assert_eq!(r["domains_missing"], "woonomgeving");
         }
+        let n = 11.0;
+        let rank: f64 = f(r, "mdi_rank");
+        assert_eq!(f(r, "mdi_decile"), (10.0 * rank / n).ceil());
+        let worst = NL_DOMAINS
+            .iter()
+            .filter(|d| r[&format!("{d}_decile")] == "1")
+            .count();
+        assert_eq!(r["domains_in_worst_decile"], worst.to_string());
     }
 }
 

@@ -393,7 +393,43 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
     )
     .await;
     assert_eq!(tj.status, StatusCode::OK);
-    let doc = tj.json();
+    check_tilejson_document(&tj.json());
+    let etag = tj.header("etag").unwrap().to_string();
+    let again = call(
+        &app,
+        Method::GET,
+        "/tiles.json",
+        &[("host", "atlas.example:8080"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let proxied = call(
+        &app,
+        Method::GET,
+        "/tiles.json",
+        &[
+            ("host", "internal:1"),
+            ("x-forwarded-host", "maps.example.nl"),
+            ("x-forwarded-proto", "https"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        proxied.json()["tiles"][0],
+        "https://maps.example.nl/tiles/{z}/{x}/{y}.mvt"
+    );
+    check_public_url_wins().await;
+    check_styles(&app).await;
+    // The GDAL tileset metadata carries the layers as a JSON string.
+    let g = get(&app, "/tiles/metadata.json").await.json();
+    let inner: Value = serde_json::from_str(g["json"].as_str().unwrap()).unwrap();
+    assert_eq!(inner["vector_layers"].as_array().unwrap().len(), 6);
+    assert_eq!(g["format"], "pbf");
+}
+
+/// The TileJSON asked for with `Host: atlas.example:8080`: version, tile URL from the host,
+/// zoom range, the six layers in order, and the fields of the buurten layer.
+fn check_tilejson_document(doc: &Value) {
     assert_eq!(doc["tilejson"], "3.0.0");
     assert_eq!(
         doc["tiles"][0],
@@ -421,32 +457,10 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
         ]
     );
     assert!(doc["vector_layers"][0]["fields"]["mdi_decile_2024"].is_string());
-    let etag = tj.header("etag").unwrap().to_string();
-    let again = call(
-        &app,
-        Method::GET,
-        "/tiles.json",
-        &[("host", "atlas.example:8080"), ("if-none-match", &etag)],
-    )
-    .await;
-    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
-    let proxied = call(
-        &app,
-        Method::GET,
-        "/tiles.json",
-        &[
-            ("host", "internal:1"),
-            ("x-forwarded-host", "maps.example.nl"),
-            ("x-forwarded-proto", "https"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        proxied.json()["tiles"][0],
-        "https://maps.example.nl/tiles/{z}/{x}/{y}.mvt"
-    );
+}
 
-    // A configured public URL wins.
+/// A configured public URL wins over the host, in the TileJSON and in the style's source.
+async fn check_public_url_wins() {
     let mut config = ServeConfig::new(demo().to_path_buf());
     config.watch = None;
     config.public_url = Some("https://cdn.example.org/mdi/".into());
@@ -463,8 +477,12 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
         style["sources"]["mdi"]["url"],
         "https://cdn.example.org/mdi/tiles.json"
     );
+}
 
-    let style = call(&app, Method::GET, "/style.json", &[("host", "a.example")]).await;
+/// The MapLibre style (version 8, with hover), the QGIS flavour (no feature-state), and the
+/// refused flavour, year and variable, each named in the error.
+async fn check_styles(app: &Router) {
+    let style = call(app, Method::GET, "/style.json", &[("host", "a.example")]).await;
     assert_eq!(style.status, StatusCode::OK);
     let style = style.json();
     assert_eq!(style["version"], 8);
@@ -472,7 +490,7 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
         style.to_string().contains("feature-state"),
         "the MapLibre style has hover"
     );
-    let qgis = get(&app, "/style.json?flavor=qgis").await.json();
+    let qgis = get(app, "/style.json?flavor=qgis").await.json();
     assert!(
         !qgis.to_string().contains("feature-state"),
         "no feature-state for QGIS"
@@ -482,7 +500,7 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
         ("/style.json?year=1999", "1999"),
         ("/style.json?variable=armoede", "armoede"),
     ] {
-        let r = get(&app, uri).await;
+        let r = get(app, uri).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
         assert!(
             r.json()["error"]["message"]
@@ -492,15 +510,13 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
             "{uri}"
         );
     }
-    // The GDAL tileset metadata carries the layers as a JSON string.
-    let g = get(&app, "/tiles/metadata.json").await.json();
-    let inner: Value = serde_json::from_str(g["json"].as_str().unwrap()).unwrap();
-    assert_eq!(inner["vector_layers"].as_array().unwrap().len(), 6);
-    assert_eq!(g["format"], "pbf");
 }
 
 /// The rows of scores.csv by (code, year).
-fn scores(dir: &Path) -> HashMap<(String, String), HashMap<String, String>> {
+type ScoreRows = HashMap<(String, String), HashMap<String, String>>;
+
+/// The rows of scores.csv of the atlas in `dir` by (code, year).
+fn scores(dir: &Path) -> ScoreRows {
     read_scores(&dir.join("scores.csv"))
         .into_iter()
         .map(|r| ((r["code"].clone(), r["year"].clone()), r))
@@ -530,81 +546,10 @@ async fn an_area_has_its_scores_ranks_within_the_gemeente_and_parents() {
     let years = a["years"].as_array().unwrap();
     assert_eq!(years.len(), 10);
     for y in years {
-        let row = &rows[&(code.to_string(), y["year"].to_string())];
-        let mdi = &y["mdi"];
-        assert!((mdi["score"].as_f64().unwrap() - num(&row["mdi_score"]).unwrap()).abs() < 1e-6);
-        assert_eq!(
-            mdi["rank"].as_u64().map(|v| v.to_string()),
-            Some(row["mdi_rank"].clone())
-        );
-        assert_eq!(
-            mdi["decile"].as_u64().map(|v| v.to_string()),
-            Some(row["mdi_decile"].clone())
-        );
-        for d in y["domains"].as_array().unwrap() {
-            let id = d["id"].as_str().unwrap();
-            assert!(
-                (d["score"].as_f64().unwrap() - num(&row[&format!("{id}_score")]).unwrap()).abs()
-                    < 1e-6,
-                "{id}"
-            );
-            assert_eq!(
-                d["decile"].as_u64().map(|v| v.to_string()),
-                Some(row[&format!("{id}_decile")].clone())
-            );
-            let ranked_in_domain = rows
-                .iter()
-                .filter(|((_, yy), r)| {
-                    y["year"].as_i64().map(|v| v.to_string()).as_ref() == Some(yy)
-                        && !r[&format!("{id}_rank")].is_empty()
-                })
-                .count();
-            assert_eq!(d["of"].as_u64(), Some(ranked_in_domain as u64), "{id}");
-        }
-        // Within the gemeente, by hand: the buurten whose gemeente (via the wijk) is this one's,
-        // ranked by MDI score.
-        let gm_of = |c: &str| areas.get(&areas[c].1).map(|w| w.1.clone());
-        let gm = gm_of(code);
-        let mut peers: Vec<(f64, &String)> = rows
-            .iter()
-            .filter(|((c, yy), r)| {
-                y["year"].as_i64().map(|v| v.to_string()).as_ref() == Some(yy)
-                    && !r["mdi_rank"].is_empty()
-                    && areas.contains_key(c)
-                    && gm_of(c) == gm
-            })
-            .map(|((c, _), r)| (num(&r["mdi_score"]).unwrap(), c))
-            .collect();
-        peers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        let rank = peers.iter().position(|p| p.1 == code).unwrap() + 1;
-        assert_eq!(mdi["within"]["rank"].as_u64(), Some(rank as u64));
-        assert_eq!(mdi["within"]["of"].as_u64(), Some(peers.len() as u64));
-        assert_eq!(
-            mdi["within"]["decile"].as_u64(),
-            Some(((10 * rank).div_ceil(peers.len())) as u64)
-        );
+        check_area_year_scores(y, &rows, code);
+        check_area_rank_within_gemeente(&y["mdi"], &y["year"], &rows, &areas, code);
     }
-    let parents = a["parents"].as_array().unwrap();
-    assert_eq!(parents.len(), 2);
-    assert_eq!(parents[0]["code"], areas[code].1.as_str());
-    assert_eq!(parents[1]["level"], "gemeenten");
-    // The wijk's score: the population-weighted mean of its buurten's MDI scores (METHOD §5).
-    let wijk = parents[0]["code"].as_str().unwrap();
-    let y0 = parents[0]["years"][0]["year"].to_string();
-    let (mut sum, mut pop) = (0.0, 0.0);
-    for ((c, yy), r) in &rows {
-        if *yy == y0 && areas.get(c).is_some_and(|a| a.1 == wijk) && !r["mdi_rank"].is_empty() {
-            let p = num(&r["population"]).unwrap();
-            sum += p * num(&r["mdi_score"]).unwrap();
-            pop += p;
-        }
-    }
-    let got = parents[0]["years"][0]["mdi"]["score"].as_f64().unwrap();
-    assert!(
-        (got - sum / pop).abs() < 1e-4,
-        "wijk score {got} vs {}",
-        sum / pop
-    );
+    let wijk = check_area_parents(&a, &rows, &areas, code);
 
     let missing = get(&app, "/api/areas/BU00000000").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -623,43 +568,147 @@ async fn an_area_has_its_scores_ranks_within_the_gemeente_and_parents() {
         a["years"][0]["shares"].is_null(),
         "a buurt has no class shares"
     );
-    // The class shares of a gemeente and of a wijk, by hand from scores.csv: the inhabitants of
-    // its ranked buurten per MDI decile, over all its ranked inhabitants.
-    for (code, in_area) in [
-        (
-            "GM9901",
-            Box::new(|c: &str| areas.get(&areas[c].1).map(|w| w.1.as_str()) == Some("GM9901"))
-                as Box<dyn Fn(&str) -> bool>,
-        ),
-        (wijk, Box::new(|c: &str| areas[c].1 == wijk)),
-    ] {
-        let area = get(&app, &format!("/api/areas/{code}")).await.json();
-        for y in area["years"].as_array().unwrap() {
-            let year = y["year"].to_string();
-            let mut by_decile = [0.0; 10];
-            for ((c, yy), r) in &rows {
-                if *yy == year && areas.contains_key(c) && in_area(c) && !r["mdi_rank"].is_empty() {
-                    let d: usize = r["mdi_decile"].parse().unwrap();
-                    by_decile[d - 1] += num(&r["population"]).unwrap();
-                }
+    // The class shares of a gemeente and of a wijk.
+    check_class_shares(&app, &rows, &areas, "GM9901", &|c: &str| {
+        areas.get(&areas[c].1).map(|w| w.1.as_str()) == Some("GM9901")
+    })
+    .await;
+    check_class_shares(&app, &rows, &areas, wijk, &|c: &str| areas[c].1 == wijk).await;
+}
+
+/// One year of an area's answer equals its scores.csv row: MDI score, rank and decile, and per
+/// domain the score, the decile and the number of areas ranked in that domain.
+fn check_area_year_scores(y: &Value, rows: &ScoreRows, code: &str) {
+    let row = &rows[&(code.to_string(), y["year"].to_string())];
+    let mdi = &y["mdi"];
+    assert!((mdi["score"].as_f64().unwrap() - num(&row["mdi_score"]).unwrap()).abs() < 1e-6);
+    assert_eq!(
+        mdi["rank"].as_u64().map(|v| v.to_string()),
+        Some(row["mdi_rank"].clone())
+    );
+    assert_eq!(
+        mdi["decile"].as_u64().map(|v| v.to_string()),
+        Some(row["mdi_decile"].clone())
+    );
+    for d in y["domains"].as_array().unwrap() {
+        let id = d["id"].as_str().unwrap();
+        assert!(
+            (d["score"].as_f64().unwrap() - num(&row[&format!("{id}_score")]).unwrap()).abs()
+                < 1e-6,
+            "{id}"
+        );
+        assert_eq!(
+            d["decile"].as_u64().map(|v| v.to_string()),
+            Some(row[&format!("{id}_decile")].clone())
+        );
+        let ranked_in_domain = rows
+            .iter()
+            .filter(|((_, yy), r)| {
+                y["year"].as_i64().map(|v| v.to_string()).as_ref() == Some(yy)
+                    && !r[&format!("{id}_rank")].is_empty()
+            })
+            .count();
+        assert_eq!(d["of"].as_u64(), Some(ranked_in_domain as u64), "{id}");
+    }
+}
+
+/// The rank, count and decile within the gemeente of one year's `mdi`, by hand: the buurten
+/// whose gemeente (via the wijk) is this one's, ranked by MDI score.
+fn check_area_rank_within_gemeente(
+    mdi: &Value,
+    year: &Value,
+    rows: &ScoreRows,
+    areas: &HashMap<String, AreaRow>,
+    code: &str,
+) {
+    let gm_of = |c: &str| areas.get(&areas[c].1).map(|w| w.1.clone());
+    let gm = gm_of(code);
+    let mut peers: Vec<(f64, &String)> = rows
+        .iter()
+        .filter(|((c, yy), r)| {
+            year.as_i64().map(|v| v.to_string()).as_ref() == Some(yy)
+                && !r["mdi_rank"].is_empty()
+                && areas.contains_key(c)
+                && gm_of(c) == gm
+        })
+        .map(|((c, _), r)| (num(&r["mdi_score"]).unwrap(), c))
+        .collect();
+    peers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let rank = peers.iter().position(|p| p.1 == code).unwrap() + 1;
+    assert_eq!(mdi["within"]["rank"].as_u64(), Some(rank as u64));
+    assert_eq!(mdi["within"]["of"].as_u64(), Some(peers.len() as u64));
+    assert_eq!(
+        mdi["within"]["decile"].as_u64(),
+        Some(((10 * rank).div_ceil(peers.len())) as u64)
+    );
+}
+
+/// A buurt's two parents (its wijk, then a gemeente), and the wijk's score as the
+/// population-weighted mean of its buurten's MDI scores (METHOD §5). Returns the wijk code.
+fn check_area_parents<'a>(
+    a: &'a Value,
+    rows: &ScoreRows,
+    areas: &HashMap<String, AreaRow>,
+    code: &str,
+) -> &'a str {
+    let parents = a["parents"].as_array().unwrap();
+    assert_eq!(parents.len(), 2);
+    assert_eq!(parents[0]["code"], areas[code].1.as_str());
+    assert_eq!(parents[1]["level"], "gemeenten");
+    let wijk = parents[0]["code"].as_str().unwrap();
+    let y0 = parents[0]["years"][0]["year"].to_string();
+    let (mut sum, mut pop) = (0.0, 0.0);
+    for ((c, yy), r) in rows {
+        if *yy == y0 && areas.get(c).is_some_and(|a| a.1 == wijk) && !r["mdi_rank"].is_empty() {
+            let p = num(&r["population"]).unwrap();
+            sum += p * num(&r["mdi_score"]).unwrap();
+            pop += p;
+        }
+    }
+    let got = parents[0]["years"][0]["mdi"]["score"].as_f64().unwrap();
+    assert!(
+        (got - sum / pop).abs() < 1e-4,
+        "wijk score {got} vs {}",
+        sum / pop
+    );
+    wijk
+}
+
+/// The class shares of the higher-level area `code` in every year, by hand from scores.csv:
+/// the inhabitants of its ranked buurten (those `in_area`) per MDI decile, over all its ranked
+/// inhabitants; the first share is the build's share in the worst decile.
+async fn check_class_shares(
+    app: &Router,
+    rows: &ScoreRows,
+    areas: &HashMap<String, AreaRow>,
+    code: &str,
+    in_area: &dyn Fn(&str) -> bool,
+) {
+    let area = get(app, &format!("/api/areas/{code}")).await.json();
+    for y in area["years"].as_array().unwrap() {
+        let year = y["year"].to_string();
+        let mut by_decile = [0.0; 10];
+        for ((c, yy), r) in rows {
+            if *yy == year && areas.contains_key(c) && in_area(c) && !r["mdi_rank"].is_empty() {
+                let d: usize = r["mdi_decile"].parse().unwrap();
+                by_decile[d - 1] += num(&r["population"]).unwrap();
             }
-            let total: f64 = by_decile.iter().sum();
-            let shares = y["shares"].as_array().expect("shares of a higher level");
-            assert_eq!(shares.len(), 10);
-            for (d, got) in shares.iter().enumerate() {
-                let want = by_decile[d] / total;
-                assert!(
-                    (got.as_f64().unwrap() - want).abs() < 1e-9,
-                    "{code} {year} decile {}: {got} vs {want}",
-                    d + 1
-                );
-            }
+        }
+        let total: f64 = by_decile.iter().sum();
+        let shares = y["shares"].as_array().expect("shares of a higher level");
+        assert_eq!(shares.len(), 10);
+        for (d, got) in shares.iter().enumerate() {
+            let want = by_decile[d] / total;
             assert!(
-                (shares[0].as_f64().unwrap() - y["share_worst_decile"].as_f64().unwrap()).abs()
-                    < 1e-6,
-                "{code} {year}: the first class share is the build's share in the worst decile"
+                (got.as_f64().unwrap() - want).abs() < 1e-9,
+                "{code} {year} decile {}: {got} vs {want}",
+                d + 1
             );
         }
+        assert!(
+            (shares[0].as_f64().unwrap() - y["share_worst_decile"].as_f64().unwrap()).abs() < 1e-6,
+            "{code} {year}: the first class share is the build's share in the worst decile"
+        );
     }
 }
 
