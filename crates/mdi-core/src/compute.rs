@@ -408,7 +408,7 @@ struct GroupOutcome {
 /// Steps 2–6 for one ranking group (a year, or all years pooled).
 fn group_outcome(
     profile: &Profile,
-    values: &[Vec<Vec<Vec<Option<f64>>>>],
+    values: &[DomainValues],
     weights: &[f64],
     year: Option<i32>,
     members: &[usize],
@@ -477,6 +477,10 @@ fn exclusion_of(
     })
 }
 
+/// Oriented indicator values of one domain: per part (the domain itself or each of its
+/// sub-domains), per indicator, per panel row.
+type DomainValues = Vec<Vec<Vec<Option<f64>>>>;
+
 /// Compute the index with the profile's eligibility rules (see [`Profile::set_eligibility`]
 /// to change them for a run).
 ///
@@ -486,11 +490,45 @@ fn exclusion_of(
 /// then carries its exclusion, and the summary says so.
 pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Scores> {
     let ranking = options.ranking.unwrap_or(profile.ranking);
-    let nd = profile.domains.len();
     let n_rows = panel.len();
 
-    // Oriented indicator values, per domain, per part (the domain itself or its sub-domains).
-    let mut missing_indicators = Vec::new();
+    let missing_indicators = missing_indicators(profile, panel);
+    let values = oriented_values(profile, panel)?;
+    let population = population_column(profile, panel);
+    let present = domains_present(profile, &values, n_rows);
+    let exclusion: Vec<Option<Exclusion>> = (0..n_rows)
+        .map(|i| exclusion_of(profile, population[i], |d| present[i] & (1 << d) != 0))
+        .collect();
+    let groups = ranking_groups(panel, ranking);
+
+    // The groups are independent, and within a group the domains are: compute both in
+    // parallel. Results are collected in group and domain order, so they do not depend on the
+    // thread count.
+    let weights: Vec<f64> = profile.domains.iter().map(|d| d.weight).collect();
+    let outcomes: Vec<GroupOutcome> = groups
+        .par_iter()
+        .map(|(year, members)| {
+            group_outcome(profile, &values, &weights, *year, members, &exclusion)
+        })
+        .collect();
+
+    let (per_row, infos) = RowResults::scatter(outcomes, n_rows, profile.domains.len());
+    let rows = area_rows(panel, &per_row, &population, &exclusion);
+    Ok(Scores {
+        domain_ids: profile.domains.iter().map(|d| d.id.clone()).collect(),
+        weights,
+        ranking,
+        rows,
+        groups: infos,
+        missing_indicators,
+        skipped: panel.skipped.clone(),
+    })
+}
+
+/// Indicators with a source column that is in none of the tables, as (domain id, indicator
+/// id, the absent columns), in profile order.
+fn missing_indicators(profile: &Profile, panel: &Panel) -> Vec<(String, String, Vec<String>)> {
+    let mut missing = Vec::new();
     for d in &profile.domains {
         for ind in d.indicators() {
             let absent: Vec<String> = source_columns(ind)
@@ -499,16 +537,20 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
                 .map(str::to_string)
                 .collect();
             if !absent.is_empty() {
-                missing_indicators.push((d.id.clone(), ind.id.clone(), absent));
+                missing.push((d.id.clone(), ind.id.clone(), absent));
             }
         }
     }
-    // Oriented indicator values, per domain, per part (the domain itself or its sub-domains),
-    // computed in parallel over the domains.
-    let values: Vec<Vec<Vec<Vec<Option<f64>>>>> = profile
+    missing
+}
+
+/// Step 2, first half: the oriented indicator values, per domain, per part (the domain itself
+/// or its sub-domains), computed in parallel over the domains.
+fn oriented_values(profile: &Profile, panel: &Panel) -> Result<Vec<DomainValues>> {
+    profile
         .domains
         .par_iter()
-        .map(|d| -> Result<Vec<Vec<Vec<Option<f64>>>>> {
+        .map(|d| -> Result<DomainValues> {
             let parts: Vec<Vec<&Indicator>> = match &d.parts {
                 DomainParts::Indicators(v) => vec![v.iter().collect()],
                 DomainParts::Subdomains(s) => {
@@ -524,16 +566,24 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
                 })
                 .collect()
         })
-        .collect::<Result<_>>()?;
+        .collect()
+}
 
-    let population: Vec<Option<f64>> = profile
+/// The population of each panel row; all `None` where the profile names no population column
+/// or the tables lack it.
+fn population_column(profile: &Profile, panel: &Panel) -> Vec<Option<f64>> {
+    profile
         .input
         .population
         .as_ref()
         .and_then(|p| panel.columns.get(&p.name).cloned())
-        .unwrap_or_else(|| vec![None; n_rows]);
-    // Domains with data per row, one column at a time (memory in order). Only parts that
-    // carry weight count: data in a zero-weight domain or sub-domain adds nothing to the MDI.
+        .unwrap_or_else(|| vec![None; panel.len()])
+}
+
+/// Step 1, the data half of eligibility: the domains with data per row, as a bit set, built
+/// one column at a time (memory in order). Only parts that carry weight count: data in a
+/// zero-weight domain or sub-domain adds nothing to the MDI.
+fn domains_present(profile: &Profile, values: &[DomainValues], n_rows: usize) -> Vec<u64> {
     let mut present = vec![0u64; n_rows];
     for (d, dv) in values.iter().enumerate() {
         let domain = &profile.domains[d];
@@ -554,72 +604,95 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
             }
         }
     }
-    let exclusion: Vec<Option<Exclusion>> = (0..n_rows)
-        .map(|i| exclusion_of(profile, population[i], |d| present[i] & (1 << d) != 0))
-        .collect();
+    present
+}
 
-    // Ranking groups: row indices in (code, year) order.
+/// The ranking groups: per year (or one pooled group, keyed `None`), the panel row indices in
+/// (code, year) order.
+fn ranking_groups(panel: &Panel, ranking: Ranking) -> BTreeMap<Option<i32>, Vec<usize>> {
     let mut groups: BTreeMap<Option<i32>, Vec<usize>> = BTreeMap::new();
-    for i in 0..n_rows {
+    for i in 0..panel.len() {
         let key = match ranking {
             Ranking::PerYear => Some(panel.years[i]),
             Ranking::Pooled => None,
         };
         groups.entry(key).or_default().push(i);
     }
+    groups
+}
 
-    // The groups are independent, and within a group the domains are: compute both in
-    // parallel. Results are collected in group and domain order, so they do not depend on the
-    // thread count.
-    let weights: Vec<f64> = profile.domains.iter().map(|d| d.weight).collect();
-    let outcomes: Vec<GroupOutcome> = groups
-        .par_iter()
-        .map(|(year, members)| {
-            group_outcome(profile, &values, &weights, *year, members, &exclusion)
-        })
-        .collect();
+/// The group results spread back over the panel rows, row-major so that building the rows
+/// reads memory in order. Rows that were not ranked keep `None` and N = 0.
+struct RowResults {
+    /// The MDI score per row.
+    mdi_score: Vec<Option<f64>>,
+    /// The MDI rank per row.
+    mdi_rank: Vec<Option<usize>>,
+    /// The number ranked in the row's group.
+    mdi_n: Vec<usize>,
+    /// Per row, per domain (`row * domains + domain`).
+    domain: Vec<DomainResult>,
+    /// The number of domains.
+    nd: usize,
+}
 
-    // Results per panel row, row-major so that building the rows reads memory in order.
-    let mut mdi_score = vec![None; n_rows];
-    let mut mdi_rank = vec![None; n_rows];
-    let mut mdi_n = vec![0usize; n_rows];
-    let mut domain = vec![DomainResult::default(); n_rows * nd];
-    let mut infos = Vec::with_capacity(outcomes.len());
-    for g in outcomes {
-        for (di, o) in g.domains.iter().enumerate() {
-            for (j, &i) in g.eligible.iter().enumerate() {
-                domain[i * nd + di] = DomainResult {
-                    score: o.x[j],
-                    rank: o.ranks[j],
-                    decile: o.ranks[j].map(|r| decile(r, o.n)),
-                };
+impl RowResults {
+    /// Scatter the outcomes of the groups over `n_rows` rows of `nd` domains; also returns the
+    /// groups' infos, in group order.
+    fn scatter(outcomes: Vec<GroupOutcome>, n_rows: usize, nd: usize) -> (Self, Vec<GroupInfo>) {
+        let mut r = RowResults {
+            mdi_score: vec![None; n_rows],
+            mdi_rank: vec![None; n_rows],
+            mdi_n: vec![0usize; n_rows],
+            domain: vec![DomainResult::default(); n_rows * nd],
+            nd,
+        };
+        let mut infos = Vec::with_capacity(outcomes.len());
+        for g in outcomes {
+            for (di, o) in g.domains.iter().enumerate() {
+                for (j, &i) in g.eligible.iter().enumerate() {
+                    r.domain[i * nd + di] = DomainResult {
+                        score: o.x[j],
+                        rank: o.ranks[j],
+                        decile: o.ranks[j].map(|r| decile(r, o.n)),
+                    };
+                }
             }
+            for (j, &i) in g.eligible.iter().enumerate() {
+                r.mdi_score[i] = g.mdi[j];
+                r.mdi_rank[i] = g.ranks[j];
+                r.mdi_n[i] = g.n;
+            }
+            infos.push(g.info);
         }
-        for (j, &i) in g.eligible.iter().enumerate() {
-            mdi_score[i] = g.mdi[j];
-            mdi_rank[i] = g.ranks[j];
-            mdi_n[i] = g.n;
-        }
-        infos.push(g.info);
+        (r, infos)
     }
+}
 
-    // Rows in (year, code) order: panel rows are in (code, year) order, so sorting the indices
-    // by (year, index) gives it without comparing strings.
-    let mut order: Vec<usize> = (0..n_rows).collect();
+/// The output rows, in (year, code) order: panel rows are in (code, year) order, so sorting
+/// the indices by (year, index) gives it without comparing strings.
+fn area_rows(
+    panel: &Panel,
+    per_row: &RowResults,
+    population: &[Option<f64>],
+    exclusion: &[Option<Exclusion>],
+) -> Vec<AreaResult> {
+    let nd = per_row.nd;
+    let mut order: Vec<usize> = (0..panel.len()).collect();
     order.sort_unstable_by_key(|&i| (panel.years[i], i));
-    let rows = order
+    order
         .into_par_iter()
         .map(|i| {
-            let domains: Vec<DomainResult> = domain[i * nd..(i + 1) * nd].to_vec();
+            let domains: Vec<DomainResult> = per_row.domain[i * nd..(i + 1) * nd].to_vec();
             let eligible = exclusion[i].is_none();
             AreaResult {
                 code: panel.codes[i].clone(),
                 year: panel.years[i],
                 population: population[i],
                 exclusion: exclusion[i],
-                mdi_score: mdi_score[i],
-                mdi_rank: mdi_rank[i],
-                mdi_decile: mdi_rank[i].map(|r| decile(r, mdi_n[i])),
+                mdi_score: per_row.mdi_score[i],
+                mdi_rank: per_row.mdi_rank[i],
+                mdi_decile: per_row.mdi_rank[i].map(|r| decile(r, per_row.mdi_n[i])),
                 domains_in_worst_decile: eligible.then(|| {
                     u8::try_from(domains.iter().filter(|d| d.decile == Some(1)).count())
                         .unwrap_or(u8::MAX)
@@ -632,18 +705,10 @@ pub fn compute(profile: &Profile, panel: &Panel, options: &Options) -> Result<Sc
                 domains,
             }
         })
-        .collect();
-    Ok(Scores {
-        domain_ids: profile.domains.iter().map(|d| d.id.clone()).collect(),
-        weights,
-        ranking,
-        rows,
-        groups: infos,
-        missing_indicators,
-        skipped: panel.skipped.clone(),
-    })
+        .collect()
 }
 
+/// The panel columns an indicator reads: its column, or its numerator and denominators.
 fn source_columns(ind: &Indicator) -> Vec<&str> {
     match &ind.source {
         Source::Column(c) => vec![c.name.as_str()],

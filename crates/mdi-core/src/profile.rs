@@ -597,160 +597,21 @@ impl Profile {
     }
 }
 
+/// Validate the raw profile and build the [`Profile`]. Errors are reported in the order of the
+/// checks: the id, the number of domains, each domain in turn, the eligibility rules, the
+/// levels.
 fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
     let id = raw.id.get_ref().trim().to_string();
     if id.is_empty() {
         return src.err(raw.id.span().start, "id", "must not be empty");
     }
-    if raw.domain.len() > 64 {
-        return src.err(
-            raw.domain[64].span().start,
-            "domain",
-            "a profile has at most 64 domains",
-        );
-    }
-    if raw.domain.is_empty() {
-        return src.err(
-            0,
-            "domain",
-            "the profile declares no [[domain]]; at least one is needed",
-        );
-    }
-    let mut ids = std::collections::BTreeSet::new();
-    let mut domains = Vec::with_capacity(raw.domain.len());
-    for d in &raw.domain {
-        let start = d.span().start;
-        let d = d.get_ref();
-        let did = d.id.get_ref().clone();
-        if !valid_id(&did) {
-            return src.err(
-                d.id.span().start,
-                "domain.id",
-                format!("`{did}` is not a valid id: use lower-case ASCII letters, digits and _ , starting with a letter"),
-            );
-        }
-        if domains.iter().any(|x: &Domain| x.id == did) {
-            return src.err(
-                d.id.span().start,
-                "domain.id",
-                format!("domain `{did}` is declared twice"),
-            );
-        }
-        check_weight(src, &d.weight, "domain.weight")?;
-        let parts = match (d.indicator.is_empty(), d.subdomain.is_empty()) {
-            (false, true) => DomainParts::Indicators(
-                d.indicator
-                    .iter()
-                    .map(|i| indicator(src, i, &mut ids))
-                    .collect::<Result<_>>()?,
-            ),
-            (true, false) => {
-                if let Some(c) = &d.combine {
-                    return src.err(
-                        c.span().start,
-                        "domain.combine",
-                        format!("domain `{did}` has sub-domains: set `combine` on each [[domain.subdomain]] instead"),
-                    );
-                }
-                let mut subs: Vec<Subdomain> = Vec::new();
-                for s in &d.subdomain {
-                    let s_start = s.span().start;
-                    let s = s.get_ref();
-                    let sid = s.id.get_ref().clone();
-                    if !valid_id(&sid) || subs.iter().any(|x| x.id == sid) {
-                        return src.err(
-                            s.id.span().start,
-                            "domain.subdomain.id",
-                            format!("`{sid}` is not a valid, unique sub-domain id"),
-                        );
-                    }
-                    check_weight(src, &s.weight, "domain.subdomain.weight")?;
-                    if s.indicator.is_empty() {
-                        return src.err(
-                            s_start,
-                            "domain.subdomain",
-                            format!("sub-domain `{sid}` has no [[domain.subdomain.indicator]]"),
-                        );
-                    }
-                    subs.push(Subdomain {
-                        name: s.name.clone().unwrap_or_else(|| sid.clone()),
-                        id: sid,
-                        weight: *s.weight.get_ref(),
-                        combine: s.combine,
-                        indicators: s
-                            .indicator
-                            .iter()
-                            .map(|i| indicator(src, i, &mut ids))
-                            .collect::<Result<_>>()?,
-                    });
-                }
-                DomainParts::Subdomains(subs)
-            }
-            (true, true) => {
-                return src.err(
-                    start,
-                    "domain",
-                    format!(
-                        "domain `{did}` has neither [[domain.indicator]] nor [[domain.subdomain]]"
-                    ),
-                );
-            }
-            (false, false) => {
-                return src.err(
-                    start,
-                    "domain",
-                    format!("domain `{did}` has both indicators and sub-domains; put every indicator in a sub-domain"),
-                );
-            }
-        };
-        domains.push(Domain {
-            name: d.name.clone().unwrap_or_else(|| did.clone()),
-            names: d.names.clone(),
-            id: did,
-            weight: *d.weight.get_ref(),
-            combine: d.combine.as_ref().map_or(Combine::Equal, |c| *c.get_ref()),
-            parts,
-        });
-    }
-
+    let domains = domains(src, &raw.domain)?;
     let population = raw
         .input
         .population
         .as_ref()
         .map(|p| src.col(p, "input.population"));
-    let min_population = match &raw.eligibility.min_population {
-        Some(m) if *m.get_ref() < 0.0 || !m.get_ref().is_finite() => {
-            return src.err(
-                m.span().start,
-                "eligibility.min_population",
-                "must be a number ≥ 0",
-            );
-        }
-        Some(m) if *m.get_ref() > 0.0 && population.is_none() => {
-            return src.err(
-                m.span().start,
-                "eligibility.min_population",
-                "needs a population column: set [input] population",
-            );
-        }
-        Some(m) => *m.get_ref(),
-        None => 0.0,
-    };
-    let min_domains = match &raw.eligibility.min_domains {
-        Some(m) if *m.get_ref() < 1 || *m.get_ref() as usize > domains.len() => {
-            return src.err(
-                m.span().start,
-                "eligibility.min_domains",
-                format!(
-                    "must be between 1 and the number of domains ({})",
-                    domains.len()
-                ),
-            );
-        }
-        Some(m) => *m.get_ref() as usize,
-        None => domains.len(),
-    };
-
+    let eligibility = eligibility(src, &raw.eligibility, population.is_some(), domains.len())?;
     let levels = levels(src, &raw.level)?;
     Ok(Profile {
         path: src.path.to_path_buf(),
@@ -760,30 +621,213 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
         attribution: raw.attribution.unwrap_or_default(),
         year: raw.year,
         ranking: raw.ranking,
-        input: Input {
-            code_columns: raw.input.code_columns,
-            year_columns: if raw.input.year_columns.is_empty() {
-                ["year", "jaar", "Perioden", "Jaar", "Year"]
-                    .map(String::from)
-                    .to_vec()
-            } else {
-                raw.input.year_columns
-            },
-            code_prefixes: raw.input.code_prefixes,
-            population,
-            missing_columns: raw.input.missing_columns,
-            decimal: raw.input.decimal,
-            aliases: raw.input.aliases,
-        },
-        eligibility: Eligibility {
-            min_population,
-            min_domains,
-        },
+        input: input(raw.input, population),
+        eligibility,
         domains,
         levels,
     })
 }
 
+/// The `[input]` settings, with the default year columns where the profile names none.
+fn input(raw: RawInput, population: Option<ColumnRef>) -> Input {
+    Input {
+        code_columns: raw.code_columns,
+        year_columns: if raw.year_columns.is_empty() {
+            ["year", "jaar", "Perioden", "Jaar", "Year"]
+                .map(String::from)
+                .to_vec()
+        } else {
+            raw.year_columns
+        },
+        code_prefixes: raw.code_prefixes,
+        population,
+        missing_columns: raw.missing_columns,
+        decimal: raw.decimal,
+        aliases: raw.aliases,
+    }
+}
+
+/// The `[[domain]]` tables, in order: between 1 and 64 of them, with unique ids; indicator
+/// ids are unique over the whole profile.
+fn domains(src: &Src<'_>, raw: &[Spanned<RawDomain>]) -> Result<Vec<Domain>> {
+    if raw.len() > 64 {
+        return src.err(
+            raw[64].span().start,
+            "domain",
+            "a profile has at most 64 domains",
+        );
+    }
+    if raw.is_empty() {
+        return src.err(
+            0,
+            "domain",
+            "the profile declares no [[domain]]; at least one is needed",
+        );
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut domains = Vec::with_capacity(raw.len());
+    for d in raw {
+        let domain = domain(src, d, &domains, &mut ids)?;
+        domains.push(domain);
+    }
+    Ok(domains)
+}
+
+/// One `[[domain]]`: a valid id not among `earlier`, a weight ≥ 0, and either indicators or
+/// sub-domains (not both, not neither). `ids` collects the indicator ids seen so far.
+fn domain(
+    src: &Src<'_>,
+    raw: &Spanned<RawDomain>,
+    earlier: &[Domain],
+    ids: &mut std::collections::BTreeSet<String>,
+) -> Result<Domain> {
+    let start = raw.span().start;
+    let d = raw.get_ref();
+    let did = d.id.get_ref().clone();
+    if !valid_id(&did) {
+        return src.err(
+            d.id.span().start,
+            "domain.id",
+            format!("`{did}` is not a valid id: use lower-case ASCII letters, digits and _ , starting with a letter"),
+        );
+    }
+    if earlier.iter().any(|x: &Domain| x.id == did) {
+        return src.err(
+            d.id.span().start,
+            "domain.id",
+            format!("domain `{did}` is declared twice"),
+        );
+    }
+    check_weight(src, &d.weight, "domain.weight")?;
+    let parts = match (d.indicator.is_empty(), d.subdomain.is_empty()) {
+        (false, true) => DomainParts::Indicators(
+            d.indicator
+                .iter()
+                .map(|i| indicator(src, i, ids))
+                .collect::<Result<_>>()?,
+        ),
+        (true, false) => {
+            if let Some(c) = &d.combine {
+                return src.err(
+                    c.span().start,
+                    "domain.combine",
+                    format!("domain `{did}` has sub-domains: set `combine` on each [[domain.subdomain]] instead"),
+                );
+            }
+            DomainParts::Subdomains(subdomains(src, &d.subdomain, ids)?)
+        }
+        (true, true) => {
+            return src.err(
+                start,
+                "domain",
+                format!("domain `{did}` has neither [[domain.indicator]] nor [[domain.subdomain]]"),
+            );
+        }
+        (false, false) => {
+            return src.err(
+                start,
+                "domain",
+                format!("domain `{did}` has both indicators and sub-domains; put every indicator in a sub-domain"),
+            );
+        }
+    };
+    Ok(Domain {
+        name: d.name.clone().unwrap_or_else(|| did.clone()),
+        names: d.names.clone(),
+        id: did,
+        weight: *d.weight.get_ref(),
+        combine: d.combine.as_ref().map_or(Combine::Equal, |c| *c.get_ref()),
+        parts,
+    })
+}
+
+/// The `[[domain.subdomain]]` tables of one domain: valid, unique ids, weights ≥ 0, and at
+/// least one indicator each. `ids` collects the indicator ids seen so far.
+fn subdomains(
+    src: &Src<'_>,
+    raw: &[Spanned<RawSubdomain>],
+    ids: &mut std::collections::BTreeSet<String>,
+) -> Result<Vec<Subdomain>> {
+    let mut subs: Vec<Subdomain> = Vec::new();
+    for s in raw {
+        let s_start = s.span().start;
+        let s = s.get_ref();
+        let sid = s.id.get_ref().clone();
+        if !valid_id(&sid) || subs.iter().any(|x| x.id == sid) {
+            return src.err(
+                s.id.span().start,
+                "domain.subdomain.id",
+                format!("`{sid}` is not a valid, unique sub-domain id"),
+            );
+        }
+        check_weight(src, &s.weight, "domain.subdomain.weight")?;
+        if s.indicator.is_empty() {
+            return src.err(
+                s_start,
+                "domain.subdomain",
+                format!("sub-domain `{sid}` has no [[domain.subdomain.indicator]]"),
+            );
+        }
+        subs.push(Subdomain {
+            name: s.name.clone().unwrap_or_else(|| sid.clone()),
+            id: sid,
+            weight: *s.weight.get_ref(),
+            combine: s.combine,
+            indicators: s
+                .indicator
+                .iter()
+                .map(|i| indicator(src, i, ids))
+                .collect::<Result<_>>()?,
+        });
+    }
+    Ok(subs)
+}
+
+/// The `[eligibility]` rules: `min_population` ≥ 0 (and > 0 only with a population column),
+/// `min_domains` between 1 and the number of domains (default: all of them).
+fn eligibility(
+    src: &Src<'_>,
+    raw: &RawEligibility,
+    has_population: bool,
+    n_domains: usize,
+) -> Result<Eligibility> {
+    let min_population = match &raw.min_population {
+        Some(m) if *m.get_ref() < 0.0 || !m.get_ref().is_finite() => {
+            return src.err(
+                m.span().start,
+                "eligibility.min_population",
+                "must be a number ≥ 0",
+            );
+        }
+        Some(m) if *m.get_ref() > 0.0 && !has_population => {
+            return src.err(
+                m.span().start,
+                "eligibility.min_population",
+                "needs a population column: set [input] population",
+            );
+        }
+        Some(m) => *m.get_ref(),
+        None => 0.0,
+    };
+    let min_domains = match &raw.min_domains {
+        Some(m) if *m.get_ref() < 1 || *m.get_ref() as usize > n_domains => {
+            return src.err(
+                m.span().start,
+                "eligibility.min_domains",
+                format!("must be between 1 and the number of domains ({n_domains})"),
+            );
+        }
+        Some(m) => *m.get_ref() as usize,
+        None => n_domains,
+    };
+    Ok(Eligibility {
+        min_population,
+        min_domains,
+    })
+}
+
+/// The `[[level]]` tables, index unit first: valid, unique ids, and a parent rule on every
+/// level but the top one.
 fn levels(src: &Src<'_>, raw: &[Spanned<RawLevel>]) -> Result<Vec<Level>> {
     let mut out: Vec<Level> = Vec::with_capacity(raw.len());
     for (i, l) in raw.iter().enumerate() {
@@ -910,6 +954,8 @@ fn check_weight(src: &Src<'_>, w: &Spanned<f64>, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// One `[[…indicator]]`: a valid id, unique in the profile (added to `ids`), a source, a
+/// scale > 0 and a direction.
 fn indicator(
     src: &Src<'_>,
     raw: &Spanned<RawIndicator>,
@@ -932,7 +978,29 @@ fn indicator(
             format!("indicator `{id}` is declared twice"),
         );
     }
-    let source = match (&r.column, &r.numerator, &r.denominator) {
+    let source = indicator_source(src, r, start, &id)?;
+    let scale = match &r.scale {
+        Some(s) if !s.get_ref().is_finite() || *s.get_ref() <= 0.0 => {
+            return src.err(s.span().start, "indicator.scale", "must be a number > 0");
+        }
+        Some(s) => *s.get_ref(),
+        None => 1.0,
+    };
+    let direction = indicator_direction(src, r, start, &id)?;
+    Ok(Indicator {
+        name: r.name.clone().unwrap_or_else(|| id.clone()),
+        id,
+        source,
+        direction,
+        transform: r.transform,
+        scale,
+    })
+}
+
+/// Where an indicator's value comes from: `column`, or `numerator` and `denominator` (one
+/// column or a list of columns that are summed). `start` is the indicator's offset, `id` its id.
+fn indicator_source(src: &Src<'_>, r: &RawIndicator, start: usize, id: &str) -> Result<Source> {
+    Ok(match (&r.column, &r.numerator, &r.denominator) {
         (Some(c), None, None) => Source::Column(src.col(c, "indicator.column")),
         (None, Some(n), Some(d)) => {
             // One column, or a list of columns that are summed.
@@ -991,15 +1059,17 @@ fn indicator(
                 format!("indicator `{id}` needs `column`, or `numerator` and `denominator`"),
             );
         }
-    };
-    let scale = match &r.scale {
-        Some(s) if !s.get_ref().is_finite() || *s.get_ref() <= 0.0 => {
-            return src.err(s.span().start, "indicator.scale", "must be a number > 0");
-        }
-        Some(s) => *s.get_ref(),
-        None => 1.0,
-    };
-    let direction = match (r.transform, r.direction) {
+    })
+}
+
+/// Which way an indicator points: required, except for a rank (always lower-is-worse).
+fn indicator_direction(
+    src: &Src<'_>,
+    r: &RawIndicator,
+    start: usize,
+    id: &str,
+) -> Result<Direction> {
+    Ok(match (r.transform, r.direction) {
         (Transform::Rank, None | Some(Direction::LowerIsWorse)) => Direction::LowerIsWorse,
         (Transform::Rank, Some(Direction::HigherIsWorse)) => {
             return src.err(
@@ -1016,13 +1086,5 @@ fn indicator(
                 format!("indicator `{id}` needs `direction = \"higher-is-worse\"` or `\"lower-is-worse\"`"),
             );
         }
-    };
-    Ok(Indicator {
-        name: r.name.clone().unwrap_or_else(|| id.clone()),
-        id,
-        source,
-        direction,
-        transform: r.transform,
-        scale,
     })
 }

@@ -402,6 +402,25 @@ pub struct Panel {
     pub text: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// The key columns of one table: the area code and, if it has one, the year.
+struct Keys {
+    /// Index of the code column.
+    code: usize,
+    /// Index of the year column; `None` when the table takes the default year.
+    year: Option<usize>,
+}
+
+/// The panel rows that the tables' rows fall on.
+struct Rows<'a> {
+    /// Per table, per table row: its panel row, or `None` for a skipped row.
+    row_keys: Vec<Vec<Option<usize>>>,
+    /// The distinct (code, year) keys, each with its provisional panel row (the order of first
+    /// appearance).
+    ids: HashMap<(&'a str, i32), usize>,
+    /// Rows skipped because their code is not an area of the profile, by code prefix.
+    skipped: BTreeMap<String, usize>,
+}
+
 impl Panel {
     /// Join `tables` on (code, year) and parse the columns that `profile` uses.
     ///
@@ -414,237 +433,19 @@ impl Panel {
     /// that) or in more than one.
     pub fn build(profile: &Profile, tables: &[Table], year: Option<i32>) -> Result<Panel> {
         let default_year = year.or(profile.year);
-        // 1. Keys of every table.
-        struct Keys {
-            code: usize,
-            year: Option<usize>,
+        let keys = table_keys(profile, tables, default_year)?;
+        let mut rows = table_rows(profile, tables, &keys, default_year)?;
+        if rows.ids.is_empty() {
+            return Err(no_rows_error(profile, &rows.skipped));
         }
-        let mut keys = Vec::with_capacity(tables.len());
-        for t in tables {
-            let code = t.code_column(profile)?;
-            let ycol = profile
-                .input
-                .year_columns
-                .iter()
-                .find_map(|y| t.column_index(y));
-            if ycol.is_none() && default_year.is_none() {
-                return Err(CoreError::NoYear {
-                    path: t.path.clone(),
-                    looked_for: profile
-                        .input
-                        .year_columns
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-            keys.push(Keys { code, year: ycol });
-        }
-
-        // 2. Rows: (code, year) → panel row, duplicates within a table are errors.
-        let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
-        // Provisional ids in order of first appearance; renumbered in (code, year) order below.
-        let mut row_keys: Vec<Vec<Option<usize>>> = Vec::with_capacity(tables.len());
-        let mut ids: HashMap<(&str, i32), usize> = HashMap::new();
-        for (t, k) in tables.iter().zip(&keys) {
-            let mut seen: HashMap<(&str, i32), u64> = HashMap::with_capacity(t.rows.len());
-            let mut these = Vec::with_capacity(t.rows.len());
-            for (line, rec) in &t.rows {
-                let code = rec.get(k.code).unwrap_or("").trim();
-                if code.is_empty() {
-                    return Err(CoreError::Table {
-                        at: Location {
-                            path: t.path.clone(),
-                            line: *line,
-                            column: k.code as u64 + 1,
-                        },
-                        column: t.headers[k.code].clone(),
-                        message: "empty area code".into(),
-                    });
-                }
-                if !profile.input.code_prefixes.is_empty()
-                    && !profile
-                        .input
-                        .code_prefixes
-                        .iter()
-                        .any(|p| code.starts_with(p.as_str()))
-                {
-                    let prefix: String =
-                        code.chars().take_while(char::is_ascii_alphabetic).collect();
-                    *skipped
-                        .entry(if prefix.is_empty() {
-                            code.to_string()
-                        } else {
-                            prefix
-                        })
-                        .or_default() += 1;
-                    these.push(None);
-                    continue;
-                }
-                let y = match k.year {
-                    Some(yc) => {
-                        let cell = rec.get(yc).unwrap_or("");
-                        parse_year(cell).ok_or_else(|| CoreError::Table {
-                            at: Location {
-                                path: t.path.clone(),
-                                line: *line,
-                                column: yc as u64 + 1,
-                            },
-                            column: t.headers[yc].clone(),
-                            message: format!(
-                                "`{}` is not a year (expected e.g. 2019 or 2019JJ00)",
-                                cell.trim()
-                            ),
-                        })?
-                    }
-                    None => default_year.unwrap_or_default(),
-                };
-                let key = (code, y);
-                if let Some(first) = seen.insert(key, *line) {
-                    return Err(CoreError::DuplicateAreaYear {
-                        at: Location {
-                            path: t.path.clone(),
-                            line: *line,
-                            column: k.code as u64 + 1,
-                        },
-                        code: code.to_string(),
-                        year: y,
-                        first_line: first,
-                    });
-                }
-                let next = ids.len();
-                these.push(Some(*ids.entry(key).or_insert(next)));
-            }
-            row_keys.push(these);
-        }
-        if ids.is_empty() {
-            let why = if skipped.is_empty() {
-                "the tables hold no rows".to_string()
-            } else {
-                format!(
-                    "no code starts with {:?}; skipped {}",
-                    profile.input.code_prefixes,
-                    skipped
-                        .iter()
-                        .map(|(p, n)| format!("{n} × {p}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            return Err(CoreError::Empty(why));
-        }
-        let mut keys: Vec<((&str, i32), usize)> = ids.into_iter().collect();
-        keys.sort_unstable();
-        let mut final_index = vec![0usize; keys.len()];
-        for (i, (_, provisional)) in keys.iter().enumerate() {
-            final_index[*provisional] = i;
-        }
-        for these in &mut row_keys {
-            for k in these.iter_mut().flatten() {
-                *k = final_index[*k];
-            }
-        }
-        // One allocation per area, shared by its years.
-        let mut codes: Vec<std::sync::Arc<str>> = Vec::with_capacity(keys.len());
-        for ((c, _), _) in &keys {
-            match codes.last() {
-                Some(prev) if &**prev == *c => codes.push(prev.clone()),
-                _ => codes.push(std::sync::Arc::from(*c)),
-            }
-        }
-        let years: Vec<i32> = keys.iter().map(|((_, y), _)| *y).collect();
-
-        // 3. Columns.
-        let mut needed: Vec<&ColumnRef> = Vec::new();
-        if let Some(p) = &profile.input.population {
-            needed.push(p);
-        }
-        for (_, ind) in profile.indicators() {
-            match &ind.source {
-                crate::profile::Source::Column(c) => needed.push(c),
-                crate::profile::Source::Ratio {
-                    numerator,
-                    denominator,
-                } => {
-                    needed.push(numerator);
-                    needed.extend(denominator.iter());
-                }
-            }
-        }
+        let (codes, years) = renumber(&mut rows);
         let mut columns = BTreeMap::new();
         let mut resolved = Vec::new();
-        let is_population =
-            |c: &ColumnRef| profile.input.population.as_ref().is_some_and(|p| p == c);
-        for c in needed {
+        for c in needed_columns(profile) {
             if columns.contains_key(&c.name) {
                 continue;
             }
-            let candidates: Vec<&str> = std::iter::once(c.name.as_str())
-                .chain(
-                    profile
-                        .input
-                        .aliases
-                        .get(&c.name)
-                        .into_iter()
-                        .flatten()
-                        .map(String::as_str),
-                )
-                .collect();
-            let mut found = None;
-            for cand in &candidates {
-                let hits: Vec<(usize, usize)> = tables
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(ti, t)| t.column_index(cand).map(|ci| (ti, ci)))
-                    .collect();
-                match hits.as_slice() {
-                    [] => {}
-                    [one] => {
-                        found = Some(*one);
-                        break;
-                    }
-                    many => {
-                        return Err(CoreError::Column {
-                            at: c.at.clone(),
-                            key: c.key.clone(),
-                            message: format!(
-                                "column `{cand}` is in more than one table ({}); keep it in one",
-                                many.iter()
-                                    .map(|(ti, _)| tables[*ti].path.display().to_string())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        });
-                    }
-                }
-            }
-            let Some((ti, ci)) = found else {
-                let required = if is_population(c) {
-                    profile.eligibility.min_population > 0.0
-                } else {
-                    profile.input.missing_columns == MissingColumns::Error
-                };
-                if required {
-                    return Err(CoreError::Column {
-                        at: c.at.clone(),
-                        key: c.key.clone(),
-                        message: format!(
-                            "unknown column `{}`: it is in none of the tables ({}){}",
-                            c.name,
-                            tables
-                                .iter()
-                                .map(|t| t.path.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            if candidates.len() > 1 {
-                                format!(", nor are its aliases {:?}", &candidates[1..])
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    });
-                }
+            let Some((ti, ci)) = find_column(profile, tables, c)? else {
                 resolved.push(ResolvedColumn {
                     name: c.name.clone(),
                     found: None,
@@ -652,62 +453,20 @@ impl Panel {
                 continue;
             };
             let t = &tables[ti];
-            let comma = t.decimal_comma(profile.input.decimal);
-            let mut values = vec![None; codes.len()];
-            for ((line, rec), key) in t.rows.iter().zip(&row_keys[ti]) {
-                let Some(key) = key else { continue };
-                let cell = rec.get(ci).unwrap_or("");
-                let v = parse_number(cell, comma).map_err(|message| CoreError::Table {
-                    at: Location {
-                        path: t.path.clone(),
-                        line: *line,
-                        column: ci as u64 + 1,
-                    },
-                    column: t.headers[ci].clone(),
-                    message,
-                })?;
-                values[*key] = v;
-            }
+            let values = parse_column(profile, t, ci, &rows.row_keys[ti], codes.len())?;
             resolved.push(ResolvedColumn {
                 name: c.name.clone(),
                 found: Some((t.path.clone(), t.headers[ci].clone())),
             });
             columns.insert(c.name.clone(), values);
         }
-        // 4. Text columns for the hierarchy: kept as text, first non-empty value per code.
-        let mut text: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for level in &profile.levels {
-            let Some(crate::profile::ParentRule::Column { code, name }) = &level.parent else {
-                continue;
-            };
-            for col in std::iter::once(code).chain(name) {
-                let mut values = BTreeMap::new();
-                for (t, k) in tables.iter().zip(&row_keys) {
-                    let Some(ci) = t.column_index(col) else {
-                        continue;
-                    };
-                    let kc = keys_code_column(t, profile)?;
-                    for ((_, rec), key) in t.rows.iter().zip(k) {
-                        let (Some(_), Some(v)) = (key, rec.get(ci).map(str::trim)) else {
-                            continue;
-                        };
-                        if !v.is_empty() {
-                            let c = rec.get(kc).unwrap_or("").trim().to_string();
-                            values.entry(c).or_insert_with(|| v.to_string());
-                        }
-                    }
-                }
-                if !values.is_empty() {
-                    text.insert(col.clone(), values);
-                }
-            }
-        }
+        let text = text_columns(profile, tables, &rows.row_keys)?;
         Ok(Panel {
             codes,
             years,
             columns,
             resolved,
-            skipped,
+            skipped: rows.skipped,
             text,
         })
     }
@@ -721,6 +480,340 @@ impl Panel {
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
+}
+
+/// Step 1 of the join: the key columns of every table. A table without a year column needs a
+/// default year (the profile's, or the one given for the run).
+fn table_keys(profile: &Profile, tables: &[Table], default_year: Option<i32>) -> Result<Vec<Keys>> {
+    let mut keys = Vec::with_capacity(tables.len());
+    for t in tables {
+        let code = t.code_column(profile)?;
+        let ycol = profile
+            .input
+            .year_columns
+            .iter()
+            .find_map(|y| t.column_index(y));
+        if ycol.is_none() && default_year.is_none() {
+            return Err(CoreError::NoYear {
+                path: t.path.clone(),
+                looked_for: profile
+                    .input
+                    .year_columns
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        keys.push(Keys { code, year: ycol });
+    }
+    Ok(keys)
+}
+
+/// Step 2 of the join: (code, year) → provisional panel row, in order of first appearance.
+/// Rows whose code has none of the profile's prefixes are skipped and counted; an empty code,
+/// a bad year and a (code, year) twice in one table are errors.
+fn table_rows<'a>(
+    profile: &Profile,
+    tables: &'a [Table],
+    keys: &[Keys],
+    default_year: Option<i32>,
+) -> Result<Rows<'a>> {
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    let mut row_keys: Vec<Vec<Option<usize>>> = Vec::with_capacity(tables.len());
+    let mut ids: HashMap<(&str, i32), usize> = HashMap::new();
+    for (t, k) in tables.iter().zip(keys) {
+        let mut seen: HashMap<(&str, i32), u64> = HashMap::with_capacity(t.rows.len());
+        let mut these = Vec::with_capacity(t.rows.len());
+        for (line, rec) in &t.rows {
+            let code = rec.get(k.code).unwrap_or("").trim();
+            if code.is_empty() {
+                return Err(CoreError::Table {
+                    at: Location {
+                        path: t.path.clone(),
+                        line: *line,
+                        column: k.code as u64 + 1,
+                    },
+                    column: t.headers[k.code].clone(),
+                    message: "empty area code".into(),
+                });
+            }
+            if !profile.input.code_prefixes.is_empty()
+                && !profile
+                    .input
+                    .code_prefixes
+                    .iter()
+                    .any(|p| code.starts_with(p.as_str()))
+            {
+                let prefix: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
+                *skipped
+                    .entry(if prefix.is_empty() {
+                        code.to_string()
+                    } else {
+                        prefix
+                    })
+                    .or_default() += 1;
+                these.push(None);
+                continue;
+            }
+            let y = row_year(t, k, *line, rec, default_year)?;
+            let key = (code, y);
+            if let Some(first) = seen.insert(key, *line) {
+                return Err(CoreError::DuplicateAreaYear {
+                    at: Location {
+                        path: t.path.clone(),
+                        line: *line,
+                        column: k.code as u64 + 1,
+                    },
+                    code: code.to_string(),
+                    year: y,
+                    first_line: first,
+                });
+            }
+            let next = ids.len();
+            these.push(Some(*ids.entry(key).or_insert(next)));
+        }
+        row_keys.push(these);
+    }
+    Ok(Rows {
+        row_keys,
+        ids,
+        skipped,
+    })
+}
+
+/// The year of one table row: its year cell, or the default year for a table without one.
+fn row_year(
+    t: &Table,
+    k: &Keys,
+    line: u64,
+    rec: &csv::StringRecord,
+    default_year: Option<i32>,
+) -> Result<i32> {
+    Ok(match k.year {
+        Some(yc) => {
+            let cell = rec.get(yc).unwrap_or("");
+            parse_year(cell).ok_or_else(|| CoreError::Table {
+                at: Location {
+                    path: t.path.clone(),
+                    line,
+                    column: yc as u64 + 1,
+                },
+                column: t.headers[yc].clone(),
+                message: format!(
+                    "`{}` is not a year (expected e.g. 2019 or 2019JJ00)",
+                    cell.trim()
+                ),
+            })?
+        }
+        None => default_year.unwrap_or_default(),
+    })
+}
+
+/// The error when no row is left: the tables are empty, or every code was skipped.
+fn no_rows_error(profile: &Profile, skipped: &BTreeMap<String, usize>) -> CoreError {
+    let why = if skipped.is_empty() {
+        "the tables hold no rows".to_string()
+    } else {
+        format!(
+            "no code starts with {:?}; skipped {}",
+            profile.input.code_prefixes,
+            skipped
+                .iter()
+                .map(|(p, n)| format!("{n} × {p}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    CoreError::Empty(why)
+}
+
+/// Renumber the panel rows in (code, year) order, in place in `rows.row_keys`; returns the
+/// code and the year of each panel row. Codes are one allocation per area, shared by its
+/// years.
+fn renumber(rows: &mut Rows<'_>) -> (Vec<std::sync::Arc<str>>, Vec<i32>) {
+    let mut keys: Vec<((&str, i32), usize)> = rows.ids.iter().map(|(k, v)| (*k, *v)).collect();
+    keys.sort_unstable();
+    let mut final_index = vec![0usize; keys.len()];
+    for (i, (_, provisional)) in keys.iter().enumerate() {
+        final_index[*provisional] = i;
+    }
+    for these in &mut rows.row_keys {
+        for k in these.iter_mut().flatten() {
+            *k = final_index[*k];
+        }
+    }
+    let mut codes: Vec<std::sync::Arc<str>> = Vec::with_capacity(keys.len());
+    for ((c, _), _) in &keys {
+        match codes.last() {
+            Some(prev) if &**prev == *c => codes.push(prev.clone()),
+            _ => codes.push(std::sync::Arc::from(*c)),
+        }
+    }
+    let years: Vec<i32> = keys.iter().map(|((_, y), _)| *y).collect();
+    (codes, years)
+}
+
+/// Step 3 of the join: the columns the profile reads, in order: the population, then each
+/// indicator's column or numerator and denominators (a column may be named more than once).
+fn needed_columns(profile: &Profile) -> Vec<&ColumnRef> {
+    let mut needed: Vec<&ColumnRef> = Vec::new();
+    if let Some(p) = &profile.input.population {
+        needed.push(p);
+    }
+    for (_, ind) in profile.indicators() {
+        match &ind.source {
+            crate::profile::Source::Column(c) => needed.push(c),
+            crate::profile::Source::Ratio {
+                numerator,
+                denominator,
+            } => {
+                needed.push(numerator);
+                needed.extend(denominator.iter());
+            }
+        }
+    }
+    needed
+}
+
+/// The (table, column) that holds a profile column, under its name or else its aliases in
+/// order; `None` when no table has it and that is allowed (a population column without a
+/// minimum population, or `missing_columns = "report"`).
+///
+/// # Errors
+/// [`CoreError::Column`] when the column is in more than one table, or in none and required.
+fn find_column(
+    profile: &Profile,
+    tables: &[Table],
+    c: &ColumnRef,
+) -> Result<Option<(usize, usize)>> {
+    let candidates: Vec<&str> = std::iter::once(c.name.as_str())
+        .chain(
+            profile
+                .input
+                .aliases
+                .get(&c.name)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        )
+        .collect();
+    for cand in &candidates {
+        let hits: Vec<(usize, usize)> = tables
+            .iter()
+            .enumerate()
+            .filter_map(|(ti, t)| t.column_index(cand).map(|ci| (ti, ci)))
+            .collect();
+        match hits.as_slice() {
+            [] => {}
+            [one] => return Ok(Some(*one)),
+            many => {
+                return Err(CoreError::Column {
+                    at: c.at.clone(),
+                    key: c.key.clone(),
+                    message: format!(
+                        "column `{cand}` is in more than one table ({}); keep it in one",
+                        many.iter()
+                            .map(|(ti, _)| tables[*ti].path.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    let is_population = profile.input.population.as_ref().is_some_and(|p| p == c);
+    let required = if is_population {
+        profile.eligibility.min_population > 0.0
+    } else {
+        profile.input.missing_columns == MissingColumns::Error
+    };
+    if required {
+        return Err(CoreError::Column {
+            at: c.at.clone(),
+            key: c.key.clone(),
+            message: format!(
+                "unknown column `{}`: it is in none of the tables ({}){}",
+                c.name,
+                tables
+                    .iter()
+                    .map(|t| t.path.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if candidates.len() > 1 {
+                    format!(", nor are its aliases {:?}", &candidates[1..])
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
+    Ok(None)
+}
+
+/// The numbers of column `ci` of table `t`, spread over `n` panel rows (`row_keys`: the panel
+/// row of each table row); rows the table does not have stay missing.
+fn parse_column(
+    profile: &Profile,
+    t: &Table,
+    ci: usize,
+    row_keys: &[Option<usize>],
+    n: usize,
+) -> Result<Vec<Option<f64>>> {
+    let comma = t.decimal_comma(profile.input.decimal);
+    let mut values = vec![None; n];
+    for ((line, rec), key) in t.rows.iter().zip(row_keys) {
+        let Some(key) = key else { continue };
+        let cell = rec.get(ci).unwrap_or("");
+        let v = parse_number(cell, comma).map_err(|message| CoreError::Table {
+            at: Location {
+                path: t.path.clone(),
+                line: *line,
+                column: ci as u64 + 1,
+            },
+            column: t.headers[ci].clone(),
+            message,
+        })?;
+        values[*key] = v;
+    }
+    Ok(values)
+}
+
+/// Step 4 of the join: the text columns the hierarchy reads (a parent's code and name, by
+/// [`crate::profile::ParentRule::Column`]), kept as text: the first non-empty value per code.
+fn text_columns(
+    profile: &Profile,
+    tables: &[Table],
+    row_keys: &[Vec<Option<usize>>],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut text: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for level in &profile.levels {
+        let Some(crate::profile::ParentRule::Column { code, name }) = &level.parent else {
+            continue;
+        };
+        for col in std::iter::once(code).chain(name) {
+            let mut values = BTreeMap::new();
+            for (t, k) in tables.iter().zip(row_keys) {
+                let Some(ci) = t.column_index(col) else {
+                    continue;
+                };
+                let kc = keys_code_column(t, profile)?;
+                for ((_, rec), key) in t.rows.iter().zip(k) {
+                    let (Some(_), Some(v)) = (key, rec.get(ci).map(str::trim)) else {
+                        continue;
+                    };
+                    if !v.is_empty() {
+                        let c = rec.get(kc).unwrap_or("").trim().to_string();
+                        values.entry(c).or_insert_with(|| v.to_string());
+                    }
+                }
+            }
+            if !values.is_empty() {
+                text.insert(col.clone(), values);
+            }
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]

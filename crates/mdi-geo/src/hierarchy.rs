@@ -311,8 +311,103 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
     }
     let mut repairs = Vec::new();
     let mut notes = Vec::new();
+    let (mut given, source_levels) = given_areas(levels, sources, &mut repairs, &mut notes)?;
+    if given[0].is_empty() {
+        return Err(GeoError::Format {
+            path: profile.path.clone(),
+            message: format!(
+                "no area file holds the index unit (level `{}`, codes starting with `{}`)",
+                levels[0].id, levels[0].code_prefix
+            ),
+        });
+    }
+
+    // Link level by level, dissolving parents that no file gives.
+    let mut out: Vec<LevelAreas> = Vec::with_capacity(levels.len());
+    let mut current: Given = std::mem::take(&mut given[0]);
+    for li in 0..levels.len() {
+        let level = &levels[li];
+        let Some(rule) = &level.parent else {
+            out.push(LevelAreas {
+                level: level.clone(),
+                areas: current.into_values().map(|a| a.0).collect(),
+            });
+            break;
+        };
+        let parent_level = &levels[li + 1];
+        let mut parents = std::mem::take(&mut given[li + 1]);
+        let links = {
+            let index = ParentIndex::new(profile, rule, level, parent_level, &parents)?;
+            let linker = Linker {
+                rule,
+                level,
+                parent_level,
+                panel,
+                index,
+            };
+            linker.links(&current)
+        };
+        // An optional parent level that no file gives and no child names is left out, with the
+        // levels above it.
+        if parent_level.optional && parents.is_empty() && links.iter().all(|(_, l)| l.is_none()) {
+            notes.push(Note {
+                level: parent_level.id.clone(),
+                code: String::new(),
+                note: format!(
+                    "optional level left out: no {} names its {}",
+                    level.id, parent_level.id
+                ),
+            });
+            let areas = current.into_values().map(|(mut a, _)| {
+                a.parent = None;
+                a
+            });
+            out.push(LevelAreas {
+                level: level.clone(),
+                areas: areas.collect(),
+            });
+            break;
+        }
+        let children_of = families(&links, level, parent_level, &mut notes);
+        add_dissolved_parents(
+            &children_of,
+            &current,
+            &mut parents,
+            parent_level,
+            &mut notes,
+        );
+        let mut areas: Vec<Area> = Vec::with_capacity(current.len());
+        for ((_, (mut area, _)), (_, link)) in current.into_iter().zip(links) {
+            area.parent = link.map(|l| l.0);
+            areas.push(area);
+        }
+        out.push(LevelAreas {
+            level: level.clone(),
+            areas,
+        });
+        current = parents;
+    }
+    repairs.sort();
+    notes.sort();
+    Ok(Hierarchy {
+        levels: out,
+        repairs,
+        notes,
+        source_levels,
+    })
+}
+
+/// Steps 1–4 for every file: find its level, then read, reproject and repair its areas into
+/// their level (code → (area, properties)). Every repair goes to `repairs`; an area that an
+/// earlier file of the same level gave is noted in `notes` and dropped. Also returns the level
+/// id of each file.
+fn given_areas(
+    levels: &[Level],
+    sources: &[Source],
+    repairs: &mut Vec<RepairEntry>,
+    notes: &mut Vec<Note>,
+) -> Result<(Vec<Given>, Vec<String>)> {
     let mut source_levels = Vec::with_capacity(sources.len());
-    // Areas from files, per level: code → (area, properties).
     let mut given: Vec<Given> = vec![BTreeMap::new(); levels.len()];
     for (si, s) in sources.iter().enumerate() {
         let li = level_of(s, levels)?;
@@ -354,31 +449,31 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
             );
         }
     }
-    if given[0].is_empty() {
-        return Err(GeoError::Format {
-            path: profile.path.clone(),
-            message: format!(
-                "no area file holds the index unit (level `{}`, codes starting with `{}`)",
-                levels[0].id, levels[0].code_prefix
-            ),
-        });
-    }
+    Ok((given, source_levels))
+}
 
-    // Link level by level, dissolving parents that no file gives.
-    let mut out: Vec<LevelAreas> = Vec::with_capacity(levels.len());
-    let mut current: Given = std::mem::take(&mut given[0]);
-    for li in 0..levels.len() {
-        let level = &levels[li];
-        let Some(rule) = &level.parent else {
-            out.push(LevelAreas {
-                level: level.clone(),
-                areas: current.into_values().map(|a| a.0).collect(),
-            });
-            break;
-        };
-        let parent_level = &levels[li + 1];
-        let mut parents = std::mem::take(&mut given[li + 1]);
-        // The parent's code (and a name for it, where the child knows one).
+/// The parent level's given areas, in code order, with an R-tree over their envelopes where
+/// the parent is found by containment.
+struct ParentIndex<'a> {
+    /// The parents' areas, in code order (the R-tree's indices point here).
+    list: Vec<&'a Area>,
+    /// The envelopes of `list`; `None` unless the rule is [`ParentRule::Contains`].
+    tree: Option<RTree<Indexed>>,
+}
+
+impl<'a> ParentIndex<'a> {
+    /// Index the parents given for `parent_level`.
+    ///
+    /// # Errors
+    /// [`GeoError::Format`] when `level` finds its parent by containment and no file gives the
+    /// parent level.
+    fn new(
+        profile: &Profile,
+        rule: &ParentRule,
+        level: &Level,
+        parent_level: &Level,
+        parents: &'a Given,
+    ) -> Result<Self> {
         let parent_tree = if matches!(rule, ParentRule::Contains) {
             if parents.is_empty() {
                 return Err(GeoError::Format {
@@ -404,186 +499,219 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
         } else {
             None
         };
-        let parent_list: Vec<&Area> = parents.values().map(|p| &p.0).collect();
-        let tree = parent_tree.map(RTree::bulk_load);
-        let mut links: Vec<(String, Link)> = Vec::with_capacity(current.len());
+        Ok(ParentIndex {
+            list: parents.values().map(|p| &p.0).collect(),
+            tree: parent_tree.map(RTree::bulk_load),
+        })
+    }
+}
+
+/// Step 5, first half: finds the parent of each area of one level by the level's rule.
+struct Linker<'a> {
+    /// The level's parent rule.
+    rule: &'a ParentRule,
+    /// The level of the children.
+    level: &'a Level,
+    /// The level of the parents.
+    parent_level: &'a Level,
+    /// The indicator tables, for [`ParentRule::Column`] columns that the area files lack.
+    panel: Option<&'a Panel>,
+    /// The parents given by files.
+    index: ParentIndex<'a>,
+}
+
+impl Linker<'_> {
+    /// The link of every area of `current`, in code order.
+    fn links(&self, current: &Given) -> Vec<(String, Link)> {
         // A child names its parent only through a field that does not name the child itself
         // (`statnaam` names the buurt in a buurt file, not its wijk).
-        let parent_name_fields: Vec<String> = parent_level
+        let parent_name_fields: Vec<String> = self
+            .parent_level
             .name_fields
             .iter()
-            .filter(|f| !level.name_fields.iter().any(|c| c.eq_ignore_ascii_case(f)))
+            .filter(|f| {
+                !self
+                    .level
+                    .name_fields
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(f))
+            })
             .cloned()
             .collect();
-        for (code, (area, props)) in &current {
-            let link = match rule {
-                ParentRule::Template(_) => rule.apply_template(code).map(|p| {
-                    (
-                        normalise_code(&p, &parent_level.code_prefix),
-                        text_prop(props, &parent_name_fields),
-                    )
-                }),
-                ParentRule::Column { code: ccol, name } => {
-                    let from_props = text_prop(props, std::slice::from_ref(ccol));
-                    let from_tables = || {
-                        panel
-                            .and_then(|p| p.text.get(ccol))
-                            .and_then(|m| m.get(code))
-                            .cloned()
-                    };
-                    let name_of = |n: &String| {
-                        text_prop(props, std::slice::from_ref(n)).or_else(|| {
-                            panel
-                                .and_then(|p| p.text.get(n))
-                                .and_then(|m| m.get(code))
-                                .cloned()
-                        })
-                    };
-                    from_props.or_else(from_tables).map(|p| {
-                        (
-                            normalise_code(&p, &parent_level.code_prefix),
-                            name.as_ref().and_then(name_of),
-                        )
-                    })
-                }
-                ParentRule::Contains => {
-                    let probe: Option<Point<f64>> = area.geometry.interior_point();
-                    probe.and_then(|pt| {
-                        tree.as_ref()?
-                            .locate_in_envelope_intersecting(&AABB::from_point([pt.x(), pt.y()]))
-                            .map(|i| i.index)
-                            .filter(|&i| parent_list[i].geometry.contains(&pt))
-                            .min()
-                            .map(|i| (parent_list[i].code.clone(), None))
-                    })
-                }
-            };
+        let mut links: Vec<(String, Link)> = Vec::with_capacity(current.len());
+        for (code, (area, props)) in current {
+            let link = self.link(code, area, props, &parent_name_fields);
             links.push((code.clone(), link));
         }
-        // An optional parent level that no file gives and no child names is left out, with the
-        // levels above it.
-        if parent_level.optional && parents.is_empty() && links.iter().all(|(_, l)| l.is_none()) {
+        links
+    }
+
+    /// The parent code of one area (and a name for it, where the child knows one); `None`
+    /// where no parent is found.
+    fn link(
+        &self,
+        code: &String,
+        area: &Area,
+        props: &BTreeMap<String, Value>,
+        parent_name_fields: &[String],
+    ) -> Link {
+        let prefix = &self.parent_level.code_prefix;
+        match self.rule {
+            ParentRule::Template(_) => self.rule.apply_template(code).map(|p| {
+                (
+                    normalise_code(&p, prefix),
+                    text_prop(props, parent_name_fields),
+                )
+            }),
+            ParentRule::Column { code: ccol, name } => {
+                let from_props = text_prop(props, std::slice::from_ref(ccol));
+                let from_tables = || {
+                    self.panel
+                        .and_then(|p| p.text.get(ccol))
+                        .and_then(|m| m.get(code))
+                        .cloned()
+                };
+                let name_of = |n: &String| {
+                    text_prop(props, std::slice::from_ref(n)).or_else(|| {
+                        self.panel
+                            .and_then(|p| p.text.get(n))
+                            .and_then(|m| m.get(code))
+                            .cloned()
+                    })
+                };
+                from_props
+                    .or_else(from_tables)
+                    .map(|p| (normalise_code(&p, prefix), name.as_ref().and_then(name_of)))
+            }
+            ParentRule::Contains => {
+                let probe: Option<Point<f64>> = area.geometry.interior_point();
+                let list = &self.index.list;
+                probe.and_then(|pt| {
+                    self.index
+                        .tree
+                        .as_ref()?
+                        .locate_in_envelope_intersecting(&AABB::from_point([pt.x(), pt.y()]))
+                        .map(|i| i.index)
+                        .filter(|&i| list[i].geometry.contains(&pt))
+                        .min()
+                        .map(|i| (list[i].code.clone(), None))
+                })
+            }
+        }
+    }
+}
+
+/// The children of each linked parent code, and the first name a child gives it. A child
+/// without a parent is noted.
+fn families(
+    links: &[(String, Link)],
+    level: &Level,
+    parent_level: &Level,
+    notes: &mut Vec<Note>,
+) -> BTreeMap<String, Family> {
+    let mut children_of: BTreeMap<String, Family> = BTreeMap::new();
+    for (code, link) in links {
+        match link {
+            Some((p, name)) => {
+                let e = children_of.entry(p.clone()).or_default();
+                e.0.push(code.clone());
+                if e.1.is_none() {
+                    e.1.clone_from(name);
+                }
+            }
+            None => notes.push(Note {
+                level: level.id.clone(),
+                code: code.clone(),
+                note: format!("no parent {} found", parent_level.id),
+            }),
+        }
+    }
+    children_of
+}
+
+/// Step 5, second half: the parents that no file gives, dissolved from their children (in
+/// parallel) and added to `parents`. Where the parent level had a file, each is noted.
+fn add_dissolved_parents(
+    children_of: &BTreeMap<String, Family>,
+    current: &Given,
+    parents: &mut Given,
+    parent_level: &Level,
+    notes: &mut Vec<Note>,
+) {
+    let missing: Vec<(&String, &Family)> = children_of
+        .iter()
+        .filter(|(p, _)| !parents.contains_key(*p))
+        .collect();
+    let had_file = !parents.is_empty();
+    let dissolved: Vec<(String, Area, BTreeMap<String, Value>)> = missing
+        .par_iter()
+        .map(|(p, (kids, name))| dissolved_parent(p, kids, name.as_ref(), current))
+        .collect();
+    for (p, a, props) in dissolved {
+        if had_file {
             notes.push(Note {
                 level: parent_level.id.clone(),
-                code: String::new(),
-                note: format!(
-                    "optional level left out: no {} names its {}",
-                    level.id, parent_level.id
-                ),
+                code: p.clone(),
+                note: "not in the area file of its level; dissolved from its children".into(),
             });
-            let areas = current.into_values().map(|(mut a, _)| {
-                a.parent = None;
-                a
-            });
-            out.push(LevelAreas {
-                level: level.clone(),
-                areas: areas.collect(),
-            });
-            break;
         }
-        // Parents that no file gives: dissolved from their children.
-        let mut children_of: BTreeMap<String, Family> = BTreeMap::new();
-        for (code, link) in &links {
-            match link {
-                Some((p, name)) => {
-                    let e = children_of.entry(p.clone()).or_default();
-                    e.0.push(code.clone());
-                    if e.1.is_none() {
-                        e.1.clone_from(name);
-                    }
-                }
-                None => notes.push(Note {
-                    level: level.id.clone(),
-                    code: code.clone(),
-                    note: format!("no parent {} found", parent_level.id),
-                }),
-            }
-        }
-        let missing: Vec<(&String, &Family)> = children_of
-            .iter()
-            .filter(|(p, _)| !parents.contains_key(*p))
-            .collect();
-        let had_file = !parents.is_empty();
-        // A dissolved parent carries its first child's attributes, so that the level above can
-        // find its name and its own parent there (a buurt's `gemeentenaam`, a gemeente's
-        // `provincie`).
-        let dissolved: Vec<(String, Area, BTreeMap<String, Value>)> = missing
-            .par_iter()
-            .map(|(p, (kids, name))| {
-                let geoms: Vec<&MultiPolygon<f64>> = kids
-                    .iter()
-                    .filter_map(|k| current.get(k))
-                    .filter(|a| !a.0.collapsed)
-                    .map(|a| &a.0.geometry)
-                    .collect();
-                let mut geometry = dissolve(geoms);
-                if geometry.0.is_empty() {
-                    // Every child collapsed: keep their polygons as given (as for a collapsed
-                    // child), so the parent still has a place and a valid feature.
-                    geometry = MultiPolygon::new(
-                        kids.iter()
-                            .filter_map(|k| current.get(k))
-                            .flat_map(|a| a.0.geometry.0.iter().cloned())
-                            .collect(),
-                    );
-                }
-                let water = kids
-                    .iter()
-                    .filter_map(|k| current.get(k))
-                    .all(|a| a.0.water);
-                let collapsed = kids
-                    .iter()
-                    .filter_map(|k| current.get(k))
-                    .all(|a| a.0.collapsed);
-                let props = kids
-                    .first()
-                    .and_then(|k| current.get(k))
-                    .map(|a| a.1.clone())
-                    .unwrap_or_default();
-                (
-                    (*p).clone(),
-                    Area {
-                        code: (*p).clone(),
-                        name: name.clone().unwrap_or_else(|| (*p).clone()),
-                        parent: None,
-                        geometry,
-                        water,
-                        collapsed,
-                        source: None,
-                    },
-                    props,
-                )
-            })
-            .collect();
-        for (p, a, props) in dissolved {
-            if had_file {
-                notes.push(Note {
-                    level: parent_level.id.clone(),
-                    code: p.clone(),
-                    note: "not in the area file of its level; dissolved from its children".into(),
-                });
-            }
-            parents.insert(p, (a, props));
-        }
-        let mut areas: Vec<Area> = Vec::with_capacity(current.len());
-        for ((_, (mut area, _)), (_, link)) in current.into_iter().zip(links) {
-            area.parent = link.map(|l| l.0);
-            areas.push(area);
-        }
-        out.push(LevelAreas {
-            level: level.clone(),
-            areas,
-        });
-        current = parents;
+        parents.insert(p, (a, props));
     }
-    repairs.sort();
-    notes.sort();
-    Ok(Hierarchy {
-        levels: out,
-        repairs,
-        notes,
-        source_levels,
-    })
+}
+
+/// A parent dissolved from its children `kids` (codes in `current`). It is water or collapsed
+/// only where all its children are, and carries its first child's attributes, so that the
+/// level above can find its name and its own parent there (a buurt's `gemeentenaam`, a
+/// gemeente's `provincie`).
+fn dissolved_parent(
+    p: &str,
+    kids: &[String],
+    name: Option<&String>,
+    current: &Given,
+) -> (String, Area, BTreeMap<String, Value>) {
+    let geoms: Vec<&MultiPolygon<f64>> = kids
+        .iter()
+        .filter_map(|k| current.get(k))
+        .filter(|a| !a.0.collapsed)
+        .map(|a| &a.0.geometry)
+        .collect();
+    let mut geometry = dissolve(geoms);
+    if geometry.0.is_empty() {
+        // Every child collapsed: keep their polygons as given (as for a collapsed
+        // child), so the parent still has a place and a valid feature.
+        geometry = MultiPolygon::new(
+            kids.iter()
+                .filter_map(|k| current.get(k))
+                .flat_map(|a| a.0.geometry.0.iter().cloned())
+                .collect(),
+        );
+    }
+    let water = kids
+        .iter()
+        .filter_map(|k| current.get(k))
+        .all(|a| a.0.water);
+    let collapsed = kids
+        .iter()
+        .filter_map(|k| current.get(k))
+        .all(|a| a.0.collapsed);
+    let props = kids
+        .first()
+        .and_then(|k| current.get(k))
+        .map(|a| a.1.clone())
+        .unwrap_or_default();
+    (
+        p.to_string(),
+        Area {
+            code: p.to_string(),
+            name: name.cloned().unwrap_or_else(|| p.to_string()),
+            parent: None,
+            geometry,
+            water,
+            collapsed,
+            source: None,
+        },
+        props,
+    )
 }
 
 #[cfg(test)]

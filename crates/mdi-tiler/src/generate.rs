@@ -14,7 +14,7 @@ use crate::archive::ArchiveMeta;
 use crate::clip::{Clipper, GridPoint, GridPolygon};
 use crate::encode::{EncodeFeature, EncodeLayer, TileGeometry, encode_tile, gzip};
 use crate::error::{Result, TilerError};
-use crate::input::{TileFeature, TileInput};
+use crate::input::{PropKind, TileFeature, TileInput};
 use crate::label::pole_of_inaccessibility;
 use crate::topology::{Arc, TopoPolygon, Topology, WorldPoint, world_of_lonlat};
 
@@ -201,7 +201,46 @@ pub fn generate(
     })
 }
 
+/// A zoom's tiles made with one property set, before the report.
+struct ZoomTiles {
+    /// The encoded tiles, in band order.
+    tiles: Vec<Encoded>,
+    /// Per item, whether it was drawn as a polygon in some tile.
+    has_polygon: Vec<bool>,
+    /// Areas drawn as a one-cell square.
+    minimal_shapes: usize,
+}
+
+/// A zoom cut into bands of tile columns, so that it is made with bounded memory.
+struct Bands<'a> {
+    /// The zoom.
+    z: u8,
+    /// The arcs, simplified and snapped to the zoom's grid.
+    arcs: &'a [Vec<GridPoint>],
+    /// Per item, the first and last tile column it touches (`None`: nothing to draw).
+    columns: &'a [Option<(u32, u32)>],
+    /// The first column with data.
+    first: u32,
+    /// The last column with data.
+    last: u32,
+    /// Columns per band.
+    width: u32,
+}
+
+/// The report of a zoom without tiles.
+fn empty_zoom(z: u8) -> (Vec<Tile>, ZoomReport) {
+    (
+        Vec::new(),
+        ZoomReport {
+            z,
+            ..ZoomReport::default()
+        },
+    )
+}
+
 impl Prepared<'_> {
+    /// Every tile of zoom `z`, with the richest property set with which every tile fits the
+    /// cap; with the last set, tiles that still do not fit are simplified harder.
     fn zoom(&self, z: u8) -> Result<(Vec<Tile>, ZoomReport)> {
         let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
         let tol2 = (self.options.tolerance / scale).powi(2);
@@ -211,15 +250,48 @@ impl Prepared<'_> {
             .par_iter()
             .map(|a| snap_arc(a, tol2, scale))
             .collect();
+        let columns = self.tile_columns(z, scale, &arcs);
+        let (Some(first), Some(last)) = (
+            columns.iter().flatten().map(|c| c.0).min(),
+            columns.iter().flatten().map(|c| c.1).max(),
+        ) else {
+            return Ok(empty_zoom(z));
+        };
+        // About 2,000 tiles' worth of columns per band (the rows of the data, from its extent).
+        let (top, bottom) = self.rows(z);
+        let rows = u64::from(bottom.saturating_sub(top)) + 1;
+        let width = (2_000 / rows).clamp(1, u64::from(last - first) + 1) as u32;
+        let bands = Bands {
+            z,
+            arcs: &arcs,
+            columns: &columns,
+            first,
+            last,
+            width,
+        };
+        for set in 0..PropertySet::ALL.len() {
+            // `None`: a tile is over the cap; try the next, smaller property set.
+            let Some(made) = self.tiles_with_set(&bands, set)? else {
+                continue;
+            };
+            let mut areas = vec![0usize; self.input.layers.len()];
+            for (i, &(li, _)) in self.items.iter().enumerate() {
+                areas[li] += usize::from(made.has_polygon[i]);
+            }
+            return self.finish_zoom(z, set, made.tiles, areas, made.minimal_shapes);
+        }
+        Ok(empty_zoom(z))
+    }
+
+    /// The first and last tile column each area touches at zoom `z` (its polygon with the
+    /// buffer, and its label point), `None` for an area with nothing to draw; so that the zoom
+    /// can be made in bands of columns without assembling every area in every band.
+    fn tile_columns(&self, z: u8, scale: f64, arcs: &[Vec<GridPoint>]) -> Vec<Option<(u32, u32)>> {
         let lookup = |a: u32| &arcs[a as usize];
-        let n_layers = self.input.layers.len();
-        // The tile columns each area touches at this zoom, so that the zoom can be made in
-        // bands of columns (bounded memory) without assembling every area in every band.
         let extent = i64::from(self.options.extent);
         let buffer = i64::from(self.options.buffer);
         let last_tile = (1i64 << z) - 1;
-        let columns: Vec<Option<(u32, u32)>> = self
-            .items
+        self.items
             .par_iter()
             .enumerate()
             .map(|(i, _)| {
@@ -237,94 +309,89 @@ impl Prepared<'_> {
                 }
                 range.map(|(a, b)| (a.clamp(0, last_tile) as u32, b.clamp(0, last_tile) as u32))
             })
-            .collect();
-        let (Some(c0), Some(c1)) = (
-            columns.iter().flatten().map(|c| c.0).min(),
-            columns.iter().flatten().map(|c| c.1).max(),
-        ) else {
-            return Ok((
-                Vec::new(),
-                ZoomReport {
-                    z,
-                    ..ZoomReport::default()
-                },
-            ));
+            .collect()
+    }
+
+    /// Every tile of a zoom with property set `set`, band by band; `None` when a tile is over
+    /// the cap and `set` is not the last set.
+    fn tiles_with_set(&self, bands: &Bands<'_>, set: usize) -> Result<Option<ZoomTiles>> {
+        let mut made = ZoomTiles {
+            tiles: Vec::new(),
+            has_polygon: vec![false; self.items.len()],
+            minimal_shapes: 0,
         };
-        // About 2,000 tiles' worth of columns per band (the rows of the data, from its extent).
-        let (top, bottom) = self.rows(z);
-        let rows = u64::from(bottom.saturating_sub(top)) + 1;
-        let band = (2_000 / rows).clamp(1, u64::from(c1 - c0) + 1) as u32;
-        let cap = self.options.max_tile_bytes;
-        // The richest property set with which every tile fits; with the last set, tiles that
-        // still do not fit are simplified harder.
-        'sets: for set in 0..PropertySet::ALL.len() {
-            let last_set = set + 1 == PropertySet::ALL.len();
-            let mut has_polygon = vec![false; self.items.len()];
-            let mut minimal_shapes = 0;
-            let mut tiles: Vec<Encoded> = Vec::new();
-            let mut b0 = c0;
-            while b0 <= c1 {
-                let b1 = b0.saturating_add(band - 1).min(c1);
-                let wanted = |t: (u32, u32)| (b0..=b1).contains(&t.0);
-                let per_item: Vec<(Vec<Piece>, bool)> = self
-                    .items
-                    .par_iter()
-                    .enumerate()
-                    .filter(|(i, _)| columns[*i].is_some_and(|(a, b)| a <= b1 && b >= b0))
-                    .map_init(Clipper::new, |clipper, (i, _)| {
-                        self.pieces(clipper, i, z, &lookup, &wanted)
-                    })
-                    .collect();
-                let mut pieces: Vec<Piece> = Vec::new();
-                for (ps, minimal) in per_item {
-                    minimal_shapes += usize::from(minimal);
-                    for p in ps.iter().filter(|p| p.slot < n_layers) {
-                        has_polygon[p.item] = true;
-                    }
-                    pieces.extend(ps);
-                }
-                pieces.sort_unstable_by_key(|p| (p.tile, p.slot, p.item));
-                let groups: Vec<&[Piece]> = pieces.chunk_by(|a, b| a.tile == b.tile).collect();
-                // `None`: over the cap with a property set that is not the last.
-                let encoded: Vec<Result<Option<Encoded>>> = groups
-                    .par_iter()
-                    .map_init(Clipper::new, |clipper, group| {
-                        let (x, y) = group[0].tile;
-                        let bytes = gzip(&self.encode(group, set));
-                        if bytes.len() <= cap {
-                            Ok(Some((TileCoord { z, x, y }, bytes, None)))
-                        } else if last_set {
-                            self.simplify_harder(clipper, z, group, set).map(Some)
-                        } else {
-                            Ok(None)
-                        }
-                    })
-                    .collect();
-                for e in encoded {
-                    match e? {
-                        Some(tile) => tiles.push(tile),
-                        // Over the cap: try the next, smaller property set.
-                        None => continue 'sets,
-                    }
-                }
-                b0 = b1.saturating_add(1);
-                if b1 == u32::MAX {
-                    break;
-                }
+        let mut b0 = bands.first;
+        while b0 <= bands.last {
+            let b1 = b0.saturating_add(bands.width - 1).min(bands.last);
+            if !self.band(bands, set, (b0, b1), &mut made)? {
+                return Ok(None);
             }
-            let mut areas = vec![0usize; n_layers];
-            for (i, &(li, _)) in self.items.iter().enumerate() {
-                areas[li] += usize::from(has_polygon[i]);
+            b0 = b1.saturating_add(1);
+            if b1 == u32::MAX {
+                break;
             }
-            return self.finish_zoom(z, set, tiles, areas, minimal_shapes);
         }
-        Ok((
-            Vec::new(),
-            ZoomReport {
-                z,
-                ..ZoomReport::default()
-            },
-        ))
+        Ok(Some(made))
+    }
+
+    /// The tiles of the columns `b0..=b1` with property set `set`, added to `made`: the pieces
+    /// of every area that touches the band, grouped by tile and encoded in parallel. False when
+    /// a tile is over the cap and `set` is not the last set.
+    fn band(
+        &self,
+        bands: &Bands<'_>,
+        set: usize,
+        (b0, b1): (u32, u32),
+        made: &mut ZoomTiles,
+    ) -> Result<bool> {
+        let z = bands.z;
+        let last_set = set + 1 == PropertySet::ALL.len();
+        let n_layers = self.input.layers.len();
+        let cap = self.options.max_tile_bytes;
+        let arcs = bands.arcs;
+        let lookup = |a: u32| &arcs[a as usize];
+        let wanted = |t: (u32, u32)| (b0..=b1).contains(&t.0);
+        let per_item: Vec<(Vec<Piece>, bool)> = self
+            .items
+            .par_iter()
+            .enumerate()
+            .filter(|(i, _)| bands.columns[*i].is_some_and(|(a, b)| a <= b1 && b >= b0))
+            .map_init(Clipper::new, |clipper, (i, _)| {
+                self.pieces(clipper, i, z, &lookup, &wanted)
+            })
+            .collect();
+        let mut pieces: Vec<Piece> = Vec::new();
+        for (ps, minimal) in per_item {
+            made.minimal_shapes += usize::from(minimal);
+            for p in ps.iter().filter(|p| p.slot < n_layers) {
+                made.has_polygon[p.item] = true;
+            }
+            pieces.extend(ps);
+        }
+        pieces.sort_unstable_by_key(|p| (p.tile, p.slot, p.item));
+        let groups: Vec<&[Piece]> = pieces.chunk_by(|a, b| a.tile == b.tile).collect();
+        // `None`: over the cap with a property set that is not the last.
+        let encoded: Vec<Result<Option<Encoded>>> = groups
+            .par_iter()
+            .map_init(Clipper::new, |clipper, group| {
+                let (x, y) = group[0].tile;
+                let bytes = gzip(&self.encode(group, set));
+                if bytes.len() <= cap {
+                    Ok(Some((TileCoord { z, x, y }, bytes, None)))
+                } else if last_set {
+                    self.simplify_harder(clipper, z, group, set).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .collect();
+        for e in encoded {
+            match e? {
+                Some(tile) => made.tiles.push(tile),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     /// The first and last tile row that the data's extent touches at zoom `z`.
@@ -337,6 +404,8 @@ impl Prepared<'_> {
         (row(lo), row(hi))
     }
 
+    /// The zoom's tiles in (column, row) order, and its report, for tiles made with property
+    /// set `set`.
     fn finish_zoom(
         &self,
         z: u8,
@@ -667,84 +736,38 @@ fn bbox(rings: &[&[GridPoint]]) -> Option<[i64; 4]> {
 
 /// The archive metadata: names, bounds, and `vector_layers` with every field.
 fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) -> ArchiveMeta {
-    let mut b = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for c in input
-        .layers
-        .iter()
-        .flat_map(|l| l.features.iter())
-        .flat_map(|f| f.geometry.0.iter())
-        .flat_map(|p| p.exterior().0.iter())
-    {
-        b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
-    }
-    if !b[0].is_finite() {
-        b = [-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59];
-    }
-    // Per layer, the properties some area of it has (a wijk has no domain deciles).
-    let used: Vec<Vec<bool>> = input
-        .layers
-        .iter()
-        .map(|l| {
-            let mut u = vec![false; input.keys.len()];
-            for f in &l.features {
-                for (k, _) in &f.properties {
-                    u[usize::from(*k)] = true;
-                }
-            }
-            u
-        })
-        .collect();
-    let used = &used;
-    let keys_of = |li: usize| {
-        input
-            .keys
-            .iter()
-            .enumerate()
-            .filter(move |(k, _)| used[li][*k])
-            .map(|(_, kt)| kt)
-    };
-    let label_fields = json!({"name": "String"});
-    let mut vector_layers = Vec::new();
-    for (li, l) in input.layers.iter().enumerate() {
-        let fields: Map<String, Json> = keys_of(li)
-            .map(|(k, t)| (k.clone(), json!(t.tilejson())))
-            .collect();
-        vector_layers.push(json!({"id": l.name, "description": format!("{} (polygons)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": fields}));
-    }
-    for l in &input.layers {
-        vector_layers.push(json!({"id": format!("{}_labels", l.name), "description": format!("{}: label points (pole of inaccessibility)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": label_fields}));
-    }
-    // tilestats (the Mapbox convention that GDAL and QGIS read for each layer's geometry type).
-    let attrs = |keys: Vec<(String, &str)>| {
-        keys.into_iter()
-            .map(|(k, t)| json!({"attribute": k, "type": t}))
-            .collect::<Vec<_>>()
-    };
-    let label_attrs = attrs(vec![("name".to_string(), "string")]);
-    let mut stats = Vec::new();
-    for (li, l) in input.layers.iter().enumerate() {
-        let poly_attrs = attrs(
-            keys_of(li)
-                .map(|(k, t)| (k.clone(), t.tilestats()))
-                .collect(),
-        );
-        stats.push(json!({"layer": l.name, "count": l.features.iter().filter(|f| !f.collapsed).count(), "geometry": "Polygon", "attributeCount": poly_attrs.len(), "attributes": poly_attrs}));
-    }
-    for l in &input.layers {
-        stats.push(json!({"layer": format!("{}_labels", l.name), "count": l.features.len(), "geometry": "Point", "attributeCount": label_attrs.len(), "attributes": label_attrs}));
-    }
+    let b = data_bounds(input);
+    let fields = LayerFields::new(input);
     let mut json = Map::new();
-    json.insert("vector_layers".into(), Json::Array(vector_layers));
     json.insert(
-        "tilestats".into(),
-        json!({"layerCount": stats.len(), "layers": stats}),
+        "vector_layers".into(),
+        Json::Array(vector_layers(input, options, &fields)),
     );
-    let mdi = TilesMeta {
+    json.insert("tilestats".into(), tilestats(input, &fields));
+    json.insert(
+        TilesMeta::KEY.into(),
+        serde_json::to_value(tiles_meta(input, options, zooms)).unwrap_or_default(),
+    );
+    ArchiveMeta {
+        name: input.title.clone(),
+        description: input.description.clone(),
+        attribution: input.attribution.clone(),
+        version: "1.0.0".into(),
+        bounds: b,
+        center: [
+            (b[0] + b[2]) / 2.0,
+            (b[1] + b[3]) / 2.0,
+            f64::from(options.min_zoom),
+        ],
+        min_zoom: options.min_zoom,
+        max_zoom: options.max_zoom,
+        json,
+    }
+}
+
+/// The `mdi` block of the archive metadata: what a client needs to read the tiles.
+fn tiles_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) -> TilesMeta {
+    TilesMeta {
         years: input.years.clone(),
         domains: input.domains.clone(),
         levels: input
@@ -765,26 +788,112 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
             .collect(),
         extent: options.extent,
         buffer: options.buffer,
-    };
-    json.insert(
-        TilesMeta::KEY.into(),
-        serde_json::to_value(&mdi).unwrap_or_default(),
-    );
-    ArchiveMeta {
-        name: input.title.clone(),
-        description: input.description.clone(),
-        attribution: input.attribution.clone(),
-        version: "1.0.0".into(),
-        bounds: b,
-        center: [
-            (b[0] + b[2]) / 2.0,
-            (b[1] + b[3]) / 2.0,
-            f64::from(options.min_zoom),
-        ],
-        min_zoom: options.min_zoom,
-        max_zoom: options.max_zoom,
-        json,
     }
+}
+
+/// The bounds of every exterior ring of every layer, WGS84 `[west, south, east, north]` in
+/// degrees; the whole Web Mercator world when there is no polygon.
+fn data_bounds(input: &TileInput) -> [f64; 4] {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for c in input
+        .layers
+        .iter()
+        .flat_map(|l| l.features.iter())
+        .flat_map(|f| f.geometry.0.iter())
+        .flat_map(|p| p.exterior().0.iter())
+    {
+        b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
+    }
+    if !b[0].is_finite() {
+        b = [-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59];
+    }
+    b
+}
+
+/// Per layer, the property keys that some area of it has (a wijk has no domain deciles).
+struct LayerFields<'a> {
+    /// The input, whose `keys` the flags index.
+    input: &'a TileInput,
+    /// Per layer, per key: used by some feature.
+    used: Vec<Vec<bool>>,
+}
+
+impl<'a> LayerFields<'a> {
+    /// Find the keys each layer uses.
+    fn new(input: &'a TileInput) -> Self {
+        let used = input
+            .layers
+            .iter()
+            .map(|l| {
+                let mut u = vec![false; input.keys.len()];
+                for f in &l.features {
+                    for (k, _) in &f.properties {
+                        u[usize::from(*k)] = true;
+                    }
+                }
+                u
+            })
+            .collect();
+        LayerFields { input, used }
+    }
+
+    /// The keys (name, kind) that layer `li` uses, in key order.
+    fn of(&self, li: usize) -> impl Iterator<Item = &'a (String, PropKind)> + '_ {
+        self.input
+            .keys
+            .iter()
+            .enumerate()
+            .filter(move |(k, _)| self.used[li][*k])
+            .map(|(_, kt)| kt)
+    }
+}
+
+/// The TileJSON `vector_layers`: the polygon layers with their fields, then the label layers
+/// with `name`.
+fn vector_layers(input: &TileInput, options: &TileOptions, fields: &LayerFields<'_>) -> Vec<Json> {
+    let label_fields = json!({"name": "String"});
+    let mut vector_layers = Vec::new();
+    for (li, l) in input.layers.iter().enumerate() {
+        let fields: Map<String, Json> = fields
+            .of(li)
+            .map(|(k, t)| (k.clone(), json!(t.tilejson())))
+            .collect();
+        vector_layers.push(json!({"id": l.name, "description": format!("{} (polygons)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": fields}));
+    }
+    for l in &input.layers {
+        vector_layers.push(json!({"id": format!("{}_labels", l.name), "description": format!("{}: label points (pole of inaccessibility)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": label_fields}));
+    }
+    vector_layers
+}
+
+/// The `tilestats` (the Mapbox convention that GDAL and QGIS read for each layer's geometry
+/// type): the polygon layers, then the label layers.
+fn tilestats(input: &TileInput, fields: &LayerFields<'_>) -> Json {
+    let attrs = |keys: Vec<(String, &str)>| {
+        keys.into_iter()
+            .map(|(k, t)| json!({"attribute": k, "type": t}))
+            .collect::<Vec<_>>()
+    };
+    let label_attrs = attrs(vec![("name".to_string(), "string")]);
+    let mut stats = Vec::new();
+    for (li, l) in input.layers.iter().enumerate() {
+        let poly_attrs = attrs(
+            fields
+                .of(li)
+                .map(|(k, t)| (k.clone(), t.tilestats()))
+                .collect(),
+        );
+        stats.push(json!({"layer": l.name, "count": l.features.iter().filter(|f| !f.collapsed).count(), "geometry": "Polygon", "attributeCount": poly_attrs.len(), "attributes": poly_attrs}));
+    }
+    for l in &input.layers {
+        stats.push(json!({"layer": format!("{}_labels", l.name), "count": l.features.len(), "geometry": "Point", "attributeCount": label_attrs.len(), "attributes": label_attrs}));
+    }
+    json!({"layerCount": stats.len(), "layers": stats})
 }
 
 #[cfg(test)]
@@ -901,6 +1010,11 @@ mod tests {
         );
         collapsed.collapsed = true;
         buurten.push(collapsed);
+        two_layers(buurten, gemeente)
+    }
+
+    /// A test atlas of two levels (buurten and one gemeente) whose features carry their code.
+    fn two_layers(buurten: Vec<TileFeature>, gemeente: TileFeature) -> TileInput {
         TileInput {
             title: "t".into(),
             description: String::new(),

@@ -1,40 +1,10 @@
-//! Label points: the pole of inaccessibility of an area.
+//! Label points: the pole of inaccessibility of an area, the interior point farthest from its
+//! outline (the centre of the largest circle that fits inside).
 //!
-//! A label belongs where an area is "thickest": at the interior point farthest from its outline,
-//! the centre of the largest circle that fits inside. The area centroid is a poor substitute for
-//! concave shapes: it can sit close to an edge (an L), in a notch (a U) or in a hole (a ring).
-//!
-//! [`pole_of_inaccessibility`] implements the *polylabel* search (V. Agafonkin, Mapbox, 2016),
-//! written from its description:
-//!
-//! 1. Cover the bounding box of a polygon with square cells whose side is the shorter side of
-//!    the box.
-//! 2. For every cell, evaluate the signed distance `d` from its centre to the outline (all rings,
-//!    exterior and holes; positive inside, negative outside, where a point in a hole is outside).
-//!    As the distance is 1-Lipschitz, no point of the cell can be farther from the outline than
-//!    `d + h·√2`, `h` being the cell's half-side: the cell's *potential*.
-//! 3. Seed the best candidate with the area centroid and the centre of the bounding box.
-//! 4. Repeatedly take the cell of highest potential from a priority queue. Stop when it cannot
-//!    beat the best candidate by more than the precision; otherwise split it into four cells,
-//!    evaluate them (each may become the new best) and queue them.
-//!
-//! When the search stops normally, the best candidate is within the precision of the true
-//! optimum. Two additions to the published algorithm:
-//!
-//! - **Bounded work.** At most 10,000 distance evaluations (`MAX_PROBES`) are made per
-//!   polygon, and the initial grid has about 1,000 cells at most (`MAX_INITIAL_CELLS`; for a very
-//!   elongated box the cells grow beyond the shorter side, which keeps the potentials valid).
-//!   Each evaluation costs one pass over the polygon's vertices. If the budget runs out, the best
-//!   candidate found so far is returned: still an interior point whenever one was found, but
-//!   possibly farther than the precision from the optimum. Pathological inputs (needle-thin
-//!   slivers, a precision far below the floating-point resolution of the coordinates) end there.
-//! - **An interior point is required.** The search does not stop at the precision while its best
-//!   candidate lies outside the polygon (possible when the precision is coarse relative to a
-//!   concave shape); it refines on until it finds an interior point, no cell can contain one, or
-//!   the budget runs out.
-//!
-//! The search is deterministic: the queue orders cells totally (potential, then distance, then
-//! position, with [`f64::total_cmp`]), and nothing depends on hashing or threads.
+//! [`pole_of_inaccessibility`] is the *polylabel* cell search (V. Agafonkin, Mapbox, 2016),
+//! written from its description, with a bounded number of distance evaluations and the rule
+//! that the answer must be an interior point; it is deterministic. `docs/TILES.md` ("Label
+//! points") describes the search and the two additions.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

@@ -72,128 +72,153 @@ pub struct Topology {
     pub shapes: Vec<Vec<TopoPolygon>>,
 }
 
+/// Rings as point ids: per geometry, per polygon, per ring (the exterior first).
+type IdRings = Vec<Vec<Vec<Vec<u32>>>>;
+
 impl Topology {
     /// Build the topology of geometries in WGS84 (EPSG:4326) longitude/latitude degrees.
     /// Rings may be closed or not; repeated consecutive points are ignored; rings with fewer
     /// than three distinct points are dropped.
     pub fn build(geometries: &[&MultiPolygon<f64>]) -> Topology {
-        // 1. Projected rings as point ids.
-        let mut ids: HashMap<(u64, u64), u32> = HashMap::new();
-        let mut points: Vec<WorldPoint> = Vec::new();
-        let mut rings: Vec<Vec<Vec<Vec<u32>>>> = Vec::with_capacity(geometries.len());
-        for geometry in geometries {
-            let mut polygons = Vec::with_capacity(geometry.0.len());
-            for polygon in &geometry.0 {
-                let mut out = Vec::with_capacity(1 + polygon.interiors().len());
-                for (k, ring) in std::iter::once(polygon.exterior())
-                    .chain(polygon.interiors())
-                    .enumerate()
-                {
-                    let mut r: Vec<u32> = Vec::with_capacity(ring.0.len());
-                    for c in &ring.0 {
-                        let p = world_of_lonlat(c.x, c.y);
-                        let key = (p[0].to_bits(), p[1].to_bits());
-                        let id = *ids.entry(key).or_insert_with(|| {
-                            points.push(p);
-                            (points.len() - 1) as u32
-                        });
-                        if r.last() != Some(&id) {
-                            r.push(id);
-                        }
-                    }
-                    while r.len() > 1 && r.first() == r.last() {
-                        r.pop();
-                    }
-                    if r.len() >= 3 {
-                        out.push(r);
-                    } else if k == 0 {
-                        // Without an exterior, the holes mean nothing.
-                        break;
+        let (points, rings) = projected_rings(geometries);
+        let junction = junctions(&rings, points.len());
+        cut_into_arcs(rings, &junction, &points)
+    }
+}
+
+/// Step 1: the rings projected to world units, as ids of distinct points (bit-identical
+/// coordinates share an id), with the points. Rings lose their closing point and repeated
+/// consecutive points; a ring with fewer than three points is dropped, and with an exterior
+/// so dropped, the whole polygon.
+fn projected_rings(geometries: &[&MultiPolygon<f64>]) -> (Vec<WorldPoint>, IdRings) {
+    let mut ids: HashMap<(u64, u64), u32> = HashMap::new();
+    let mut points: Vec<WorldPoint> = Vec::new();
+    let mut rings: IdRings = Vec::with_capacity(geometries.len());
+    for geometry in geometries {
+        let mut polygons = Vec::with_capacity(geometry.0.len());
+        for polygon in &geometry.0 {
+            let mut out = Vec::with_capacity(1 + polygon.interiors().len());
+            for (k, ring) in std::iter::once(polygon.exterior())
+                .chain(polygon.interiors())
+                .enumerate()
+            {
+                let mut r: Vec<u32> = Vec::with_capacity(ring.0.len());
+                for c in &ring.0 {
+                    let p = world_of_lonlat(c.x, c.y);
+                    let key = (p[0].to_bits(), p[1].to_bits());
+                    let id = *ids.entry(key).or_insert_with(|| {
+                        points.push(p);
+                        (points.len() - 1) as u32
+                    });
+                    if r.last() != Some(&id) {
+                        r.push(id);
                     }
                 }
-                if !out.is_empty() {
-                    polygons.push(out);
+                while r.len() > 1 && r.first() == r.last() {
+                    r.pop();
+                }
+                if r.len() >= 3 {
+                    out.push(r);
+                } else if k == 0 {
+                    // Without an exterior, the holes mean nothing.
+                    break;
                 }
             }
-            rings.push(polygons);
-        }
-        drop(ids);
-
-        // 2. Junctions: a point met with two different (unordered) neighbour pairs.
-        const UNSET: u64 = u64::MAX;
-        let mut pair_of = vec![UNSET; points.len()];
-        let mut junction = vec![false; points.len()];
-        for ring in rings.iter().flatten().flatten() {
-            let n = ring.len();
-            for i in 0..n {
-                let (a, b) = (ring[(i + n - 1) % n], ring[(i + 1) % n]);
-                let pair = (u64::from(a.min(b)) << 32) | u64::from(a.max(b));
-                let p = ring[i] as usize;
-                if pair_of[p] == UNSET {
-                    pair_of[p] = pair;
-                } else if pair_of[p] != pair {
-                    junction[p] = true;
-                }
+            if !out.is_empty() {
+                polygons.push(out);
             }
         }
-        drop(pair_of);
+        rings.push(polygons);
+    }
+    (points, rings)
+}
 
-        // 3. Cut rings into arcs, each stored once.
-        let mut arcs: Vec<Arc> = Vec::new();
-        let mut arc_ids: HashMap<(u32, u32, u32), u32> = HashMap::new();
-        let mut shapes = Vec::with_capacity(rings.len());
-        for polygons in rings {
-            let mut shape = Vec::with_capacity(polygons.len());
-            for polygon in polygons {
-                let mut topo_polygon = Vec::with_capacity(polygon.len());
-                for ring in polygon {
-                    let mut refs = Vec::new();
-                    let n = ring.len();
-                    match (0..n).find(|&i| junction[ring[i] as usize]) {
-                        None => {
-                            // A closed arc: start at its smallest point id, run towards the
-                            // smaller neighbour, so both rings that use it agree.
-                            let start = (0..n).min_by_key(|&i| ring[i]).unwrap_or(0);
-                            let fwd = ring[(start + 1) % n] < ring[(start + n - 1) % n];
-                            let seq: Vec<u32> = (0..=n)
-                                .map(|k| {
-                                    if fwd {
-                                        ring[(start + k) % n]
-                                    } else {
-                                        ring[(start + n - k % n) % n]
-                                    }
-                                })
-                                .collect();
-                            let key = (seq[0], seq[1], seq[0]);
-                            let id = *arc_ids.entry(key).or_insert_with(|| {
-                                arcs.push(make_arc(&seq, &points));
-                                (arcs.len() - 1) as u32
-                            });
-                            refs.push(ArcRef {
-                                arc: id,
-                                reversed: !fwd,
-                            });
-                        }
-                        Some(first) => {
-                            let mut seq = vec![ring[first]];
-                            for k in 1..=n {
-                                let p = ring[(first + k) % n];
+/// Step 2: the junctions, per point id: a point met with two different (unordered) neighbour
+/// pairs.
+fn junctions(rings: &IdRings, n_points: usize) -> Vec<bool> {
+    const UNSET: u64 = u64::MAX;
+    let mut pair_of = vec![UNSET; n_points];
+    let mut junction = vec![false; n_points];
+    for ring in rings.iter().flatten().flatten() {
+        let n = ring.len();
+        for i in 0..n {
+            let (a, b) = (ring[(i + n - 1) % n], ring[(i + 1) % n]);
+            let pair = (u64::from(a.min(b)) << 32) | u64::from(a.max(b));
+            let p = ring[i] as usize;
+            if pair_of[p] == UNSET {
+                pair_of[p] = pair;
+            } else if pair_of[p] != pair {
+                junction[p] = true;
+            }
+        }
+    }
+    junction
+}
+
+/// Step 3: cut the rings into arcs at the junctions, each arc stored once.
+fn cut_into_arcs(rings: IdRings, junction: &[bool], points: &[WorldPoint]) -> Topology {
+    let mut arcs: Vec<Arc> = Vec::new();
+    let mut arc_ids: HashMap<(u32, u32, u32), u32> = HashMap::new();
+    let mut shapes = Vec::with_capacity(rings.len());
+    for polygons in rings {
+        let mut shape = Vec::with_capacity(polygons.len());
+        for polygon in polygons {
+            let mut topo_polygon = Vec::with_capacity(polygon.len());
+            for ring in polygon {
+                let mut refs = Vec::new();
+                let n = ring.len();
+                match (0..n).find(|&i| junction[ring[i] as usize]) {
+                    None => refs.push(closed_arc(&ring, &mut arcs, &mut arc_ids, points)),
+                    Some(first) => {
+                        let mut seq = vec![ring[first]];
+                        for k in 1..=n {
+                            let p = ring[(first + k) % n];
+                            seq.push(p);
+                            if junction[p as usize] {
+                                refs.push(intern(&seq, &mut arcs, &mut arc_ids, points));
+                                seq.clear();
                                 seq.push(p);
-                                if junction[p as usize] {
-                                    refs.push(intern(&seq, &mut arcs, &mut arc_ids, &points));
-                                    seq.clear();
-                                    seq.push(p);
-                                }
                             }
                         }
                     }
-                    topo_polygon.push(refs);
                 }
-                shape.push(topo_polygon);
+                topo_polygon.push(refs);
             }
-            shapes.push(shape);
+            shape.push(topo_polygon);
         }
-        Topology { arcs, shapes }
+        shapes.push(shape);
+    }
+    Topology { arcs, shapes }
+}
+
+/// Find or add the closed arc of a ring without junctions. It starts at its smallest point id
+/// and runs towards the smaller neighbour, so both rings that use it agree.
+fn closed_arc(
+    ring: &[u32],
+    arcs: &mut Vec<Arc>,
+    ids: &mut HashMap<(u32, u32, u32), u32>,
+    points: &[WorldPoint],
+) -> ArcRef {
+    let n = ring.len();
+    let start = (0..n).min_by_key(|&i| ring[i]).unwrap_or(0);
+    let fwd = ring[(start + 1) % n] < ring[(start + n - 1) % n];
+    let seq: Vec<u32> = (0..=n)
+        .map(|k| {
+            if fwd {
+                ring[(start + k) % n]
+            } else {
+                ring[(start + n - k % n) % n]
+            }
+        })
+        .collect();
+    let key = (seq[0], seq[1], seq[0]);
+    let id = *ids.entry(key).or_insert_with(|| {
+        arcs.push(make_arc(&seq, points));
+        (arcs.len() - 1) as u32
+    });
+    ArcRef {
+        arc: id,
+        reversed: !fwd,
     }
 }
 
@@ -226,6 +251,7 @@ fn intern(
     }
 }
 
+/// The arc through the points `seq` (ids into `points`), with its vertices' importance.
 fn make_arc(seq: &[u32], points: &[WorldPoint]) -> Arc {
     let pts: Vec<WorldPoint> = seq.iter().map(|&i| points[i as usize]).collect();
     let importance = importance(&pts);

@@ -298,7 +298,33 @@ fn mbtiles_schema_rows_and_metadata() {
         rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
 
-    // Through the `tiles` view, rows from the south (TMS).
+    assert_eq!(tiles_view(&conn), by_coord(&tiles));
+    assert_martin_schema(&conn);
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM map"), 7);
+    assert_eq!(count("SELECT count(*) FROM images"), 5);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM map LEFT JOIN images USING (tile_id) WHERE images.tile_id IS NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        0x4d50_4258
+    );
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(journal, "wal");
+
+    assert_mbtiles_metadata(&conn);
+}
+
+/// The tiles read through the `tiles` view, by XYZ coordinate (the rows are TMS, from the
+/// south).
+fn tiles_view(conn: &rusqlite::Connection) -> BTreeMap<(u8, u32, u32), Vec<u8>> {
     let mut read = BTreeMap::new();
     let mut stmt = conn
         .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
@@ -318,9 +344,12 @@ fn mbtiles_schema_rows_and_metadata() {
         let y = (1u32 << z) - 1 - tms;
         assert!(read.insert((z, x, y), data).is_none());
     }
-    assert_eq!(read, by_coord(&tiles));
+    read
+}
 
-    // The normalized schema as Martin detects it: column names and declared types exactly.
+/// The normalized schema as Martin detects it: column names and declared types exactly, the
+/// `tiles` view, and a unique index on exactly the three coordinates of `map`.
+fn assert_martin_schema(conn: &rusqlite::Connection) {
     let columns = |table: &str| -> Vec<(String, String)> {
         let mut stmt = conn
             .prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")
@@ -375,25 +404,10 @@ fn mbtiles_schema_rows_and_metadata() {
         unique_index_columns,
         ["zoom_level", "tile_column", "tile_row"]
     );
-    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
-    assert_eq!(count("SELECT count(*) FROM map"), 7);
-    assert_eq!(count("SELECT count(*) FROM images"), 5);
-    assert_eq!(
-        count(
-            "SELECT count(*) FROM map LEFT JOIN images USING (tile_id) WHERE images.tile_id IS NULL"
-        ),
-        0
-    );
-    assert_eq!(
-        conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
-            .unwrap(),
-        0x4d50_4258
-    );
-    let journal: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_ne!(journal, "wal");
+}
 
+/// The metadata rows of the test archive.
+fn assert_mbtiles_metadata(conn: &rusqlite::Connection) {
     let metadata: BTreeMap<String, String> = conn
         .prepare("SELECT name, value FROM metadata")
         .unwrap()

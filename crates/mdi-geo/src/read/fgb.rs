@@ -10,10 +10,10 @@ use std::path::Path;
 use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader, Header};
 use geozero::{ColumnValue, PropertyProcessor, ToGeo};
 
-use super::geojson::areas_of;
+use super::common::areas_of;
+use super::{ReadOptions, resolve_crs};
 use crate::error::{GeoError, Result};
 use crate::model::{Feature, Source, Value};
-use crate::read::{ReadOptions, resolve_crs};
 
 pub(crate) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Source> {
     let mut features = Vec::new();

@@ -17,11 +17,11 @@ use geozero::wkb::GpkgWkb;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::geojson::areas_of;
+use super::common::areas_of;
+use super::{ReadOptions, resolve_crs};
 use crate::crs::Crs;
 use crate::error::{GeoError, Result};
 use crate::model::{Feature, Source, Value};
-use crate::read::{ReadOptions, resolve_crs};
 
 /// A feature table as listed in `gpkg_geometry_columns`.
 struct Layer {
@@ -31,18 +31,47 @@ struct Layer {
     srs_id: i64,
 }
 
+/// Read the features of one table of a GeoPackage (see the module docs for which table).
 pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
+    check_sqlite_file(path)?;
+    let sql = sql_error(path);
+    let conn = open_read_only(path).map_err(&sql)?;
+    check_gpkg_tables(path, &conn)?;
+    let layers = list_layers(&conn).map_err(&sql)?;
+    let layer = choose_layer(&layers, options).map_err(|message| GeoError::Format {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    let declared = declared_crs(&conn, layer.srs_id).map_err(&sql)?;
+    let crs = resolve_crs(path, options, declared.as_deref(), None)?;
+    let features = read_features(path, &conn, layer)?;
+    Ok(Source {
+        path: path.to_path_buf(),
+        layer: Some(layer.table.clone()),
+        crs,
+        features,
+    })
+}
+
+/// The error for an SQLite failure while reading the GeoPackage at `path`.
+fn sql_error(path: &Path) -> impl Fn(rusqlite::Error) -> GeoError + '_ {
+    move |e| GeoError::Format {
+        path: path.to_path_buf(),
+        message: format!("cannot be read as a GeoPackage (SQLite: {e})"),
+    }
+}
+
+/// Checks that the SQLite database is a GeoPackage with feature tables: it has the
+/// `gpkg_contents` and `gpkg_geometry_columns` tables.
+fn check_gpkg_tables(path: &Path, conn: &Connection) -> Result<()> {
     let format = |message: String| GeoError::Format {
         path: path.to_path_buf(),
         message,
     };
-    check_sqlite_file(path)?;
-    let sql = |e: rusqlite::Error| format(format!("cannot be read as a GeoPackage (SQLite: {e})"));
-    let conn = open_read_only(path).map_err(sql)?;
-
+    let sql = sql_error(path);
     let application_id: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(sql)?;
+        .map_err(&sql)?;
     let has_table = |name: &str| {
         conn.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1",
@@ -50,7 +79,7 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
             |r| r.get::<_, i64>(0),
         )
         .map(|n| n > 0)
-        .map_err(sql)
+        .map_err(&sql)
     };
     if !has_table("gpkg_contents")? {
         return Err(format(format!(
@@ -62,24 +91,29 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
             "a GeoPackage without gpkg_geometry_columns: it holds no feature tables".into(),
         ));
     }
+    Ok(())
+}
 
-    let layers = list_layers(&conn).map_err(sql)?;
-    let layer = choose_layer(&layers, options).map_err(format)?;
-    let declared = declared_crs(&conn, layer.srs_id).map_err(sql)?;
-    let crs = resolve_crs(path, options, declared.as_deref(), None)?;
-
+/// Every row of the layer's table as a feature, in table order: its geometry blob decoded, the
+/// other columns as attributes.
+fn read_features(path: &Path, conn: &Connection, layer: &Layer) -> Result<Vec<Feature>> {
+    let format = |message: String| GeoError::Format {
+        path: path.to_path_buf(),
+        message,
+    };
+    let sql = sql_error(path);
     let bool_columns: Vec<String> = {
         let mut stmt = conn
             .prepare("SELECT name FROM pragma_table_info(?1) WHERE upper(type) = 'BOOLEAN'")
-            .map_err(sql)?;
+            .map_err(&sql)?;
         stmt.query_map([&layer.table], |r| r.get(0))
-            .map_err(sql)?
+            .map_err(&sql)?
             .collect::<rusqlite::Result<_>>()
-            .map_err(sql)?
+            .map_err(&sql)?
     };
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM {}", quote(&layer.table)))
-        .map_err(sql)?;
+        .map_err(&sql)?;
     let names: Vec<String> = stmt.column_names().map(String::from).collect();
     let geom = names
         .iter()
@@ -95,9 +129,9 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
         .map(|n| bool_columns.iter().any(|b| b.eq_ignore_ascii_case(n)))
         .collect();
 
-    let mut rows = stmt.query([]).map_err(sql)?;
+    let mut rows = stmt.query([]).map_err(&sql)?;
     let mut features = Vec::new();
-    while let Some(row) = rows.next().map_err(sql)? {
+    while let Some(row) = rows.next().map_err(&sql)? {
         let index = features.len();
         let err = |message: String| GeoError::Feature {
             path: path.to_path_buf(),
@@ -110,11 +144,11 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
             if i != geom {
                 properties.insert(
                     name.clone(),
-                    attribute(row.get_ref(i).map_err(sql)?, is_bool[i]),
+                    attribute(row.get_ref(i).map_err(&sql)?, is_bool[i]),
                 );
             }
         }
-        let geometry = match row.get_ref(geom).map_err(sql)? {
+        let geometry = match row.get_ref(geom).map_err(&sql)? {
             ValueRef::Blob(b) => geometry(b).map_err(err)?,
             ValueRef::Null => {
                 return Err(err("has no geometry (NULL); area files must hold Polygon or MultiPolygon geometries".into()));
@@ -133,12 +167,7 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
             properties,
         });
     }
-    Ok(Source {
-        path: path.to_path_buf(),
-        layer: Some(layer.table.clone()),
-        crs,
-        features,
-    })
+    Ok(features)
 }
 
 /// Checks the SQLite header, and that the file is as long as the header says, so that a file

@@ -6,12 +6,13 @@
 //! GeoJSON `crs` member) or, where the format has none, is WGS84 (RFC 7946 GeoJSON, TopoJSON).
 //! [`ReadOptions::crs`] overrides it. A CRS that mdi-atlas does not support is an error.
 
+mod common;
 mod fgb;
-
-pub use fgb::each_fgb_feature;
 mod geojson;
 mod gpkg;
 mod topojson;
+
+pub use fgb::each_fgb_feature;
 
 use std::io::Read;
 use std::path::Path;
@@ -72,7 +73,12 @@ pub fn read_areas(path: &Path, options: &ReadOptions) -> Result<Source> {
     let bytes = read_bytes(path, gz)?;
     match format_of(ext, &bytes) {
         Some(Format::FlatGeobuf) => fgb::read(path, &bytes, options),
-        Some(Format::GeoJson) => geojson::read(path, &bytes, options),
+        Some(Format::GeoJson) => match geojson::read(path, &bytes, options)? {
+            geojson::Document::Areas(source) => Ok(source),
+            // A `.json` TopoJSON whose `"type": "Topology"` comes after its arcs is not
+            // recognised by its first bytes; it is read as what it is.
+            geojson::Document::Topology => topojson::read(path, &bytes, options),
+        },
         Some(Format::TopoJson) => topojson::read(path, &bytes, options),
         Some(Format::GeoPackage) | None => Err(GeoError::Format {
             path: path.to_path_buf(),

@@ -15,11 +15,13 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::geojson::{check_lon_lat, check_not_empty, declared_crs, json_kind, not_area_message};
+use super::common::{
+    check_lon_lat, check_not_empty, declared_crs, feature_properties, json_kind, not_area_message,
+};
+use super::{ReadOptions, resolve_crs};
 use crate::crs::Crs;
 use crate::error::{GeoError, Result};
 use crate::model::{Feature, Source};
-use crate::read::{ReadOptions, resolve_crs};
 
 /// The members of a topology that the reader uses.
 #[derive(Deserialize)]
@@ -262,8 +264,7 @@ fn feature(path: &Path, arcs: &[Vec<Coord<f64>>], index: usize, g: &Json) -> Res
         }
     };
     check_not_empty(&geometry).map_err(err)?;
-    let props =
-        super::geojson::feature_properties(g.get("properties"), g.get("id")).map_err(err)?;
+    let props = feature_properties(g.get("properties"), g.get("id")).map_err(err)?;
     Ok(Feature {
         index,
         geometry,
