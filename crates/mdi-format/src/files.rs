@@ -12,5 +12,5 @@ pub const REPORT: &str = "build-report.json";
 pub const PMTILES: &str = "atlas.pmtiles";
 /// The same tiles as MBTiles (optional).
 pub const MBTILES: &str = "atlas.mbtiles";
-/// The files a user may download from a served atlas, in the order listed.
-pub const DOWNLOADS: [&str; 6] = [SCORES, AREAS, METADATA, REPORT, PMTILES, MBTILES];
+/// The files a user may download from a served atlas, in the order the API lists them.
+pub const DOWNLOADS: [&str; 6] = [PMTILES, MBTILES, SCORES, AREAS, METADATA, REPORT];

@@ -1,8 +1,12 @@
-//! The JSON API: `/api/meta`, `/api/areas/{code}`, `/api/search`, `/api/point` and
-//! `/api/breaks`. Every response type here is documented field by field in `docs/API.md`.
+//! The documents of the JSON API: `/api/meta`, `/api/areas/{code}`, `/api/search`,
+//! `/api/point` and `/api/breaks`. Every response type here is documented field by field in
+//! `docs/API.md`, and its TypeScript type is generated into `web/src/generated/api.ts`
+//! ([`crate::bindings`]).
 
-use serde::Serialize;
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::areas::{Area, AreaYear, LocalRank, Score};
 use crate::atlas::{Atlas, Domain, Level};
@@ -10,7 +14,7 @@ use crate::error::ApiError;
 use crate::search::MatchKind;
 
 /// A reference to an area, as every response names areas.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AreaRef {
     /// The area code.
     pub code: String,
@@ -18,14 +22,16 @@ pub struct AreaRef {
     pub name: String,
     /// The level's layer name (`buurten`).
     pub level: String,
-    /// The feature id of the area in every tile layer (for MapLibre `feature-state`).
+    /// The feature id of the area in every tile layer (for MapLibre `feature-state`); below
+    /// 2^53, so exact as a JavaScript number.
+    #[ts(type = "number")]
     pub id: u64,
     /// West, south, east, north in WGS84 (EPSG:4326) degrees; null without geometry.
     pub bbox: Option<[f64; 4]>,
 }
 
 /// `/api/meta`: what the atlas holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct MetaResponse {
     /// Title.
     pub title: String,
@@ -36,13 +42,14 @@ pub struct MetaResponse {
     /// Whether the data is the generated demo.
     pub synthetic: bool,
     /// `per-year` or `pooled` ranking.
+    #[ts(type = "\"per-year\" | \"pooled\"")]
     pub ranking: String,
     /// The years.
     pub years: Vec<i32>,
     /// The domains with their weights.
-    pub domains: Vec<Domain>,
+    pub domains: Vec<DomainInfo>,
     /// The levels, index unit first.
-    pub levels: Vec<Level>,
+    pub levels: Vec<LevelInfo>,
     /// The layer within which `within` ranks are computed (`gemeenten`).
     pub within: Option<String>,
     /// West, south, east, north in WGS84 degrees.
@@ -53,12 +60,13 @@ pub struct MetaResponse {
     pub min_zoom: u8,
     /// Highest tile zoom.
     pub max_zoom: u8,
-    /// The property set of the tiles per zoom (`full`, `map`, `minimal`).
-    pub properties_by_zoom: Value,
+    /// The property set of the tiles per zoom (`full`, `map`, `minimal`); null when the tiles
+    /// do not say.
+    pub properties_by_zoom: Option<BTreeMap<String, PropertySet>>,
     /// The first zoom whose tiles carry every property (needed for re-weighting).
     pub full_from_zoom: Option<u8>,
-    /// The profile (id, name, description, attribution).
-    pub profile: Value,
+    /// The profile; null when `metadata.json` names none.
+    pub profile: Option<ProfileInfo>,
     /// When the atlas was built.
     pub built_at: String,
     /// The program that built it.
@@ -67,8 +75,120 @@ pub struct MetaResponse {
     pub downloads: Vec<String>,
 }
 
+/// A domain of the atlas with its weight.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DomainInfo {
+    /// The id (`inkomen`), as in tile properties and `scores.csv`.
+    pub id: String,
+    /// The display name (the profile's default language).
+    pub name: String,
+    /// Display names by language code (`{"nl": "Inkomen", "en": "Income"}`), from the profile;
+    /// a client falls back to `name` for a language not listed.
+    pub names: BTreeMap<String, String>,
+    /// The weight in the MDI.
+    pub weight: f64,
+}
+
+impl From<&Domain> for DomainInfo {
+    fn from(d: &Domain) -> DomainInfo {
+        DomainInfo {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            names: d.names.clone(),
+            weight: d.weight,
+        }
+    }
+}
+
+/// A level of areas.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LevelInfo {
+    /// The level id (`buurt`).
+    pub id: String,
+    /// The layer name in tiles and `areas.fgb` (`buurten`).
+    pub layer: String,
+    /// The display name (`Buurten`).
+    pub name: String,
+    /// The prefix of the level's codes (`BU`).
+    pub code_prefix: String,
+    /// Number of areas.
+    pub areas: usize,
+}
+
+impl From<&Level> for LevelInfo {
+    fn from(l: &Level) -> LevelInfo {
+        LevelInfo {
+            id: l.id.clone(),
+            layer: l.layer.clone(),
+            name: l.name.clone(),
+            code_prefix: l.code_prefix.clone(),
+            areas: l.areas,
+        }
+    }
+}
+
+/// The property set the tiles of a zoom carry (`docs/TILES.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum PropertySet {
+    /// Every property (needed for re-weighting).
+    Full,
+    /// What the map styles draw.
+    Map,
+    /// `nodata`, the MDI decile and the share in the worst decile.
+    Minimal,
+}
+
+impl From<mdi_format::PropertySet> for PropertySet {
+    fn from(set: mdi_format::PropertySet) -> PropertySet {
+        match set {
+            mdi_format::PropertySet::Full => PropertySet::Full,
+            mdi_format::PropertySet::Map => PropertySet::Map,
+            mdi_format::PropertySet::Minimal => PropertySet::Minimal,
+        }
+    }
+}
+
+/// The profile the atlas was built with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct ProfileInfo {
+    /// The profile id (`nl-cbs`).
+    #[serde(default)]
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// What it measures, on which data.
+    #[serde(default)]
+    pub description: String,
+    /// Attribution of its data.
+    #[serde(default)]
+    pub attribution: String,
+}
+
+/// A rank among the areas of the same level in the same gemeente.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct WithinRank {
+    /// Rank, 1 = most deprived in the gemeente.
+    pub rank: u32,
+    /// Number of ranked areas of the level in the gemeente.
+    pub of: u32,
+    /// Decile within the gemeente, 1 = most deprived.
+    pub decile: u8,
+}
+
+impl From<LocalRank> for WithinRank {
+    fn from(r: LocalRank) -> WithinRank {
+        WithinRank {
+            rank: r.rank,
+            of: r.of,
+            decile: r.decile,
+        }
+    }
+}
+
 /// A score in an area response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ScoreOut {
     /// The score.
     pub score: f64,
@@ -78,12 +198,12 @@ pub struct ScoreOut {
     pub decile: Option<u8>,
     /// Number of areas of the level ranked that year (for a domain: with a rank in it).
     pub of: Option<u32>,
-    /// Rank and decile within the gemeente.
-    pub within: Option<LocalRank>,
+    /// Rank and decile within the gemeente; null for a gemeente and above.
+    pub within: Option<WithinRank>,
 }
 
 /// A domain's score in an area response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DomainOut {
     /// Domain id.
     pub id: String,
@@ -91,13 +211,36 @@ pub struct DomainOut {
     pub name: String,
     /// Weight in the MDI.
     pub weight: f64,
-    /// The exponential domain score (0–100) with its ranks; null without data.
-    #[serde(flatten)]
-    pub score: Option<ScoreOut>,
+    /// The exponential domain score (0–100); null without data (and so are the ranks).
+    pub score: Option<f64>,
+    /// National rank among the areas of the level (1 = most deprived).
+    pub rank: Option<u32>,
+    /// National decile (1 = most deprived).
+    pub decile: Option<u8>,
+    /// Number of areas of the level with a rank in the domain that year.
+    pub of: Option<u32>,
+    /// Rank and decile within the gemeente.
+    pub within: Option<WithinRank>,
+}
+
+impl DomainOut {
+    /// The domain `d` with its score, or with nulls without one.
+    fn new(d: &Domain, score: Option<ScoreOut>) -> DomainOut {
+        DomainOut {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            weight: d.weight,
+            score: score.as_ref().map(|s| s.score),
+            rank: score.as_ref().and_then(|s| s.rank),
+            decile: score.as_ref().and_then(|s| s.decile),
+            of: score.as_ref().and_then(|s| s.of),
+            within: score.and_then(|s| s.within),
+        }
+    }
 }
 
 /// One year of an area.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct YearOut {
     /// The year.
     pub year: i32,
@@ -123,7 +266,7 @@ pub struct YearOut {
 }
 
 /// A parent area's summary per year.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ParentOut {
     /// The parent.
     #[serde(flatten)]
@@ -133,7 +276,7 @@ pub struct ParentOut {
 }
 
 /// `/api/areas/{code}`: one area in every year, with its parents.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AreaResponse {
     /// The area.
     #[serde(flatten)]
@@ -157,7 +300,7 @@ pub struct AreaResponse {
 }
 
 /// One search result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SearchResult {
     /// The area.
     #[serde(flatten)]
@@ -169,7 +312,7 @@ pub struct SearchResult {
 }
 
 /// `/api/search`: results, best first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SearchResponse {
     /// The query as given.
     pub query: String,
@@ -178,7 +321,7 @@ pub struct SearchResponse {
 }
 
 /// `/api/point`: the areas at a point.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct PointResponse {
     /// Longitude (WGS84).
     pub lon: f64,
@@ -189,7 +332,7 @@ pub struct PointResponse {
 }
 
 /// A domain weight as used.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct WeightOut {
     /// Domain id.
     pub id: String,
@@ -198,11 +341,12 @@ pub struct WeightOut {
 }
 
 /// `/api/breaks`: the class breaks of the MDI recomputed with custom weights.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct BreaksResponse {
     /// The year (null for pooled ranking over all years).
     pub year: Option<i32>,
     /// `per-year` or `pooled`.
+    #[ts(type = "\"per-year\" | \"pooled\"")]
     pub ranking: String,
     /// The weights used, per domain.
     pub weights: Vec<WeightOut>,
@@ -249,7 +393,7 @@ pub fn area_ref(atlas: &Atlas, i: usize) -> AreaRef {
 pub fn meta(atlas: &Atlas) -> MetaResponse {
     let m = &atlas.meta;
     let t = &atlas.tiles;
-    let downloads = crate::server::DOWNLOADS
+    let downloads = crate::routes::files::DOWNLOADS
         .iter()
         .filter(|f| atlas.dir.join(f).is_file())
         .map(|f| f.to_string())
@@ -261,8 +405,8 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
         synthetic: m.synthetic,
         ranking: m.ranking.clone(),
         years: m.years.clone(),
-        domains: m.domains.clone(),
-        levels: m.levels.clone(),
+        domains: m.domains.iter().map(DomainInfo::from).collect(),
+        levels: m.levels.iter().map(LevelInfo::from).collect(),
         within: atlas
             .areas
             .within
@@ -272,14 +416,19 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
         center: [t.center.0, t.center.1, f64::from(t.center.2)],
         min_zoom: t.min_zoom,
         max_zoom: t.max_zoom,
-        properties_by_zoom: t
-            .metadata
-            .get("mdi")
-            .and_then(|m| m.get("properties_by_zoom"))
-            .cloned()
-            .unwrap_or(Value::Null),
+        properties_by_zoom: atlas.tiles_meta().map(|tm| {
+            tm.properties_by_zoom
+                .into_iter()
+                .filter_map(|(z, set)| Some((z, PropertySet::from(set?))))
+                .collect()
+        }),
         full_from_zoom: atlas.full_from_zoom(),
-        profile: serde_json::to_value(&m.profile).unwrap_or(Value::Null),
+        profile: Some(ProfileInfo {
+            id: m.profile.id.clone(),
+            name: m.profile.name.clone(),
+            description: m.profile.description.clone(),
+            attribution: m.profile.attribution.clone(),
+        }),
         built_at: m.built_at.clone(),
         generator: m.generator.clone(),
         downloads,
@@ -292,7 +441,7 @@ fn score_out(s: &Score, of: Option<u32>, within: Option<LocalRank>) -> ScoreOut 
         rank: s.rank,
         decile: s.decile,
         of: s.rank.and(of),
-        within,
+        within: within.map(WithinRank::from),
     }
 }
 
@@ -320,12 +469,9 @@ fn year_out(atlas: &Atlas, i: usize, y: usize) -> YearOut {
             .iter()
             .zip(&atlas.meta.domains)
             .enumerate()
-            .map(|(d_i, (s, d))| DomainOut {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                weight: d.weight,
+            .map(|(d_i, (s, d))| {
                 // A domain's rank counts the rows of `scores.csv` with a rank in it.
-                score: s.as_ref().map(|s| {
+                let score = s.as_ref().map(|s| {
                     let of = atlas
                         .areas
                         .ranked_scores
@@ -333,7 +479,8 @@ fn year_out(atlas: &Atlas, i: usize, y: usize) -> YearOut {
                         .and_then(|r| r.domain_ranked.get(d_i))
                         .copied();
                     score_out(s, of, atlas.areas.rank_within(i, y, d_i + 1))
-                }),
+                });
+                DomainOut::new(d, score)
             })
             .collect(),
         domains_in_worst_decile: year.domains_in_worst_decile,
@@ -415,24 +562,6 @@ pub fn search(atlas: &Atlas, query: &str, limit: usize) -> SearchResponse {
         query: query.to_string(),
         results,
     }
-}
-
-/// Parses a coordinate parameter.
-pub fn coordinate(value: Option<&str>, name: &str, range: f64) -> Result<f64, ApiError> {
-    let v = value.ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "missing `{name}`: expected a WGS84 {name} in degrees"
-        ))
-    })?;
-    v.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite() && x.abs() <= range)
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "`{name}={v}`: expected a number of degrees between -{range} and {range} (WGS84)"
-            ))
-        })
 }
 
 /// `/api/point?lon=&lat=`: `lon`, `lat` in WGS84 (EPSG:4326) degrees.
@@ -525,60 +654,17 @@ pub fn parse_weights(domains: &[Domain], spec: Option<&str>) -> Result<Vec<f64>,
 pub fn breaks(
     atlas: &Atlas,
     weights: &[f64],
-    year: Option<&str>,
+    year: Option<i32>,
 ) -> Result<BreaksResponse, ApiError> {
-    let years = &atlas.meta.years;
     let pooled = atlas.meta.ranking == "pooled";
-    let y = match year.map(str::trim).filter(|y| !y.is_empty()) {
-        None => years.len().checked_sub(1),
-        Some(text) => Some(
-            text.parse::<i32>()
-                .ok()
-                .and_then(|v| years.iter().position(|&y| y == v))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "`year={text}`: not a year of this atlas ({})",
-                        years
-                            .iter()
-                            .map(i32::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?,
-        ),
-    };
-    let mut scores: Vec<f64> = Vec::new();
-    for (i, ranked) in atlas.areas.ranked_scores.iter().enumerate() {
-        if !pooled && y != Some(i) {
-            continue;
-        }
-        let columns: Vec<&[Option<f64>]> = ranked.domains.iter().map(Vec::as_slice).collect();
-        scores.extend(
-            mdi_core::stats::respread_columns(weights, &columns)
-                .into_iter()
-                .flatten(),
-        );
-    }
-    scores.sort_by(|a, b| b.total_cmp(a));
-    let n = scores.len();
-    // Between decile d and d + 1: halfway from the lowest score of d to the highest of d + 1,
-    // so that scores rounded for display or transport still fall on the right side.
-    let mut lowest: Vec<Option<f64>> = vec![None; 11];
-    let mut highest: Vec<Option<f64>> = vec![None; 11];
-    for (r, &s) in scores.iter().enumerate() {
-        let d = usize::from(mdi_core::stats::decile(r + 1, n));
-        lowest[d] = Some(s);
-        highest[d].get_or_insert(s);
-    }
-    let breaks = (1..=9)
-        .filter_map(|d| match (lowest[d], highest[d + 1]) {
-            (Some(lo), Some(hi)) => Some((lo + hi) / 2.0),
-            (Some(lo), None) => Some(lo),
-            _ => None,
-        })
-        .collect();
+    let y = year_index(&atlas.meta.years, year)?;
+    let scores = recomputed_scores(atlas, weights, |i| pooled || y == Some(i));
     Ok(BreaksResponse {
-        year: if pooled { None } else { y.map(|y| years[y]) },
+        year: if pooled {
+            None
+        } else {
+            y.map(|y| atlas.meta.years[y])
+        },
         ranking: atlas.meta.ranking.clone(),
         weights: atlas
             .meta
@@ -590,9 +676,102 @@ pub fn breaks(
                 weight: w,
             })
             .collect(),
-        n,
-        breaks,
+        n: scores.len(),
+        breaks: decile_breaks(&scores),
         min: scores.last().copied(),
         max: scores.first().copied(),
     })
+}
+
+/// The index of `year` among `years` (`None`: the last year; `None` too for an atlas without
+/// years).
+///
+/// # Errors
+/// 400 for a year not in `years`, listing them.
+fn year_index(years: &[i32], year: Option<i32>) -> Result<Option<usize>, ApiError> {
+    let Some(year) = year else {
+        return Ok(years.len().checked_sub(1));
+    };
+    match years.iter().position(|&y| y == year) {
+        Some(i) => Ok(Some(i)),
+        None => Err(ApiError::bad_request(format!(
+            "`year={year}`: not a year of this atlas ({})",
+            years
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The MDI of every ranked area of the index unit with `weights`, re-spread over the domains
+/// with data, in the years (by index) that `year` keeps, highest first.
+fn recomputed_scores(atlas: &Atlas, weights: &[f64], year: impl Fn(usize) -> bool) -> Vec<f64> {
+    let mut scores: Vec<f64> = Vec::new();
+    for (i, ranked) in atlas.areas.ranked_scores.iter().enumerate() {
+        if !year(i) {
+            continue;
+        }
+        let columns: Vec<&[Option<f64>]> = ranked.domains.iter().map(Vec::as_slice).collect();
+        scores.extend(
+            mdi_core::stats::respread_columns(weights, &columns)
+                .into_iter()
+                .flatten(),
+        );
+    }
+    scores.sort_by(|a, b| b.total_cmp(a));
+    scores
+}
+
+/// The nine decile thresholds of `scores` (sorted highest first), descending. Between decile d
+/// and d + 1: halfway from the lowest score of d to the highest of d + 1, so that scores
+/// rounded for display or transport still fall on the right side.
+fn decile_breaks(scores: &[f64]) -> Vec<f64> {
+    let n = scores.len();
+    let mut lowest: Vec<Option<f64>> = vec![None; 11];
+    let mut highest: Vec<Option<f64>> = vec![None; 11];
+    for (r, &s) in scores.iter().enumerate() {
+        let d = usize::from(mdi_core::stats::decile(r + 1, n));
+        lowest[d] = Some(s);
+        highest[d].get_or_insert(s);
+    }
+    (1..=9)
+        .filter_map(|d| match (lowest[d], highest[d + 1]) {
+            (Some(lo), Some(hi)) => Some((lo + hi) / 2.0),
+            (Some(lo), None) => Some(lo),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaks_lie_halfway_between_deciles() {
+        // 20 scores, 2 per decile: decile d holds 100 - 10(d-1) and 99 - 10(d-1).
+        let scores: Vec<f64> = (0..20)
+            .map(|r| 100.0 - f64::from(r / 2 * 10) - f64::from(r % 2))
+            .collect();
+        let expected: Vec<f64> = (1..=9)
+            .map(|d| 99.0 - 10.0 * f64::from(d - 1) - 4.5)
+            .collect();
+        assert_eq!(decile_breaks(&scores), expected);
+        assert!(decile_breaks(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_year_not_in_the_atlas_is_named_with_the_valid_ones() {
+        assert_eq!(year_index(&[2015, 2024], None).unwrap(), Some(1));
+        assert_eq!(year_index(&[2015, 2024], Some(2015)).unwrap(), Some(0));
+        assert_eq!(year_index(&[], None).unwrap(), None);
+        let e = year_index(&[2015, 2024], Some(1990)).unwrap_err();
+        assert!(
+            e.message.contains("1990") && e.message.contains("2015, 2024"),
+            "{}",
+            e.message
+        );
+    }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use ts_rs::TS;
 
 /// Why an atlas could not be loaded or the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +52,14 @@ pub enum ServerError {
 }
 
 /// The body of every error response: `{"error": {"status": 400, "message": "…"}}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
 }
 
 /// The status and the reason of an error response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ErrorDetail {
     /// The HTTP status code.
     pub status: u16,

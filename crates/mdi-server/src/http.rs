@@ -1,13 +1,9 @@
 //! HTTP helpers shared by the routes: content hashes for ETags, conditional requests,
-//! `Accept-Encoding`, JSON responses and the public base URL.
+//! `Accept-Encoding` and the public base URL.
 
-use axum::body::Body;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-use crate::error::ApiError;
 
 /// FNV-1a, 64 bits: a content hash that is the same on every machine and build, so that every
 /// server behind a load balancer gives the same ETag for the same bytes.
@@ -73,35 +69,6 @@ pub fn not_modified_response(etag: HeaderValue, cache_control: HeaderValue) -> R
     let mut res = StatusCode::NOT_MODIFIED.into_response();
     let h = res.headers_mut();
     h.insert(header::ETAG, etag);
-    h.insert(header::CACHE_CONTROL, cache_control);
-    res
-}
-
-/// Serialises `value` as a JSON response with an ETag of its bytes; answers a matching
-/// `If-None-Match` with 304. `cache_control` is sent either way.
-pub fn json_response<T: Serialize>(
-    request: &HeaderMap,
-    value: &T,
-    cache_control: HeaderValue,
-) -> Response {
-    let body = match serde_json::to_vec(value) {
-        Ok(b) => b,
-        Err(e) => {
-            return ApiError::internal(format!("cannot serialise the response: {e}"))
-                .into_response();
-        }
-    };
-    let tag = etag(fnv1a(&body), "");
-    if not_modified(request, &tag) {
-        return not_modified_response(tag, cache_control);
-    }
-    let mut res = Response::new(Body::from(body));
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::ETAG, tag);
     h.insert(header::CACHE_CONTROL, cache_control);
     res
 }

@@ -4,12 +4,15 @@
 //! in memory, TileJSON, MapLibre styles, the JSON API (`docs/API.md`), downloads with range
 //! requests, health and Prometheus metrics.
 //!
-//! - [`atlas`] loads an atlas directory into the read-only state the routes share;
-//! - [`tiles`] indexes the PMTiles archive once and answers tile requests from memory;
-//! - [`areas`] and [`search`] hold the areas for the API; [`api`] answers it;
-//! - [`style`] writes the MapLibre style (and its QGIS flavor) of the choropleth;
-//! - [`server`] wires the routes, middleware (CORS, timeout, concurrency limit, metrics), hot
-//!   reload and graceful shutdown.
+//! - [`config`]: how to serve ([`ServeConfig`]); [`state`]: what requests share ([`AppState`])
+//!   and the reload of the atlas; [`lifecycle`]: run, signals, hot reload, logging;
+//! - [`routes`]: the one route table, the router and its middleware, and the handlers by family
+//!   (tiles, API, styles, files); [`extract`]: typed query strings; [`error`]: the JSON errors;
+//!   [`http`]: ETags, conditional requests, `Accept-Encoding`, base URLs;
+//! - [`atlas`] loads an atlas directory; [`tiles`] answers tile requests from memory; [`areas`]
+//!   and [`search`] hold the areas; [`api`] builds the API documents (their TypeScript types are
+//!   generated into `web/src/generated/api.ts` by [`bindings`]); [`style`] builds the MapLibre
+//!   style and its QGIS flavor; [`metrics`] counts.
 //!
 //! Coordinates: the API takes and returns WGS84 (EPSG:4326) longitude/latitude degrees; tiles
 //! are addressed in the XYZ scheme of Web Mercator (EPSG:3857).
@@ -17,14 +20,34 @@
 pub mod api;
 pub mod areas;
 pub mod atlas;
+pub mod bindings;
+pub mod config;
 pub mod error;
+pub mod extract;
 pub mod http;
+pub mod lifecycle;
 pub mod metrics;
+pub mod routes;
 pub mod search;
-pub mod server;
+pub mod state;
 pub mod style;
 pub mod tiles;
 
 pub use atlas::Atlas;
+pub use config::ServeConfig;
 pub use error::{ApiError, ServerError};
-pub use server::{AppState, ServeConfig, Shared, router, run};
+pub use lifecycle::{init_logging, run, serve, shutdown_signal, spawn_reloaders};
+pub use routes::router;
+pub use state::{AppState, Shared};
+
+/// The former home of the server's pieces, kept so that existing paths
+/// (`mdi_server::server::init_logging`) still resolve; new code uses the crate root.
+pub mod server {
+    pub use crate::config::ServeConfig;
+    pub use crate::lifecycle::{init_logging, run, serve, shutdown_signal, spawn_reloaders};
+    pub use crate::routes::files::DOWNLOADS;
+    pub use crate::routes::router;
+    pub use crate::routes::styles::style_document;
+    pub use crate::routes::tiles::tilejson_document;
+    pub use crate::state::{AppState, Shared};
+}

@@ -10,23 +10,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The routes, as the `route` label of the metrics.
-pub const ROUTES: [&str; 14] = [
-    "/tiles/{z}/{x}/{y}",
-    "/tiles.json",
-    "/tiles/metadata.json",
-    "/style.json",
-    "/api/meta",
-    "/api/areas/{code}",
-    "/api/search",
-    "/api/point",
-    "/api/breaks",
-    "/download/{file}",
-    "/health",
-    "/metrics",
-    "/",
-    "other",
-];
+use crate::routes::ROUTES;
+
+/// The `route` label of requests that matched no route of [`ROUTES`].
+pub const OTHER: &str = "other";
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 12] = [
@@ -46,6 +33,8 @@ struct RouteStats {
 /// The counters of one server process.
 #[derive(Debug)]
 pub struct Metrics {
+    /// The `route` labels: one per route of [`ROUTES`], in its order, then [`OTHER`].
+    labels: Vec<&'static str>,
     routes: Vec<RouteStats>,
     /// Tile body bytes sent.
     pub tile_bytes: AtomicU64,
@@ -60,8 +49,14 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
+        let labels: Vec<&'static str> = ROUTES
+            .iter()
+            .map(|r| r.label)
+            .chain(std::iter::once(OTHER))
+            .collect();
         Metrics {
-            routes: (0..ROUTES.len()).map(|_| RouteStats::default()).collect(),
+            routes: labels.iter().map(|_| RouteStats::default()).collect(),
+            labels,
             tile_bytes: AtomicU64::new(0),
             tiles_decompressed: AtomicU64::new(0),
             reloads: AtomicU64::new(0),
@@ -71,10 +66,10 @@ impl Default for Metrics {
     }
 }
 
+/// The index of the stats of the route with path pattern `path` (the last, [`OTHER`], for none).
 fn route_index(path: Option<&str>) -> usize {
-    let other = ROUTES.len() - 1;
-    path.and_then(|p| ROUTES.iter().position(|r| *r == p))
-        .unwrap_or(other)
+    path.and_then(|p| ROUTES.iter().position(|r| r.path == p))
+        .unwrap_or(ROUTES.len())
 }
 
 impl Metrics {
@@ -96,12 +91,21 @@ impl Metrics {
     /// (tiles, areas, load time).
     pub fn render(&self, atlas: &crate::atlas::Atlas) -> String {
         let mut out = String::with_capacity(8192);
+        self.render_requests(&mut out);
+        self.render_latency(&mut out);
+        self.render_counters(&mut out);
+        self.render_gauges(&mut out, atlas);
+        out
+    }
+
+    /// `mdi_http_requests_total{route, status}`.
+    fn render_requests(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP mdi_http_requests_total HTTP requests by route and status class."
         );
         let _ = writeln!(out, "# TYPE mdi_http_requests_total counter");
-        for (route, r) in ROUTES.iter().zip(&self.routes) {
+        for (route, r) in self.labels.iter().zip(&self.routes) {
             for (class, c) in CLASSES.iter().zip(&r.by_class) {
                 let n = c.load(Relaxed);
                 if n > 0 {
@@ -112,12 +116,16 @@ impl Metrics {
                 }
             }
         }
+    }
+
+    /// The histogram `mdi_http_request_duration_seconds{route}`, for routes with requests.
+    fn render_latency(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP mdi_http_request_duration_seconds Time to produce the response (headers), by route."
         );
         let _ = writeln!(out, "# TYPE mdi_http_request_duration_seconds histogram");
-        for (route, r) in ROUTES.iter().zip(&self.routes) {
+        for (route, r) in self.labels.iter().zip(&self.routes) {
             let count = r.count.load(Relaxed);
             if count == 0 {
                 continue;
@@ -144,6 +152,10 @@ impl Metrics {
                 "mdi_http_request_duration_seconds_count{{route=\"{route}\"}} {count}"
             );
         }
+    }
+
+    /// The counters of tiles sent and reloads.
+    fn render_counters(&self, out: &mut String) {
         let counters = [
             (
                 "mdi_tile_bytes_total",
@@ -173,6 +185,10 @@ impl Metrics {
                 v.load(Relaxed)
             );
         }
+    }
+
+    /// The gauges of the loaded atlas and the uptime.
+    fn render_gauges(&self, out: &mut String, atlas: &crate::atlas::Atlas) {
         let loaded = atlas
             .loaded_at
             .duration_since(std::time::SystemTime::UNIX_EPOCH)
@@ -212,7 +228,6 @@ impl Metrics {
         for (name, help, v) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         }
-        out
     }
 }
 
@@ -239,13 +254,18 @@ mod tests {
 
     #[test]
     fn routes_are_labelled_and_histograms_cumulate() {
+        let m = Metrics::default();
+        assert_eq!(m.labels.len(), ROUTES.len() + 1);
         assert_eq!(
-            ROUTES[route_index(Some("/tiles/{z}/{x}/{y}"))],
+            m.labels[route_index(Some("/tiles/{z}/{x}/{y}"))],
             "/tiles/{z}/{x}/{y}"
         );
-        assert_eq!(ROUTES[route_index(Some("/nope"))], "other");
-        assert_eq!(ROUTES[route_index(None)], "other");
-        let m = Metrics::default();
+        assert_eq!(
+            m.labels[route_index(Some("/assets/{*file}"))],
+            "/assets/{file}"
+        );
+        assert_eq!(m.labels[route_index(Some("/nope"))], OTHER);
+        assert_eq!(m.labels[route_index(None)], OTHER);
         m.record(Some("/health"), 200, Duration::from_micros(50));
         m.record(Some("/health"), 503, Duration::from_millis(3));
         let r = &m.routes[route_index(Some("/health"))];

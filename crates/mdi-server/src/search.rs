@@ -47,6 +47,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use serde::Serialize;
+use ts_rs::TS;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -76,7 +77,7 @@ pub struct Entry {
 }
 
 /// How a [`Hit`] matched the query. Variants are listed best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchKind {
     /// The query is the area's code (or, for a query of digits only, all the code's digits).

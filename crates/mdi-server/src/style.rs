@@ -32,47 +32,9 @@
 //! and uses only the expression forms that QGIS's MapBox GL style converter
 //! (`QgsMapBoxGlStyleConverter`) translates, in its old releases as well as in current ones.
 //!
-//! ## What `QgsMapBoxGlStyleConverter` supports
-//!
-//! From its source, `src/core/vectortile/qgsmapboxglstyleconverter.cpp` of QGIS, read in two
-//! versions: a 3.28-era `qgis/QGIS` (commit `77aa81ce9df7`) and a copy of current QGIS master
-//! (4.x, in the fork `francemazzi/GeoAI-Desktop`, commit `bef73a7d276d`).
-//!
-//! - A paint property that is an array goes to `parseValueList`, which handles a top-level
-//!   `interpolate` (only with `["zoom"]` as input, and `linear` or `exponential`; `cubic-bezier`
-//!   falls back to linear in old releases) and a top-level `match` (`parseMatchList`: the input
-//!   through `parseExpression`, the labels quoted as literals, the outputs literal colours or
-//!   numbers and the fallback a literal). Master adds a top-level `step`. Anything else goes to
-//!   `parseExpression`.
-//! - `parseExpression` (filters, and values that are not one of the above), 3.28: `%`,
-//!   `to-number`, `literal`, `all`, `any`, `none`, `!`, `==`, `!=`, `>`, `>=`, `<`, `<=`, `has`,
-//!   `!has`, `in`, `!in`, `get`, `match` (input `["get", key]` only) and `to-string`. Master adds
-//!   `/`, `-`, `^`, `*`, `+`, `sqrt`, `to-boolean`, `case`, `zoom`, `coalesce`, `concat`,
-//!   `length`, `step`, `pitch` and `slice`. Not supported in either: `feature-state`,
-//!   `boolean`, `number`, `string`, `interpolate` on anything but the zoom, `let`/`var`.
-//! - In 3.28, `parseMatchList` reads each label as a list (`json.value(i).toList()`), so a bare
-//!   number label becomes an empty `IN ()`; labels given as arrays (`[1]`), which the MapLibre
-//!   spec also allows, work in both versions.
-//! - Layer keys read: `type` (`background`, `fill`, `line`, `circle`, `symbol`, `raster`), `id`,
-//!   `source-layer`, `minzoom`, `maxzoom`, `filter`, `layout.visibility`, and the paint and
-//!   layout properties of each type (for these styles: `background-color`, `fill-color`,
-//!   `fill-opacity`, `line-color`, `line-width`, `line-opacity`, `line-join`). Colours go
-//!   through `QgsSymbolLayerUtils::parseColor`; these styles write every colour as `#rrggbb`.
-//!
-//! So the QGIS flavor uses exactly these forms:
-//!
-//! | where | form |
-//! | --- | --- |
-//! | `fill-color` | `["match", ["get", key], [n], "#rrggbb", …, "#rrggbb"]` |
-//! | `line-width` | `["interpolate", ["linear"], ["zoom"], z, w, …]` |
-//! | `filter` | `["==", ["get", "nodata"], true]`, `["!=", ["get", "nodata"], true]`, `["==", ["get", "water"], true]` |
-//! | everything else | literals |
-//!
-//! ([`QGIS_OPERATORS`] lists the operator names; the MapLibre flavor uses the same forms and
-//! adds `case`, `boolean` and `feature-state` for hover and selection.) Checked by hand with
-//! QGIS 3.22 (Debian 12's `python3-qgis`): its converter turns every QGIS-flavor style into a
-//! renderer without a warning, and a render of the demo atlas's MBTiles shows the legend's
-//! colours, grey no-data areas and the outlines.
+//! What QGIS's converter supports, and so which expression forms the QGIS flavor is limited
+//! to, is set out in `docs/API.md` (*The QGIS flavor*); [`QGIS_OPERATORS`] lists the operator
+//! names.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -206,7 +168,7 @@ pub enum Flavor {
     #[default]
     MapLibre,
     /// QGIS's *Load style from URL* (MapBox GL style converter): no feature state, only the
-    /// expression forms listed in the module documentation.
+    /// expression forms listed in docs/API.md (*The QGIS flavor*).
     Qgis,
 }
 
@@ -411,18 +373,62 @@ pub fn style(
     let Some(index_unit) = input.levels.first() else {
         return Err(StyleError::NoLevels);
     };
-    let year = match options.year {
-        Some(year) if input.years.contains(&year) => year,
-        Some(year) => {
-            return Err(StyleError::UnknownYear {
-                year,
-                valid: input.years.clone(),
-            });
-        }
-        None => *input.years.last().ok_or(StyleError::NoYears)?,
-    };
+    let year = style_year(input, options)?;
     let variable = &options.variable;
-    let (min_zoom, legend_title) = match variable {
+    let (min_zoom, legend_title) = zoom_and_title(input, variable, year)?;
+    let legend = legend(input, variable);
+    let property = variable.property(year);
+    // The choropleth's first zoom, where it is later than the tiles' first.
+    let fill_min_zoom = (min_zoom > input.min_zoom).then_some(min_zoom);
+
+    let mut layers = choropleth_layers(index_unit, &property, &legend, flavor, fill_min_zoom);
+    layers.extend(outline_layers(input));
+    if flavor == Flavor::MapLibre {
+        layers.extend(selection_layers(input));
+    }
+
+    Ok(json!({
+        "version": 8,
+        "name": input.title,
+        "metadata": {
+            "mdi:flavor": flavor.name(),
+            "mdi:year": year,
+            "mdi:variable": variable.id(),
+            "mdi:property": property,
+            "mdi:minzoom": min_zoom,
+            "mdi:legend_title": legend_title,
+            "mdi:legend": legend,
+        },
+        "sources": {
+            SOURCE_ID: {
+                "type": "vector",
+                "url": input.tilejson_url,
+                "attribution": input.attribution,
+            },
+        },
+        "layers": layers,
+    }))
+}
+
+/// The year of the style: the one asked for, else the atlas's last.
+fn style_year(input: &StyleInput, options: &StyleOptions) -> Result<i32, StyleError> {
+    match options.year {
+        Some(year) if input.years.contains(&year) => Ok(year),
+        Some(year) => Err(StyleError::UnknownYear {
+            year,
+            valid: input.years.clone(),
+        }),
+        None => input.years.last().copied().ok_or(StyleError::NoYears),
+    }
+}
+
+/// The first zoom at which `variable` is drawn, and the legend's title.
+fn zoom_and_title(
+    input: &StyleInput,
+    variable: &Variable,
+    year: i32,
+) -> Result<(u8, String), StyleError> {
+    Ok(match variable {
         Variable::Mdi => (input.min_zoom, format!("MDI decile {year}")),
         Variable::Domain(id) => {
             let Some((_, name)) = input.domains.iter().find(|(d, _)| d == id) else {
@@ -445,12 +451,18 @@ pub fn style(
                 format!("Domains in the worst decile {year}"),
             )
         }
-    };
-    let legend = legend(input, variable);
-    let property = variable.property(year);
-    // The choropleth's first zoom, where it is later than the tiles' first.
-    let fill_min_zoom = (min_zoom > input.min_zoom).then_some(min_zoom);
+    })
+}
 
+/// The background and the fills of the index unit: the choropleth of `property` coloured by
+/// `legend` (from `fill_min_zoom`), no data in grey, water-only areas as water.
+fn choropleth_layers(
+    index_unit: &str,
+    property: &str,
+    legend: &[Class],
+    flavor: Flavor,
+    fill_min_zoom: Option<u8>,
+) -> Vec<Value> {
     let opacity = match flavor {
         Flavor::MapLibre => json!([
             "case",
@@ -474,7 +486,7 @@ pub fn style(
             "source-layer": index_unit,
             "filter": ["!=", ["get", "nodata"], true],
             "paint": {
-                "fill-color": colour_expression(&property, &legend),
+                "fill-color": colour_expression(property, legend),
                 "fill-opacity": opacity.clone(),
             },
         }),
@@ -500,6 +512,12 @@ pub fn style(
         "filter": ["==", ["get", "water"], true],
         "paint": {"fill-color": COLOURS.water},
     }));
+    layers
+}
+
+/// The outlines of every level, thicker from buurten to gemeenten.
+fn outline_layers(input: &StyleInput) -> Vec<Value> {
+    let mut layers = Vec::new();
     for (i, level) in input.levels.iter().enumerate() {
         let outline = match i {
             0 => &THIN,
@@ -527,9 +545,16 @@ pub fn style(
             outline.min_zoom,
         ));
     }
-    if flavor == Flavor::MapLibre {
-        for level in &input.levels {
-            layers.push(json!({
+    layers
+}
+
+/// MapLibre only: for every level an outline shown while the feature state `selected` is true.
+fn selection_layers(input: &StyleInput) -> Vec<Value> {
+    input
+        .levels
+        .iter()
+        .map(|level| {
+            json!({
                 "id": format!("{level}-selected"),
                 "type": "line",
                 "source": SOURCE_ID,
@@ -545,31 +570,9 @@ pub fn style(
                         0
                     ],
                 },
-            }));
-        }
-    }
-
-    Ok(json!({
-        "version": 8,
-        "name": input.title,
-        "metadata": {
-            "mdi:flavor": flavor.name(),
-            "mdi:year": year,
-            "mdi:variable": variable.id(),
-            "mdi:property": property,
-            "mdi:minzoom": min_zoom,
-            "mdi:legend_title": legend_title,
-            "mdi:legend": legend,
-        },
-        "sources": {
-            SOURCE_ID: {
-                "type": "vector",
-                "url": input.tilejson_url,
-                "attribution": input.attribution,
-            },
-        },
-        "layers": layers,
-    }))
+            })
+        })
+        .collect()
 }
 
 /// The first zoom that carries a variable of the `full` property set.
@@ -597,7 +600,7 @@ fn legend(input: &StyleInput, variable: &Variable) -> Vec<Class> {
 }
 
 /// `["match", ["get", property], [value], colour, …, no-data colour]`: the labels as one-element
-/// arrays, which QGIS 3.28's converter needs (see the module documentation).
+/// arrays, which QGIS 3.28's converter needs (docs/API.md, *The QGIS flavor*).
 fn colour_expression(property: &str, legend: &[Class]) -> Value {
     let mut expression = vec![json!("match"), json!(["get", property])];
     for class in legend {

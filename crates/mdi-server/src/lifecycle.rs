@@ -1,0 +1,160 @@
+//! The server's life: [`run`] (runtime, bind, serve), graceful shutdown on SIGTERM or Ctrl-C,
+//! hot reload of the atlas (SIGHUP and the folder watcher) and logging.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::atlas::{Atlas, Fingerprint};
+use crate::config::ServeConfig;
+use crate::error::ServerError;
+use crate::routes::router;
+use crate::state::{AppState, Shared};
+
+/// Serves `state` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish (graceful shutdown).
+///
+/// # Errors
+/// An I/O error of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Shared,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Sends log lines (tracing) to stderr, as text or as JSON objects; `RUST_LOG` sets the
+/// filter (default `info`). Does nothing if a subscriber is already set.
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = term => tracing::info!("SIGTERM: finishing requests in flight"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: finishing requests in flight"),
+    }
+}
+
+/// Reloads the atlas off the async workers and logs the outcome; a failed reload keeps the
+/// served atlas.
+async fn reload(state: Shared, why: &'static str) {
+    let s = state.clone();
+    let started = Instant::now();
+    match tokio::task::spawn_blocking(move || s.reload()).await {
+        Ok(Ok(())) => {
+            let atlas = state.atlas.load();
+            tracing::info!(
+                reason = why,
+                built_at = %atlas.meta.built_at,
+                tiles = atlas.tiles.len(),
+                millis = started.elapsed().as_millis() as u64,
+                "atlas reloaded"
+            );
+        }
+        Ok(Err(e)) => {
+            tracing::error!(reason = why, error = %e, "reload failed; still serving the previous atlas")
+        }
+        Err(e) => tracing::error!(reason = why, error = %e, "reload task failed"),
+    }
+}
+
+/// Reloads on every SIGHUP.
+async fn reload_on_sighup(state: Shared) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reload by watching only");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        reload(state.clone(), "SIGHUP").await;
+    }
+}
+
+/// Checks the atlas folder's fingerprint `every` so often and reloads when it changed.
+async fn reload_on_change(state: Shared, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let dir = state.config.atlas.clone();
+        let now = tokio::task::spawn_blocking(move || Fingerprint::of(&dir))
+            .await
+            .ok()
+            .flatten();
+        let served = state.atlas.load().fingerprint;
+        if now.is_some() && now != served {
+            reload(state.clone(), "atlas folder changed").await;
+        }
+    }
+}
+
+/// Reloads on SIGHUP and, with `config.watch`, whenever the atlas folder's fingerprint
+/// changes. A failed reload is logged and the served atlas stays.
+pub fn spawn_reloaders(state: Shared) {
+    tokio::spawn(reload_on_sighup(state.clone()));
+    if let Some(every) = state.config.watch {
+        tokio::spawn(reload_on_change(state, every));
+    }
+}
+
+/// Binds `addr`.
+async fn bind(addr: &str) -> Result<(tokio::net::TcpListener, SocketAddr), ServerError> {
+    let error = |cause| ServerError::Bind {
+        addr: addr.to_string(),
+        cause,
+    };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(error)?;
+    let bound = listener.local_addr().map_err(error)?;
+    Ok((listener, bound))
+}
+
+/// Loads the atlas, binds, calls `ready` with the bound address, and serves until SIGTERM or
+/// Ctrl-C, on a runtime with `config.workers` threads.
+///
+/// # Errors
+/// [`ServerError`] when the atlas cannot be loaded or the address cannot be bound.
+pub fn run(config: ServeConfig, ready: impl FnOnce(SocketAddr, &Atlas)) -> Result<(), ServerError> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = config.workers {
+        builder.worker_threads(n.max(1));
+    }
+    let runtime = builder.enable_all().build().map_err(ServerError::Runtime)?;
+    runtime.block_on(async move {
+        let requested = config.bind.clone();
+        let (listener, addr) = bind(&requested).await?;
+        let state = AppState::new(ServeConfig {
+            bind: addr.to_string(),
+            ..config
+        })?;
+        ready(addr, &state.atlas.load());
+        spawn_reloaders(state.clone());
+        serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|cause| ServerError::Bind {
+                addr: requested,
+                cause,
+            })
+    })
+}

@@ -1,0 +1,388 @@
+//! The routes: ONE table ([`ROUTES`]) from which the router, the metrics labels and the route
+//! list at `/` are all made, and the middleware around them.
+//!
+//! - [`tiles`]: vector tiles, TileJSON, the GDAL tileset metadata;
+//! - [`api`]: the JSON API (`/api/…`);
+//! - [`styles`]: the MapLibre style and its QGIS flavor;
+//! - [`files`]: downloads, the web client, health and metrics.
+
+pub mod api;
+pub mod files;
+pub mod styles;
+pub mod tiles;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::config::ServeConfig;
+use crate::error::ApiError;
+use crate::http::{etag, fnv1a, not_modified, not_modified_response};
+use crate::metrics::track;
+use crate::state::{AppState, Shared};
+
+/// `Cache-Control` of JSON documents: always revalidate (cheap with the ETag), so a reloaded
+/// atlas is seen at once.
+pub const JSON_CACHE: HeaderValue = HeaderValue::from_static("public, no-cache");
+
+/// The kinds of route, in the order the route list shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Vector tiles and their metadata.
+    Tiles,
+    /// Map styles.
+    Styles,
+    /// The JSON API.
+    Api,
+    /// Downloads and the web client.
+    Files,
+    /// Health and metrics.
+    Operations,
+}
+
+impl Family {
+    /// Every family, in the order of the route list.
+    pub const ALL: [Family; 5] = [
+        Family::Tiles,
+        Family::Styles,
+        Family::Api,
+        Family::Files,
+        Family::Operations,
+    ];
+
+    /// The heading of the family in the route list.
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Tiles => "Tiles",
+            Family::Styles => "Styles",
+            Family::Api => "JSON API",
+            Family::Files => "Files",
+            Family::Operations => "Operations",
+        }
+    }
+}
+
+/// How a route's responses are cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// A JSON document: a strong `ETag` of its bytes, `If-None-Match` answered with 304, and
+    /// `Cache-Control: public, no-cache` ([`revalidate`]).
+    Revalidate,
+    /// The handler sets its own headers (tiles, files, health, metrics).
+    Own,
+}
+
+/// One route.
+#[derive(Debug)]
+pub struct RouteSpec {
+    /// The path pattern, as axum matches it.
+    pub path: &'static str,
+    /// The kind of route.
+    pub family: Family,
+    /// The `route` label of its metrics.
+    pub label: &'static str,
+    /// One line saying what it serves (HTML-safe), for the route list.
+    pub description: &'static str,
+    /// A URL to link from the route list, for routes that can be opened as they are.
+    pub example: Option<&'static str>,
+    /// How its responses are cached.
+    pub caching: Caching,
+    /// The handler.
+    handler: fn() -> MethodRouter<Shared>,
+}
+
+/// Every route of the server.
+pub static ROUTES: [RouteSpec; 14] = [
+    RouteSpec {
+        path: "/tiles/{z}/{x}/{y}",
+        family: Family::Tiles,
+        label: "/tiles/{z}/{x}/{y}",
+        description: "one Mapbox Vector Tile, <code>/tiles/{z}/{x}/{y}.mvt</code> (or <code>.pbf</code>)",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(tiles::tile),
+    },
+    RouteSpec {
+        path: "/tiles.json",
+        family: Family::Tiles,
+        label: "/tiles.json",
+        description: "TileJSON 3.0.0 of the tiles",
+        example: Some("/tiles.json"),
+        caching: Caching::Revalidate,
+        handler: || get(tiles::tilejson),
+    },
+    RouteSpec {
+        path: "/tiles/metadata.json",
+        family: Family::Tiles,
+        label: "/tiles/metadata.json",
+        description: "the tileset metadata GDAL's MVT driver reads beside the tiles",
+        example: Some("/tiles/metadata.json"),
+        caching: Caching::Revalidate,
+        handler: || get(tiles::gdal_metadata),
+    },
+    RouteSpec {
+        path: "/style.json",
+        family: Family::Styles,
+        label: "/style.json",
+        description: "MapLibre style of the choropleth; <code>?flavor=qgis</code> for QGIS, \
+                      <code>&amp;year=</code>, <code>&amp;variable=</code>",
+        example: Some("/style.json"),
+        caching: Caching::Revalidate,
+        handler: || get(styles::style),
+    },
+    RouteSpec {
+        path: "/api/meta",
+        family: Family::Api,
+        label: "/api/meta",
+        description: "what the atlas holds: years, domains, levels, zooms, downloads",
+        example: Some("/api/meta"),
+        caching: Caching::Revalidate,
+        handler: || get(api::meta),
+    },
+    RouteSpec {
+        path: "/api/areas/{code}",
+        family: Family::Api,
+        label: "/api/areas/{code}",
+        description: "one area in every year, with its parents",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(api::area),
+    },
+    RouteSpec {
+        path: "/api/search",
+        family: Family::Api,
+        label: "/api/search",
+        description: "names and codes: <code>?q=&amp;limit=</code>",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(api::search),
+    },
+    RouteSpec {
+        path: "/api/point",
+        family: Family::Api,
+        label: "/api/point",
+        description: "the areas at a point: <code>?lon=&amp;lat=</code> (WGS84 degrees)",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(api::point),
+    },
+    RouteSpec {
+        path: "/api/breaks",
+        family: Family::Api,
+        label: "/api/breaks",
+        description: "decile breaks of the MDI with other weights: <code>?weights=&amp;year=</code>",
+        example: Some("/api/breaks"),
+        caching: Caching::Revalidate,
+        handler: || get(api::breaks),
+    },
+    RouteSpec {
+        path: "/download/{file}",
+        family: Family::Files,
+        label: "/download/{file}",
+        description: "the atlas files (atlas.pmtiles, atlas.mbtiles, scores.csv, areas.fgb, \
+                      metadata.json, build-report.json), with range requests",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(files::download),
+    },
+    RouteSpec {
+        path: "/",
+        family: Family::Files,
+        label: "/",
+        description: "the web client (<code>serve --web</code>), else this list",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(files::index),
+    },
+    RouteSpec {
+        path: "/assets/{*file}",
+        family: Family::Files,
+        label: "/assets/{file}",
+        description: "the web client's content-hashed assets",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(files::asset),
+    },
+    RouteSpec {
+        path: "/health",
+        family: Family::Operations,
+        label: "/health",
+        description: "status of the server and the loaded atlas",
+        example: Some("/health"),
+        caching: Caching::Own,
+        handler: || get(files::health),
+    },
+    RouteSpec {
+        path: "/metrics",
+        family: Family::Operations,
+        label: "/metrics",
+        description: "Prometheus metrics",
+        example: Some("/metrics"),
+        caching: Caching::Own,
+        handler: || get(files::metrics),
+    },
+];
+
+/// Every route of [`ROUTES`], with CORS, a timeout, a concurrency limit, the metrics and
+/// (with [`ServeConfig::access_log`]) an access log.
+pub fn router(state: Shared) -> Router {
+    let mut app = Router::new();
+    for spec in &ROUTES {
+        let mut route = (spec.handler)();
+        if spec.caching == Caching::Revalidate {
+            route = route.layer(from_fn(revalidate));
+        }
+        app = app.route(spec.path, route);
+    }
+    let app = app
+        .route_layer(from_fn_with_state(state.metrics.clone(), track))
+        .fallback(not_found)
+        .with_state(state.clone());
+    with_middleware(app, &state.config)
+}
+
+/// CORS open to every origin for `GET`, `HEAD` and `OPTIONS`, exposing the headers web and GIS
+/// clients read.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers([
+            header::ETAG,
+            header::CONTENT_LENGTH,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            header::CONTENT_ENCODING,
+        ])
+        .max_age(Duration::from_secs(86_400))
+}
+
+/// The layers around every route: CORS, the concurrency limit, the timeout (408) and the
+/// access log.
+fn with_middleware(app: Router, config: &ServeConfig) -> Router {
+    let app = app
+        .layer(cors())
+        .layer(tower::limit::ConcurrencyLimitLayer::new(
+            config.max_concurrency,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.timeout,
+        ));
+    if !config.access_log {
+        return app;
+    }
+    app.layer(
+        tower_http::trace::TraceLayer::new_for_http()
+            .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
+            .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+    )
+}
+
+/// Middleware of [`Caching::Revalidate`] routes: gives a successful response a strong `ETag` of
+/// its bytes (the same on every server for the same atlas) and `Cache-Control: public,
+/// no-cache`, and answers an `If-None-Match` naming that ETag with 304.
+pub async fn revalidate(request: Request, next: Next) -> Response {
+    let mut conditions = HeaderMap::new();
+    for value in request.headers().get_all(header::IF_NONE_MATCH) {
+        conditions.append(header::IF_NONE_MATCH, value.clone());
+    }
+    let response = next.run(request).await;
+    if !response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::internal(format!("cannot read the response: {e}")).into_response();
+        }
+    };
+    let tag = etag(fnv1a(&bytes), "");
+    if not_modified(&conditions, &tag) {
+        return not_modified_response(tag, JSON_CACHE);
+    }
+    parts.headers.insert(header::ETAG, tag);
+    parts.headers.insert(header::CACHE_CONTROL, JSON_CACHE);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Any other path: 404 pointing at the route list.
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "no route {}; the routes are listed at / and in docs/API.md",
+        uri.path()
+    ))
+}
+
+/// Escapes text for HTML.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The page listing [`ROUTES`] by family, at `/` when the server has no web client.
+pub fn route_list(s: &AppState) -> Html<String> {
+    let atlas = s.atlas.load();
+    let mut sections = String::new();
+    for family in Family::ALL {
+        sections.push_str(&format!("<h2>{}</h2><ul>", family.title()));
+        for r in ROUTES.iter().filter(|r| r.family == family) {
+            let path = escape(r.path);
+            let name = match r.example {
+                Some(url) => format!("<a href='{url}'>{path}</a>"),
+                None => format!("<code>{path}</code>"),
+            };
+            sections.push_str(&format!("<li>{name}: {}</li>", r.description));
+        }
+        sections.push_str("</ul>");
+    }
+    Html(format!(
+        "<!doctype html><meta charset=utf-8><title>{t}</title><h1>{t}</h1><p>{d}</p>{sections}\
+         <p>The routes are documented in docs/API.md.</p>\
+         <p>This server has no web map: build it with <code>npm ci --prefix web &amp;&amp; npm run build --prefix web</code> \
+         and serve it with <code>mdi-atlas serve --web web/dist</code> (or run <code>bash scripts/start.sh</code>).</p>",
+        t = escape(&atlas.meta.title),
+        d = escape(&atlas.meta.description),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_route_table_has_one_entry_per_path_and_label() {
+        let mut paths: Vec<_> = ROUTES.iter().map(|r| r.path).collect();
+        let mut labels: Vec<_> = ROUTES.iter().map(|r| r.label).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(paths.len(), ROUTES.len());
+        assert_eq!(labels.len(), ROUTES.len());
+        assert!(!labels.contains(&crate::metrics::OTHER));
+        for r in &ROUTES {
+            assert!(r.path.starts_with('/'), "{}", r.path);
+            assert!(!r.description.is_empty(), "{}", r.path);
+            // A route linked from the list can be opened as it is: no parameters in its path.
+            if let Some(url) = r.example {
+                assert!(
+                    url.starts_with(r.path) && !r.path.contains('{'),
+                    "{}",
+                    r.path
+                );
+            }
+        }
+    }
+}
