@@ -1,132 +1,30 @@
 // Typed access to the server's JSON API (docs/API.md). Every URL is relative to the page, so the
 // client also works when the server sits behind a proxy under a path prefix.
 
-export interface Level {
-  id: string;
-  layer: string;
-  name: string;
-  code_prefix: string;
-  areas: number;
-}
+import type * as G from './generated/api';
 
-export interface DomainMeta {
-  id: string;
-  /** The profile's default display name. */
-  name: string;
-  /** Display names by language code (`{"nl": "Inkomen", "en": "Income"}`), where the profile gives them. */
-  names?: Record<string, string> | null;
-  weight: number;
-}
+// The response types are generated from the server's Rust types (crates/mdi-server, ts-rs):
+// web/src/generated/api.ts. CI fails while that file is stale; regenerate it with
+// `MDI_UPDATE_TS=1 cargo test -p mdi-server generated_ts`. The names below are the client's.
 
-export type PropertySet = 'full' | 'map' | 'minimal';
-
-export interface Meta {
-  title: string;
-  description: string;
-  attribution: string;
-  synthetic: boolean;
-  ranking: 'per-year' | 'pooled';
-  years: number[];
-  domains: DomainMeta[];
-  levels: Level[];
-  within: string | null;
-  bounds: [number, number, number, number];
-  center: [number, number, number];
-  min_zoom: number;
-  max_zoom: number;
-  properties_by_zoom: Record<string, PropertySet>;
-  full_from_zoom: number | null;
-  profile: { id: string; name: string; description: string; attribution: string };
-  built_at: string;
-  generator: string;
-  downloads: string[];
-}
-
-export interface Within {
-  rank: number;
-  of: number;
-  decile: number;
-}
-
-export interface Score {
-  score: number;
-  rank: number;
-  decile: number;
-  of: number | null;
-  within: Within | null;
-}
-
-export interface DomainScore {
-  id: string;
-  name: string;
-  weight: number;
-  score: number | null;
-  rank: number | null;
-  decile: number | null;
-  of: number | null;
-  within: Within | null;
-}
-
-export interface AreaYear {
-  year: number;
-  population: number | null;
-  eligible: boolean | null;
-  excluded_reason: string | null;
-  domains_missing: string[];
-  mdi: Score | null;
-  domains: DomainScore[];
-  domains_in_worst_decile: number | null;
-  share_worst_decile: number | null;
-  /** Higher levels: share of inhabitants per MDI decile 1..10 (index 0 = decile 1, most deprived). */
-  shares?: number[] | null;
-}
-
+export type Level = G.LevelInfo;
+export type DomainMeta = G.DomainInfo;
+export type PropertySet = G.PropertySet;
+export type Meta = G.MetaResponse;
+export type Within = G.WithinRank;
+export type Score = G.ScoreOut;
+export type DomainScore = G.DomainOut;
+export type AreaYear = G.YearOut;
 export type BBox = [number, number, number, number];
+export type AreaRef = G.AreaRef;
+export type Parent = G.ParentOut;
+export type Area = G.AreaResponse;
+export type SearchResult = G.SearchResult;
+export type SearchResponse = G.SearchResponse;
+export type Breaks = G.BreaksResponse;
+export type PointResult = G.PointResponse;
 
-export interface AreaRef {
-  code: string;
-  name: string;
-  level: string;
-  id: number;
-  bbox: BBox | null;
-}
-
-export interface Parent extends AreaRef {
-  years: AreaYear[];
-}
-
-export interface Area extends AreaRef {
-  level_name: string;
-  nodata: boolean;
-  water: boolean;
-  collapsed: boolean;
-  within: string | null;
-  years: AreaYear[];
-  parents: Parent[];
-  children: number;
-}
-
-export interface SearchResult extends AreaRef {
-  context: string[];
-  matched: string;
-}
-
-export interface Breaks {
-  year: number | null;
-  ranking: string;
-  weights: { id: string; weight: number }[];
-  n: number;
-  breaks: number[];
-  min: number;
-  max: number;
-}
-
-export interface PointResult {
-  lon: number;
-  lat: number;
-  areas: AreaRef[];
-}
-
+/** TileJSON 3.0 as the server writes it (not an API type of docs/API.md). */
 export interface TileJson {
   vector_layers: { id: string; fields: Record<string, string> }[];
   tiles?: string[];
@@ -162,7 +60,7 @@ export const api = {
   tilejson: () => getJson<TileJson>('tiles.json'),
   area: (code: string) => getJson<Area>(`api/areas/${encodeURIComponent(code)}`),
   search: (q: string, signal: AbortSignal, limit = 8) =>
-    getJson<{ query: string; results: SearchResult[] }>(
+    getJson<SearchResponse>(
       `api/search?q=${encodeURIComponent(q)}&limit=${limit}`,
       signal,
     ),

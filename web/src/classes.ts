@@ -103,11 +103,13 @@ export interface ClassInput {
 
 /** From /api/meta.properties_by_zoom: where domain deciles and where domain scores start. */
 export function decileZooms(meta: Meta): { decileFromZoom: number; scoreFromZoom: number } {
-  const zooms = Object.keys(meta.properties_by_zoom)
+  // Null when the tiles do not say: then every zoom is taken to carry every property.
+  const sets = meta.properties_by_zoom ?? {};
+  const zooms = Object.keys(sets)
     .map(Number)
     .sort((a, b) => a - b);
   const first = (ok: (set: string) => boolean) =>
-    zooms.find((z) => ok(meta.properties_by_zoom[String(z)]!)) ?? meta.max_zoom + 1;
+    zooms.find((z) => ok(sets[String(z)]!)) ?? (zooms.length ? meta.max_zoom + 1 : meta.min_zoom);
   return {
     decileFromZoom: first((s) => s !== 'minimal'),
     scoreFromZoom: meta.full_from_zoom ?? first((s) => s === 'full'),

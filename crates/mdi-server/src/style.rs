@@ -331,8 +331,8 @@ pub fn classes(variable: &Variable) -> Vec<Class> {
                 value: Some(decile),
                 color,
                 label: match decile {
-                    1 => "1 (most deprived)".to_string(),
-                    10 => "10 (least deprived)".to_string(),
+                    1 => "1 = meeste achterstand (most deprived)".to_string(),
+                    10 => "10 = minste achterstand (least deprived)".to_string(),
                     d => d.to_string(),
                 },
             })
@@ -422,6 +422,9 @@ fn style_year(input: &StyleInput, options: &StyleOptions) -> Result<i32, StyleEr
     }
 }
 
+/// The direction of every decile, in words (Dutch first, as the web client's legend).
+pub const DECILE_SCALE: &str = "1 = meeste achterstand, 10 = minste achterstand; 1 = most deprived";
+
 /// The first zoom at which `variable` is drawn, and the legend's title.
 fn zoom_and_title(
     input: &StyleInput,
@@ -429,7 +432,10 @@ fn zoom_and_title(
     year: i32,
 ) -> Result<(u8, String), StyleError> {
     Ok(match variable {
-        Variable::Mdi => (input.min_zoom, format!("MDI decile {year}")),
+        Variable::Mdi => (
+            input.min_zoom,
+            format!("MDI decile {year} ({DECILE_SCALE})"),
+        ),
         Variable::Domain(id) => {
             let Some((_, name)) = input.domains.iter().find(|(d, _)| d == id) else {
                 return Err(StyleError::UnknownDomain {
@@ -437,7 +443,10 @@ fn zoom_and_title(
                     valid: input.domains.iter().map(|(d, _)| d.clone()).collect(),
                 });
             };
-            (full_zoom(input, variable)?, format!("{name} decile {year}"))
+            (
+                full_zoom(input, variable)?,
+                format!("{name} decile {year} ({DECILE_SCALE})"),
+            )
         }
         Variable::DomainsInWorstDecile => {
             if input.domains.len() > MAX_DOMAINS {
@@ -1068,6 +1077,30 @@ mod tests {
             // Drawn above every fill and outline.
             let pos = |id: &str| layers(&s).iter().position(|l| l["id"] == id).unwrap();
             assert!(pos(&format!("{level}-selected")) > pos("gemeenten-outline"));
+        }
+    }
+
+    #[test]
+    fn every_decile_legend_says_in_words_that_1_is_most_deprived() {
+        for (flavor, variable, year, s) in all_styles(&input()) {
+            if matches!(variable, Variable::DomainsInWorstDecile) {
+                continue;
+            }
+            let title = s["metadata"]["mdi:legend_title"].as_str().unwrap();
+            assert!(
+                title.contains("1 = meeste achterstand") && title.contains("1 = most deprived"),
+                "{flavor:?} {variable:?} {year}: {title}"
+            );
+            let legend = s["metadata"]["mdi:legend"].as_array().unwrap();
+            let first = legend.iter().find(|c| c["value"] == 1).unwrap();
+            let darkest = &COLOURS.palettes.ylorrd[0];
+            assert_eq!(first["color"].as_str().unwrap(), darkest.as_str());
+            assert!(
+                first["label"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("1 = meeste achterstand")
+            );
         }
     }
 
