@@ -681,7 +681,7 @@ fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
 }
 
 fn run_serve(args: &ServeArgs) -> Result<()> {
-    mdi_server::server::init_logging(args.log_json);
+    mdi_server::init_logging(args.log_json);
     let atlas = match &args.atlas {
         Some(a) => a.clone(),
         None => demo_atlas(args)?,

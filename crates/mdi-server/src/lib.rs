@@ -39,15 +39,3 @@ pub use error::{ApiError, ServerError};
 pub use lifecycle::{init_logging, run, serve, shutdown_signal, spawn_reloaders};
 pub use routes::router;
 pub use state::{AppState, Shared};
-
-/// The former home of the server's pieces, kept so that existing paths
-/// (`mdi_server::server::init_logging`) still resolve; new code uses the crate root.
-pub mod server {
-    pub use crate::config::ServeConfig;
-    pub use crate::lifecycle::{init_logging, run, serve, shutdown_signal, spawn_reloaders};
-    pub use crate::routes::files::DOWNLOADS;
-    pub use crate::routes::router;
-    pub use crate::routes::styles::style_document;
-    pub use crate::routes::tiles::tilejson_document;
-    pub use crate::state::{AppState, Shared};
-}
