@@ -153,14 +153,18 @@ proptest! {
     fn every_group_ranks_its_eligible_areas_one_to_n(rows in rows_strategy()) {
         let out = scores_csv(&rows);
         let mut r = csv::Reader::from_reader(out.as_bytes());
+        let header = r.headers().unwrap().clone();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (year, eligible, rank, reason) =
+            (col("year"), col("eligible"), col("mdi_rank"), col("excluded_reason"));
         let mut by_year: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
         for rec in r.records() {
             let rec = rec.unwrap();
-            if &rec[3] == "true" {
-                by_year.entry(rec[1].to_string()).or_default().push(rec[5].parse().unwrap());
+            if &rec[eligible] == "true" {
+                by_year.entry(rec[year].to_string()).or_default().push(rec[rank].parse().unwrap());
             } else {
-                prop_assert_eq!(&rec[5], "");
-                prop_assert!(!rec[rec.len() - 1].is_empty(), "an excluded area has a reason");
+                prop_assert_eq!(&rec[rank], "");
+                prop_assert!(!rec[reason].is_empty(), "an excluded area has a reason");
             }
         }
         for ranks in by_year.values_mut() {

@@ -87,7 +87,7 @@ impl Fingerprint {
     /// The fingerprint of the atlas at `dir` now; `None` while a file is missing.
     pub fn of(dir: &Path) -> Option<Fingerprint> {
         let d = std::fs::metadata(dir).ok()?;
-        let m = std::fs::metadata(dir.join("metadata.json")).ok()?;
+        let m = std::fs::metadata(dir.join(files::METADATA)).ok()?;
         let t = std::fs::metadata(dir.join(files::PMTILES)).ok()?;
         let nanos = |t: std::io::Result<SystemTime>| {
             t.ok()
