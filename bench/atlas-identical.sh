@@ -61,7 +61,7 @@ for d in (a, b):
         d.pop(k, None)
     for dom in d.get("domains", []):
         dom.pop("names", None)
-print(sys.argv[3], "identical (but for built_at, format_version, domain names)" if a == b else "DIFFERS")
+print(sys.argv[3], "equal as JSON (but for built_at, format_version, domain names)" if a == b else "DIFFERS")
 PY
   done
 done
