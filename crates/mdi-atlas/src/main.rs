@@ -307,7 +307,7 @@ fn run_compute(args: &ComputeArgs) -> Result<()> {
     let mut summary = Vec::new();
     let (_, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
     let mut buf = Vec::new();
-    mdi_format::write_scores(&scores, &mut buf)?;
+    mdi_format::write_scores(&scores, &[], &mut buf)?;
     write_atomically(&args.out, &buf)?;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&summary)?;

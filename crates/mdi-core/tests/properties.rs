@@ -85,7 +85,7 @@ fn scores_csv(rows: &[Row]) -> String {
     let panel = Panel::build(&profile, &[table], None).expect("panel");
     let scores = compute(&profile, &panel, &Options::default()).expect("compute");
     let mut out = Vec::new();
-    mdi_format::write_scores(&scores, &mut out).expect("write");
+    mdi_format::write_scores(&scores, &[], &mut out).expect("write");
     String::from_utf8(out).expect("utf8")
 }
 

@@ -76,12 +76,24 @@ pub fn share_worst_decile(year: impl Display) -> String {
     format!("share_worst_decile_{year}")
 }
 
+/// `reason_<year>`: why the area has no MDI that year, a [`crate::Reason`] code (empty when
+/// it has one).
+pub fn reason(year: impl Display) -> String {
+    format!("reason_{year}")
+}
+
+/// `domains_with_data_<year>`: the number of domains with data behind the area's MDI.
+pub fn domains_with_data(year: impl Display) -> String {
+    format!("domains_with_data_{year}")
+}
+
 /// The per-year prefixes of the tiles' `map` property set (without the domain deciles).
-pub const MAP_PREFIXES: [&str; 4] = [
+pub const MAP_PREFIXES: [&str; 5] = [
     "mdi_score_",
     "mdi_decile_",
     "domains_in_worst_decile_",
     "share_worst_decile_",
+    "reason_",
 ];
 
 #[cfg(test)]

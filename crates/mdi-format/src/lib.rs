@@ -13,6 +13,7 @@
 //!   archive's metadata;
 //! - [`id`]: the stable numeric feature id of an area code;
 //! - [`pmtiles`]: the PMTiles v3 reader;
+//! - [`reason`]: [`Reason`], why an area has no MDI in a year (every grey area has one);
 //! - [`stage`]: [`StagedAtlas`], which writes a new atlas beside the old one and swaps it in
 //!   atomically.
 //!
@@ -25,6 +26,7 @@ pub mod files;
 pub mod id;
 pub mod metadata;
 pub mod pmtiles;
+pub mod reason;
 pub mod report;
 pub mod scores;
 pub mod stage;
@@ -33,7 +35,8 @@ pub mod tiles;
 pub use error::{FormatError, Result};
 pub use id::feature_id;
 pub use metadata::{FORMAT_VERSION, FormatVersion, Metadata};
+pub use reason::Reason;
 pub use report::BuildReport;
-pub use scores::{ScoreRow, read_scores, write_scores};
+pub use scores::{ScoreRow, Unscored, read_scores, write_scores};
 pub use stage::StagedAtlas;
 pub use tiles::{PropertySet, TileCoord};

@@ -26,8 +26,11 @@ pub struct FormatVersion {
 }
 
 /// The version this build writes. 1.0: the unversioned atlas of the first releases;
-/// 1.1: `format_version` itself and the domains' display names per language (`names`).
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 1 };
+/// 1.1: `format_version` itself and the domains' display names per language (`names`);
+/// 1.2: `year_info` (the domains behind each year's MDI, the weights used, the grey areas
+/// by reason), the `reason`/`reason_<year>`/`domains_with_data_<year>` columns and the
+/// join per year in the build report.
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 2 };
 
 impl FormatVersion {
     /// The version of an atlas written before `format_version` existed.
@@ -147,6 +150,25 @@ pub struct Counts {
     pub eligible: BTreeMap<String, usize>,
 }
 
+/// What one year's MDI rests on, and how many areas are grey and why; since 1.2.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct YearInfo {
+    /// The year.
+    pub year: i32,
+    /// The domains with data for most ranked areas of the year, in profile order.
+    pub domains_with_data: Vec<String>,
+    /// The other domains: their weight was re-spread over the domains with data.
+    pub domains_missing: Vec<String>,
+    /// The weights actually used for most areas: each domain with data gets its weight times
+    /// the total weight over the weight of the domains with data.
+    pub weights_used: BTreeMap<String, f64>,
+    /// Ranked areas of the index unit.
+    pub ranked: usize,
+    /// Areas of the index unit on the map without an MDI, by [`crate::Reason`] code.
+    pub grey: BTreeMap<String, usize>,
+}
+
 /// The data files of the atlas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -228,6 +250,9 @@ pub struct Metadata {
     /// The data files.
     #[serde(default)]
     pub files: Files,
+    /// Per year: the domains behind the MDI, the weights used, the grey areas; since 1.2.
+    #[serde(default)]
+    pub year_info: Vec<YearInfo>,
     /// The indicator tables used.
     #[serde(default)]
     pub tables: Vec<String>,
@@ -398,7 +423,7 @@ mod tests {
             Some(FormatVersion { major: 2, minor: 0 })
         );
         assert_eq!(FormatVersion::parse("x.1"), None);
-        assert_eq!(FORMAT_VERSION.to_string(), "1.1");
+        assert_eq!(FORMAT_VERSION.to_string(), "1.2");
     }
 
     #[test]

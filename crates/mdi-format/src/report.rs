@@ -31,6 +31,29 @@ pub struct JoinReport {
     /// Score codes that differ only in case, spaces or prefix and so name the same area; the
     /// first (in sort order) is joined, the others are listed here.
     pub duplicates: Vec<String>,
+    /// The join per year, ascending: what matched, and which codes are new or gone since the
+    /// year before (codes change between CBS editions); since format 1.2.
+    #[serde(default)]
+    pub by_year: Vec<YearJoin>,
+}
+
+/// The join of one year's scores to the polygons.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct YearJoin {
+    /// The year.
+    pub year: i32,
+    /// Distinct area codes in that year's scores.
+    pub score_codes: usize,
+    /// Of those, codes with a polygon.
+    pub matched: usize,
+    /// Codes of that year with no polygon, sorted.
+    pub scores_without_polygon: Vec<String>,
+    /// Polygons without a row in that year (grey, reason `no-row`): their number.
+    pub polygons_without_scores: usize,
+    /// Codes in this year's scores and not in the year before, sorted (empty for the first year).
+    pub new_codes: Vec<String>,
+    /// Codes in the year before and not in this year, sorted.
+    pub gone_codes: Vec<String>,
 }
 
 /// What was changed in a geometry.

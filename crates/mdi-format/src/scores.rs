@@ -1,16 +1,21 @@
 //! `scores.csv`: the index per area and year, one row per area-year in (year, code) order
 //! (`docs/METHOD-IMPLEMENTATION.md`). Its columns are `code, year, population, eligible,
 //! mdi_score, mdi_rank, mdi_decile`, then `<domain>_score, <domain>_rank, <domain>_decile` per
-//! domain, then `domains_in_worst_decile, domains_missing, excluded_reason`. Missing values
-//! are empty cells. Readers find columns by their header name, never by position.
+//! domain, then `domains_in_worst_decile, domains_missing, excluded_reason, reason`. Missing
+//! values are empty cells. Readers find columns by their header name, never by position.
+//!
+//! `reason` is the short code of [`Reason`] for an area-year without an MDI. A build adds a row
+//! for every area of the map that has no row in a year's tables (`reason` = `no-row`, every
+//! value empty), so that each grey area of that year has its reason here.
 
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
-use mdi_core::Scores;
+use mdi_core::{AreaResult, Scores};
 
 use crate::error::{FormatError, Result, invalid};
+use crate::reason::Reason;
 
 /// The columns before the domains.
 const LEADING: [&str; 7] = [
@@ -24,10 +29,11 @@ const LEADING: [&str; 7] = [
 ];
 
 /// The columns after the domains.
-const TRAILING: [&str; 3] = [
+const TRAILING: [&str; 4] = [
     "domains_in_worst_decile",
     "domains_missing",
     "excluded_reason",
+    "reason",
 ];
 
 /// `<domain>_score`, `<domain>_rank`, `<domain>_decile`.
@@ -79,8 +85,35 @@ pub struct ScoreRow {
     pub domains_in_worst_decile: Option<u8>,
     /// The domain ids without data (their weight was re-spread).
     pub domains_missing: Vec<String>,
-    /// Why the area-year was not ranked.
+    /// Why the area-year was not ranked, in words.
     pub excluded_reason: Option<String>,
+    /// Why the area-year has no MDI, as a code (`None` for a ranked area-year, and in files
+    /// written before the column existed).
+    pub reason: Option<Reason>,
+}
+
+/// An area-year of the map without a row in that year's tables (written with reason `no-row`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unscored {
+    /// The year.
+    pub year: i32,
+    /// The area code.
+    pub code: String,
+}
+
+/// A row to write: a computed one, or an area-year without a row in the tables.
+enum Out<'a> {
+    Scored(&'a AreaResult),
+    Unscored(&'a Unscored),
+}
+
+impl Out<'_> {
+    fn key(&self) -> (i32, &str) {
+        match self {
+            Out::Scored(r) => (r.year, &r.code),
+            Out::Unscored(u) => (u.year, &u.code),
+        }
+    }
 }
 
 /// Appends a number for the CSV: integers without decimals, others with up to 6.
@@ -98,11 +131,16 @@ fn push_num(buf: &mut String, v: f64) {
     }
 }
 
-/// Writes the scores table as CSV, one row per area and year, in (year, code) order.
+/// Writes the scores table as CSV, one row per area and year, in (year, code) order: the rows
+/// of `scores`, and for each of `unscored` a row with only its code, year and reason `no-row`.
 ///
 /// # Errors
 /// Any error of the writer.
-pub fn write_scores<W: Write>(scores: &Scores, out: W) -> std::io::Result<()> {
+pub fn write_scores<W: Write>(
+    scores: &Scores,
+    unscored: &[Unscored],
+    out: W,
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(header(&scores.domain_ids))?;
     // One reusable buffer per field: no allocation per cell.
@@ -120,7 +158,26 @@ pub fn write_scores<W: Write>(scores: &Scores, out: W) -> std::io::Result<()> {
             }
         }
     };
-    for r in &scores.rows {
+    let mut rows: Vec<Out<'_>> = scores.rows.iter().map(Out::Scored).collect();
+    rows.extend(unscored.iter().map(Out::Unscored));
+    rows.sort_by(|a, b| a.key().cmp(&b.key()));
+    let empty = header(&scores.domain_ids).len() - 3;
+    for row in rows {
+        let r = match row {
+            Out::Scored(r) => r,
+            Out::Unscored(u) => {
+                field(&mut w, &|b| b.push_str(&u.code))?;
+                field(&mut w, &|b| {
+                    let _ = write!(b, "{}", u.year);
+                })?;
+                for _ in 0..empty {
+                    w.write_field("")?;
+                }
+                field(&mut w, &|b| b.push_str(Reason::NoRow.code()))?;
+                w.write_record(None::<&[u8]>)?;
+                continue;
+            }
+        };
         field(&mut w, &|b| b.push_str(&r.code))?;
         field(&mut w, &|b| {
             let _ = write!(b, "{}", r.year);
@@ -155,6 +212,11 @@ pub fn write_scores<W: Write>(scores: &Scores, out: W) -> std::io::Result<()> {
                 b.push_str(&e.describe(&scores.domain_ids));
             }
         })?;
+        field(&mut w, &|b| {
+            if let Some(e) = &r.exclusion {
+                b.push_str(Reason::from(e).code());
+            }
+        })?;
         w.write_record(None::<&[u8]>)?;
     }
     w.flush()?;
@@ -172,6 +234,7 @@ struct Layout {
     domains_in_worst_decile: Option<usize>,
     domains_missing: Option<usize>,
     excluded_reason: Option<usize>,
+    reason: Option<usize>,
 }
 
 impl Layout {
@@ -194,6 +257,7 @@ impl Layout {
             domains_in_worst_decile: col("domains_in_worst_decile"),
             domains_missing: col("domains_missing"),
             excluded_reason: col("excluded_reason"),
+            reason: col("reason"),
         })
     }
 
@@ -253,6 +317,15 @@ impl Layout {
             excluded_reason: Some(cell(self.excluded_reason))
                 .filter(|r| !r.is_empty())
                 .map(str::to_string),
+            reason: match cell(self.reason) {
+                "" => None,
+                code => Some(Reason::parse(code).ok_or_else(|| {
+                    at(&format!(
+                        "`reason` is `{code}`: expected one of {}",
+                        Reason::ALL.map(Reason::code).join(", ")
+                    ))
+                })?),
+            },
         })
     }
 }

@@ -12,10 +12,10 @@ use geozero::{ColumnValue, PropertyProcessor};
 use mdi_core::{Aggregate, AreaResult, Profile, Scores, aggregate};
 use mdi_format::columns as col;
 use mdi_format::metadata::{
-    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, generator,
+    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, YearInfo, generator,
 };
 use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
-use mdi_format::{FORMAT_VERSION, files};
+use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
 
 pub use mdi_format::metadata::SourceInfo;
 pub use mdi_format::stage::check_replaceable;
@@ -235,6 +235,95 @@ impl<'a> Atlas<'a> {
         }
     }
 
+    /// Why a feature has no MDI in year `y` (`None` when it has one): an index area's
+    /// exclusion, or no row in that year's tables; a parent without a ranked area; water.
+    fn reason(&self, f: &Feat, y: i32) -> Option<Reason> {
+        let water = self.area(f).water;
+        if f.0 == 0 {
+            match self.row(f, y) {
+                Some(r) => r.exclusion.as_ref().map(Reason::from),
+                None if water => Some(Reason::Water),
+                None => Some(Reason::NoRow),
+            }
+        } else if self.agg(f, y).is_some_and(|a| a.areas > 0) {
+            None
+        } else if water {
+            Some(Reason::Water)
+        } else {
+            Some(Reason::NoRankedAreas)
+        }
+    }
+
+    /// The index unit's area-years on the map without a row in that year's tables.
+    fn unscored(&self) -> Vec<Unscored> {
+        let mut out = Vec::new();
+        for f in self.feats.iter().filter(|f| f.0 == 0) {
+            for &y in &self.years {
+                if self.row(f, y).is_none() {
+                    out.push(Unscored {
+                        year: y,
+                        code: self.area(f).code.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Per year: the domains behind the MDI of most ranked areas, the weights used and the
+    /// grey areas of the index unit by reason.
+    fn year_info(&self, profile: &Profile) -> Vec<YearInfo> {
+        let ids = &self.scores.domain_ids;
+        let total = profile.total_weight();
+        self.years
+            .iter()
+            .map(|&y| {
+                let rows: Vec<&AreaResult> =
+                    self.scores.rows.iter().filter(|r| r.year == y).collect();
+                let ranked: Vec<&&AreaResult> =
+                    rows.iter().filter(|r| r.exclusion.is_none()).collect();
+                let base: Vec<&AreaResult> = if ranked.is_empty() {
+                    rows.clone()
+                } else {
+                    ranked.iter().map(|r| **r).collect()
+                };
+                let with_data: Vec<bool> = (0..ids.len())
+                    .map(|d| {
+                        let n = base.iter().filter(|r| r.domains[d].score.is_some()).count();
+                        !base.is_empty() && 2 * n > base.len()
+                    })
+                    .collect();
+                let present: f64 = profile
+                    .domains
+                    .iter()
+                    .zip(&with_data)
+                    .filter(|(_, w)| **w)
+                    .map(|(d, _)| d.weight)
+                    .sum();
+                let mut grey: BTreeMap<String, usize> = BTreeMap::new();
+                for f in self.feats.iter().filter(|f| f.0 == 0) {
+                    if let Some(r) = self.reason(f, y) {
+                        *grey.entry(r.code().to_string()).or_default() += 1;
+                    }
+                }
+                YearInfo {
+                    year: y,
+                    domains_with_data: pick(ids, &with_data, true),
+                    domains_missing: pick(ids, &with_data, false),
+                    weights_used: profile
+                        .domains
+                        .iter()
+                        .zip(&with_data)
+                        .filter(|(_, w)| **w && present > 0.0)
+                        .map(|(d, _)| (d.id.clone(), d.weight * total / present))
+                        .collect(),
+                    ranked: ranked.len(),
+                    grey,
+                }
+            })
+            .collect()
+    }
+
     fn text(&self, f: impl Fn(&Feat) -> Option<String>) -> Col {
         Col::Text(self.feats.iter().map(f).collect())
     }
@@ -356,6 +445,18 @@ impl<'a> Atlas<'a> {
             col::share_worst_decile(y),
             self.double(|f| self.agg(f, y).and_then(|a| a.share_worst_decile)),
         ));
+        cols.push((
+            col::reason(y),
+            self.text(|f| self.reason(f, y).map(|r| r.code().to_string())),
+        ));
+        let n_domains = self.scores.domain_ids.len();
+        cols.push((
+            col::domains_with_data(y),
+            self.int(|f| {
+                self.row(f, y)
+                    .and_then(|r| i32::try_from(n_domains - r.domains_missing.len()).ok())
+            }),
+        ));
         cols
     }
 
@@ -392,7 +493,7 @@ pub fn write_atlas(
 ) -> Result<AtlasSummary> {
     let (join_report, rows_of) = join(scores, &hierarchy.levels[0]);
     let atlas = Atlas::new(scores, hierarchy, rows_of);
-    write_scores_csv(dir, scores)?;
+    write_scores_csv(dir, scores, &atlas.unscored())?;
     write_areas_fgb(&dir.join(files::AREAS), info, &atlas)?;
     metadata(profile, info, &atlas, &join_report).write(dir)?;
     build_report(info, &atlas, &join_report).write(dir)?;
@@ -414,10 +515,10 @@ pub fn write_atlas(
 }
 
 /// `scores.csv`, as `mdi-atlas compute` writes it.
-fn write_scores_csv(dir: &Path, scores: &Scores) -> Result<()> {
+fn write_scores_csv(dir: &Path, scores: &Scores, unscored: &[Unscored]) -> Result<()> {
     let path = dir.join(files::SCORES);
     let mut buf = Vec::new();
-    mdi_format::write_scores(scores, &mut buf).map_err(io(&path, "cannot write"))?;
+    mdi_format::write_scores(scores, unscored, &mut buf).map_err(io(&path, "cannot write"))?;
     std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
 }
 
@@ -542,11 +643,21 @@ fn metadata(
             eligible,
         },
         files: Files::default(),
+        year_info: atlas.year_info(profile),
         tables: info.tables.clone(),
         sources: info.sources.clone(),
         generator: generator(),
         built_at: info.built_at.clone(),
     }
+}
+
+/// The ids whose flag is `want`, in order.
+fn pick(ids: &[String], flags: &[bool], want: bool) -> Vec<String> {
+    ids.iter()
+        .zip(flags)
+        .filter(|(_, f)| **f == want)
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 /// `build-report.json`, without the tiles (the tiler adds them).

@@ -2,13 +2,13 @@
 //! match. Nothing is dropped: areas without scores stay on the map as "no data", and scores
 //! without an area are listed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use mdi_core::Scores;
 
 use crate::hierarchy::{LevelAreas, normalise_code};
 
-pub use mdi_format::report::JoinReport;
+pub use mdi_format::report::{JoinReport, YearJoin};
 
 /// Join: for each area of `level` (in its order), the indices of its rows in `scores.rows`.
 pub fn join(scores: &Scores, level: &LevelAreas) -> (JoinReport, Vec<Vec<usize>>) {
@@ -45,6 +45,7 @@ pub fn join(scores: &Scores, level: &LevelAreas) -> (JoinReport, Vec<Vec<usize>>
         .filter(|(n, _)| level.find(n).is_none())
         .map(|(_, raw)| (*raw).to_string())
         .collect();
+    let by_year = by_year(scores, level);
     let report = JoinReport {
         level: level.level.id.clone(),
         polygons: level.areas.len(),
@@ -53,6 +54,41 @@ pub fn join(scores: &Scores, level: &LevelAreas) -> (JoinReport, Vec<Vec<usize>>
         scores_without_polygon,
         polygons_without_scores,
         duplicates,
+        by_year,
     };
     (report, rows)
+}
+
+/// The join per year: matched codes, codes without polygon, and codes new or gone since the
+/// year before.
+fn by_year(scores: &Scores, level: &LevelAreas) -> Vec<YearJoin> {
+    let prefix = &level.level.code_prefix;
+    let mut codes: BTreeMap<i32, BTreeSet<String>> = BTreeMap::new();
+    for r in &scores.rows {
+        codes
+            .entry(r.year)
+            .or_default()
+            .insert(normalise_code(&r.code, prefix));
+    }
+    let mut out = Vec::new();
+    let mut previous: Option<&BTreeSet<String>> = None;
+    for (&year, set) in &codes {
+        let without: Vec<String> = set
+            .iter()
+            .filter(|c| level.find(c).is_none())
+            .cloned()
+            .collect();
+        let matched = set.len() - without.len();
+        out.push(YearJoin {
+            year,
+            score_codes: set.len(),
+            matched,
+            polygons_without_scores: level.areas.len() - matched,
+            scores_without_polygon: without,
+            new_codes: previous.map_or_else(Vec::new, |p| set.difference(p).cloned().collect()),
+            gone_codes: previous.map_or_else(Vec::new, |p| p.difference(set).cloned().collect()),
+        });
+        previous = Some(set);
+    }
+    out
 }

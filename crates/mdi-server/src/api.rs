@@ -73,6 +73,39 @@ pub struct MetaResponse {
     pub generator: String,
     /// The files `/download/{file}` serves for this atlas.
     pub downloads: Vec<String>,
+    /// Per year: the domains behind the MDI of most areas, the weights actually used after
+    /// re-spreading, and the grey areas by reason; empty for atlases of format < 1.2.
+    pub year_info: Vec<YearInfo>,
+}
+
+/// What one year's MDI rests on.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct YearInfo {
+    /// The year.
+    pub year: i32,
+    /// The domains with data for most ranked areas, in profile order.
+    pub domains_with_data: Vec<String>,
+    /// The domains without data: their weight was re-spread.
+    pub domains_missing: Vec<String>,
+    /// The weights used: each domain with data, its weight scaled so they sum to the total.
+    pub weights_used: BTreeMap<String, f64>,
+    /// Ranked areas of the index unit.
+    pub ranked: usize,
+    /// Areas of the index unit on the map without an MDI, by reason code.
+    pub grey: BTreeMap<String, usize>,
+}
+
+impl From<&mdi_format::metadata::YearInfo> for YearInfo {
+    fn from(y: &mdi_format::metadata::YearInfo) -> YearInfo {
+        YearInfo {
+            year: y.year,
+            domains_with_data: y.domains_with_data.clone(),
+            domains_missing: y.domains_missing.clone(),
+            weights_used: y.weights_used.clone(),
+            ranked: y.ranked,
+            grey: y.grey.clone(),
+        }
+    }
 }
 
 /// A domain of the atlas with its weight.
@@ -250,6 +283,12 @@ pub struct YearOut {
     pub eligible: Option<bool>,
     /// Why it was not ranked.
     pub excluded_reason: Option<String>,
+    /// Why there is no MDI this year, as a short code (`no-row`, `population-below`,
+    /// `too-few-domains`, `no-polygon`, `collapsed`, `water`, `no-ranked-areas`, …); `None`
+    /// when there is one.
+    pub reason: Option<String>,
+    /// The number of domains with data behind the MDI (index unit only).
+    pub domains_with_data: Option<u32>,
     /// Domains without data.
     pub domains_missing: Vec<String>,
     /// The MDI (higher levels: population-weighted average score, ranked among the level).
@@ -289,6 +328,8 @@ pub struct AreaResponse {
     pub water: bool,
     /// No extent in the source (label point only).
     pub collapsed: bool,
+    /// False for a code with scores but no polygon in the area files: it is not on the map.
+    pub polygon: bool,
     /// The layer within which `within` ranks are computed.
     pub within: Option<String>,
     /// Every year of the atlas.
@@ -432,6 +473,7 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
         built_at: m.built_at.clone(),
         generator: m.generator.clone(),
         downloads,
+        year_info: m.year_info.iter().map(YearInfo::from).collect(),
     }
 }
 
@@ -459,6 +501,8 @@ fn year_out(atlas: &Atlas, i: usize, y: usize) -> YearOut {
         population: year.population,
         eligible: year.eligible,
         excluded_reason: year.excluded_reason.as_deref().map(str::to_string),
+        reason: year.reason.map(|r| r.code().to_string()),
+        domains_with_data: year.domains_with_data,
         domains_missing: year.domains_missing.clone(),
         mdi: year
             .mdi
@@ -517,6 +561,7 @@ pub fn area(atlas: &Atlas, code: &str) -> Result<AreaResponse, ApiError> {
         nodata: a.nodata,
         water: a.water,
         collapsed: a.collapsed,
+        polygon: a.polygon,
         within: atlas
             .areas
             .within

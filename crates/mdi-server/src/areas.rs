@@ -7,7 +7,7 @@ use std::path::Path;
 
 use geo_types::MultiPolygon;
 use mdi_format::columns as col;
-use mdi_format::{ScoreRow, files};
+use mdi_format::{Reason, ScoreRow, files};
 use mdi_geo::{ReadOptions, Value};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -52,8 +52,12 @@ pub struct AreaYear {
     pub domains_in_worst_decile: Option<u32>,
     /// Share (0–1) of inhabitants in buurten of MDI decile 1 (higher levels).
     pub share_worst_decile: Option<f64>,
-    /// Why the area was not ranked this year (from `scores.csv`).
+    /// Why the area was not ranked this year, in words (from `scores.csv`).
     pub excluded_reason: Option<Box<str>>,
+    /// Why the area has no MDI this year (`areas.fgb`, else `scores.csv`); `None` with an MDI.
+    pub reason: Option<Reason>,
+    /// The number of domains with data behind the MDI (index unit only).
+    pub domains_with_data: Option<u32>,
     /// Domains without data this year (from `scores.csv`).
     pub domains_missing: Vec<String>,
 }
@@ -75,6 +79,9 @@ pub struct Area {
     pub collapsed: bool,
     /// Never ranked.
     pub nodata: bool,
+    /// It has a polygon in `areas.fgb`: false for codes with scores but no polygon, which
+    /// the API serves from `scores.csv` and the map cannot show.
+    pub polygon: bool,
     /// West, south, east, north in WGS84 (EPSG:4326) degrees; `None` without geometry.
     pub bbox: Option<[f64; 4]>,
     /// One entry per year of the atlas, in its order.
@@ -163,6 +170,8 @@ pub struct Areas {
     /// Per year, the ranked areas of the index unit as `scores.csv` has them (every ranked
     /// area, with a polygon or not): the input of re-weighting.
     pub ranked_scores: Vec<RankedScores>,
+    /// Rows of `scores.csv` whose code has no polygon, by code, while loading.
+    orphans: std::collections::BTreeMap<String, Vec<ScoreRow>>,
 }
 
 /// The ranked areas of the index unit in one year, from `scores.csv`.
@@ -198,6 +207,8 @@ struct YearKeys {
     domains: Vec<[String; 3]>,
     domains_in_worst_decile: String,
     share_worst_decile: String,
+    reason: String,
+    domains_with_data: String,
 }
 
 impl YearKeys {
@@ -218,6 +229,8 @@ impl YearKeys {
                 .collect(),
             domains_in_worst_decile: col::domains_in_worst_decile(y),
             share_worst_decile: col::share_worst_decile(y),
+            reason: col::reason(y),
+            domains_with_data: col::domains_with_data(y),
         }
     }
 }
@@ -268,6 +281,11 @@ fn area_years(
                 domains_in_worst_decile: num(p, &k.domains_in_worst_decile).map(|v| v as u32),
                 share_worst_decile: num(p, &k.share_worst_decile),
                 excluded_reason: None,
+                reason: p
+                    .get(&k.reason)
+                    .and_then(Value::as_text)
+                    .and_then(|t| Reason::parse(&t)),
+                domains_with_data: num(p, &k.domains_with_data).map(|v| v as u32),
                 domains_missing: Vec::new(),
             }
         })
@@ -317,6 +335,7 @@ fn read_features(path: &Path, schema: &Schema) -> Result<ReadFeatures, ServerErr
             water: flag(col::WATER),
             collapsed: flag(col::COLLAPSED),
             nodata: flag(col::NODATA),
+            polygon: true,
             bbox,
             years: area_years(p, &keys, level),
         });
@@ -380,9 +399,12 @@ impl Areas {
             within: None,
             ranked: Vec::new(),
             ranked_scores: Vec::new(),
+            orphans: std::collections::BTreeMap::new(),
         };
         areas.link_parents(&read.parents);
         areas.read_scores(dir, schema)?;
+        areas.add_orphans(schema);
+        areas.by_code = sort_by_code(&path, &areas.list)?;
         areas.group_within(schema);
         Ok(areas)
     }
@@ -443,13 +465,69 @@ impl Areas {
             }
         }
         let Some(i) = self.get(&row.code) else {
+            if row.reason != Some(Reason::NoRow) {
+                self.orphans.entry(row.code.clone()).or_default().push(row);
+            }
             return;
         };
         let year = &mut self.list[i].years[y];
         if let Some(reason) = row.excluded_reason {
             year.excluded_reason = Some(reason.into());
         }
+        if year.reason.is_none() && year.mdi.is_none() {
+            year.reason = row.reason;
+        }
         year.domains_missing = row.domains_missing;
+    }
+
+    /// Adds the codes with scores but no polygon as areas of the index unit without
+    /// geometry (`polygon` false), with their values of `scores.csv`.
+    fn add_orphans(&mut self, schema: &Schema) {
+        let n_domains = schema.domains.len();
+        for (code, rows) in std::mem::take(&mut self.orphans) {
+            let mut years = vec![AreaYear::default(); schema.years.len()];
+            for row in rows {
+                let Some(y) = schema.years.iter().position(|&v| v == row.year) else {
+                    continue;
+                };
+                let score = |c: &mdi_format::scores::Cells| {
+                    c.score.map(|score| Score {
+                        score,
+                        rank: c.rank.and_then(|r| u32::try_from(r).ok()),
+                        decile: c.decile,
+                    })
+                };
+                years[y] = AreaYear {
+                    population: row.population,
+                    eligible: Some(row.eligible),
+                    mdi: score(&row.mdi),
+                    domains: row.domains.iter().map(score).collect(),
+                    domains_in_worst_decile: row.domains_in_worst_decile.map(u32::from),
+                    share_worst_decile: None,
+                    excluded_reason: row.excluded_reason.map(Into::into),
+                    reason: row.reason,
+                    domains_with_data: u32::try_from(
+                        n_domains.saturating_sub(row.domains_missing.len()),
+                    )
+                    .ok(),
+                    domains_missing: row.domains_missing,
+                };
+            }
+            let nodata = !years.iter().any(|y| y.mdi.is_some());
+            self.list.push(Area {
+                code: code.into(),
+                name: Box::default(),
+                level: 0,
+                parent: None,
+                water: false,
+                collapsed: false,
+                nodata,
+                polygon: false,
+                bbox: None,
+                years: years.into(),
+            });
+            self.shapes.push(None);
+        }
     }
 
     /// Counts the ranked areas per level and year, and groups the areas of every level below

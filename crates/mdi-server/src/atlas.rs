@@ -75,6 +75,9 @@ pub struct AtlasMeta {
     pub generator: String,
     /// The version of the atlas format.
     pub format_version: String,
+    /// Per year: the domains behind the MDI, the weights used, the grey areas (format 1.2;
+    /// empty for older atlases).
+    pub year_info: Vec<mdi_format::metadata::YearInfo>,
 }
 
 /// Identifies the files of an atlas on disk, to notice when a new build replaced them: the
@@ -171,6 +174,7 @@ impl From<Metadata> for AtlasMeta {
                     areas: l.areas,
                 })
                 .collect(),
+            year_info: m.year_info,
             title: m.title,
             description: m.description,
             attribution: m.attribution,

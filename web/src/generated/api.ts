@@ -82,7 +82,12 @@ generator: string,
 /**
  * The files `/download/{file}` serves for this atlas.
  */
-downloads: Array<string>, };
+downloads: Array<string>,
+/**
+ * Per year: the domains behind the MDI of most areas, the weights actually used after
+ * re-spreading, and the grey areas by reason; empty for atlases of format < 1.2.
+ */
+year_info: Array<YearInfo>, };
 
 /**
  * `/api/areas/{code}`: one area in every year, with its parents.
@@ -104,6 +109,10 @@ water: boolean,
  * No extent in the source (label point only).
  */
 collapsed: boolean,
+/**
+ * False for a code with scores but no polygon in the area files: it is not on the map.
+ */
+polygon: boolean,
 /**
  * The layer within which `within` ranks are computed.
  */
@@ -290,6 +299,35 @@ description: string,
 attribution: string, };
 
 /**
+ * What one year's MDI rests on.
+ */
+export type YearInfo = {
+/**
+ * The year.
+ */
+year: number,
+/**
+ * The domains with data for most ranked areas, in profile order.
+ */
+domains_with_data: Array<string>,
+/**
+ * The domains without data: their weight was re-spread.
+ */
+domains_missing: Array<string>,
+/**
+ * The weights used: each domain with data, its weight scaled so they sum to the total.
+ */
+weights_used: { [key in string]: number },
+/**
+ * Ranked areas of the index unit.
+ */
+ranked: number,
+/**
+ * Areas of the index unit on the map without an MDI, by reason code.
+ */
+grey: { [key in string]: number }, };
+
+/**
  * A reference to an area, as every response names areas.
  */
 export type AreaRef = {
@@ -335,6 +373,16 @@ eligible: boolean | null,
  * Why it was not ranked.
  */
 excluded_reason: string | null,
+/**
+ * Why there is no MDI this year, as a short code (`no-row`, `population-below`,
+ * `too-few-domains`, `no-polygon`, `collapsed`, `water`, `no-ranked-areas`, …); `None`
+ * when there is one.
+ */
+reason: string | null,
+/**
+ * The number of domains with data behind the MDI (index unit only).
+ */
+domains_with_data: number | null,
 /**
  * Domains without data.
  */
