@@ -16,7 +16,7 @@ use mdi_core::profile::Ranking;
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
 use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
 use mdi_geo::atlas::{AtlasInfo, AtlasSummary, SourceInfo, write_atlas};
-use mdi_geo::{Crs, ReadOptions, Source, read_areas};
+use mdi_geo::{Crs, ReadOptions, Source, read_area_layers};
 
 // The CLI sits at the end of the dependency chain core ← format ← geo ← tiler ← server ← cli.
 
@@ -419,11 +419,11 @@ fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
         layer: args.layer.clone(),
     };
     let pb = step("reading area files");
-    let sources = args
-        .areas
-        .iter()
-        .map(|p| read_areas(p, &read))
-        .collect::<Result<Vec<Source>, _>>()?;
+    let layers: Vec<String> = profile.levels.iter().map(|l| l.layer.clone()).collect();
+    let mut sources: Vec<Source> = Vec::new();
+    for p in &args.areas {
+        sources.extend(read_area_layers(p, &read, &layers)?);
+    }
     pb.finish_and_clear();
     let info = AtlasInfo {
         title: profile.name.clone(),

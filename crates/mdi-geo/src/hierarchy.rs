@@ -7,7 +7,9 @@
 //! 1. find the level: the level whose code field is present and whose code prefix most codes
 //!    carry;
 //! 2. normalise each code (surrounding and inner spaces removed, upper case, the level's prefix
-//!    added to a bare number) and reject a code that appears twice in one file;
+//!    added to a bare number) and reject a code that appears twice in one file (except a CBS
+//!    water part, `water` = JA, given after the land part of the same code: it is kept as
+//!    `<code>-water`, marked water);
 //! 3. reproject to WGS84 (longitude, latitude in degrees);
 //! 4. repair the geometry ([`crate::repair`]), reporting every change;
 //! 5. link every area to its parent by the level's rule, and dissolve parents that no file
@@ -195,6 +197,14 @@ fn prepare(source: &Source, level: &Level) -> Result<Vec<Prepared>> {
                 code: None,
                 message: format!("no area code (looked for {})", level.code_fields.join(", ")),
             })?;
+        // CBS files give a gemeente (or wijk) with large waters twice: the land part and a
+        // water part (`water` = JA) under the same code. The water part is kept as its own
+        // area, marked water, under the code with `-water` appended.
+        let code = if seen.contains_key(&code) && is_water(&f.properties) {
+            format!("{code}-water")
+        } else {
+            code
+        };
         if let Some(first) = seen.insert(code.clone(), f.index) {
             return Err(GeoError::DuplicateCode {
                 path: source.path.clone(),

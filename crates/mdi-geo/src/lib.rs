@@ -18,4 +18,4 @@ pub mod repair;
 pub use crs::Crs;
 pub use error::{GeoError, Result};
 pub use model::{Feature, Source, Value};
-pub use read::{ReadOptions, read_areas};
+pub use read::{ReadOptions, read_area_layers, read_areas};

@@ -23,6 +23,11 @@ use crate::crs::Crs;
 use crate::error::{GeoError, Result};
 use crate::model::{Feature, Source, Value};
 
+/// CBS marks secret, unknown and not applicable values in the Wijk- en Buurtkaart with
+/// sentinels (−99,999,999, −99,997, −99,995, …): every number at or below this is read as
+/// missing (`../shared/data/nl/formats/FORMATS.md` §3.5).
+pub const CBS_MISSING_AT_OR_BELOW: f64 = -99_990.0;
+
 /// A feature table as listed in `gpkg_geometry_columns`.
 struct Layer {
     table: String,
@@ -51,6 +56,45 @@ pub(crate) fn read(path: &Path, options: &ReadOptions) -> Result<Source> {
         crs,
         features,
     })
+}
+
+/// Read several feature tables of a GeoPackage at once: those named in `layers` (matched
+/// without regard to case), in that order, when the file holds at least two of them (the PDOK
+/// Wijk- en Buurtkaart has `gemeenten`, `wijken` and `buurten`). Otherwise the one table that
+/// [`read`] chooses.
+pub(crate) fn read_layers(
+    path: &Path,
+    options: &ReadOptions,
+    layers: &[String],
+) -> Result<Vec<Source>> {
+    if options.layer.is_none() {
+        check_sqlite_file(path)?;
+        let conn = open_read_only(path).map_err(sql_error(path))?;
+        check_gpkg_tables(path, &conn)?;
+        let present = list_layers(&conn).map_err(sql_error(path))?;
+        let found: Vec<String> = layers
+            .iter()
+            .filter_map(|want| {
+                present
+                    .iter()
+                    .find(|l| l.table.eq_ignore_ascii_case(want))
+                    .map(|l| l.table.clone())
+            })
+            .collect();
+        if found.len() >= 2 {
+            return found
+                .into_iter()
+                .map(|layer| {
+                    let one = ReadOptions {
+                        layer: Some(layer),
+                        ..options.clone()
+                    };
+                    read(path, &one)
+                })
+                .collect();
+        }
+    }
+    Ok(vec![read(path, options)?])
 }
 
 /// The error for an SQLite failure while reading the GeoPackage at `path`.
@@ -342,7 +386,9 @@ fn attribute(v: ValueRef<'_>, is_bool: bool) -> Value {
     match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) if is_bool => Value::Bool(i != 0),
+        ValueRef::Integer(i) if i <= CBS_MISSING_AT_OR_BELOW as i64 => Value::Null,
         ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) if f <= CBS_MISSING_AT_OR_BELOW => Value::Null,
         ValueRef::Real(f) => Value::Float(f),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),

@@ -44,6 +44,26 @@ pub enum Format {
     GeoPackage,
 }
 
+/// Read the areas of a file as [`read_areas`] does, except that a GeoPackage holding two or
+/// more of the tables named in `layers` (the profile's level layers, e.g. the PDOK
+/// Wijk- en Buurtkaart's `gemeenten`, `wijken`, `buurten`) gives one source per such table,
+/// unless `options.layer` names one.
+///
+/// # Errors
+/// As [`read_areas`].
+pub fn read_area_layers(
+    path: &Path,
+    options: &ReadOptions,
+    layers: &[String],
+) -> Result<Vec<Source>> {
+    let lower = path.to_string_lossy().to_ascii_lowercase();
+    if lower.ends_with(".gpkg") {
+        gpkg::read_layers(path, options, layers)
+    } else {
+        Ok(vec![read_areas(path, options)?])
+    }
+}
+
 /// Read the areas of a file, choosing the reader by its extension (a `.gz` suffix is
 /// decompressed first) or, for `.json`, by its content.
 ///
