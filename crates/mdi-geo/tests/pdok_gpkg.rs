@@ -3,6 +3,8 @@
 //! column (JA/NEE/B) kept and marked. The file is written by the test, in the layout of the
 //! real 2021 file (`../shared/data/nl/cbs_buurten_2021_ermelo_rd.gpkg`, whose columns it uses).
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::path::{Path, PathBuf};
 
 use mdi_core::Profile;
@@ -64,9 +66,15 @@ fn write_pdok_gpkg(path: &Path) {
         "#,
     )
     .unwrap();
-    // Gemeente GM0001 has a land part and a water part under the same code (as CBS publishes
-    // gemeenten with large waters); GM9999 is Belgian territory (water = B).
-    let layers: Vec<LayerRows> = vec![
+    for layer in pdok_layers() {
+        write_layer(&conn, layer);
+    }
+}
+
+/// Gemeente GM0001 has a land part and a water part under the same code (as CBS publishes
+/// gemeenten with large waters); GM9999 is Belgian territory (water = B).
+fn pdok_layers() -> Vec<LayerRows<'static>> {
+    vec![
         (
             "gemeenten",
             "gemeentecode",
@@ -117,8 +125,11 @@ fn write_pdok_gpkg(path: &Path) {
                 ("BU00019901", "", "JA", -99_999_999, 102_000.0, 400_000.0),
             ],
         ),
-    ];
-    for (table, code_col, name_col, rows) in layers {
+    ]
+}
+
+fn write_layer(conn: &Connection, (table, code_col, name_col, rows): LayerRows) {
+    {
         // Every PDOK layer names its gemeente; the gemeenten layer's own code is that column.
         let parent_col = if table == "gemeenten" {
             "gm_parent"
