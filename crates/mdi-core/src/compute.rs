@@ -225,32 +225,52 @@ fn value_error(panel: &Panel, row: usize, ind: &Indicator, message: &str) -> Cor
     }
 }
 
-/// The oriented value of an indicator per row (higher = more deprived), `None` where missing.
-fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> {
+/// A row's raw value (by row index).
+type RawValue<'a> = Box<dyn Fn(usize) -> Option<f64> + 'a>;
+
+/// The raw value of a row from one source (value × scale, or numerator / Σ denominators ×
+/// scale); `None` when a column of the source is in no table.
+fn source_values<'a>(panel: &'a Panel, source: &'a Source, scale: f64) -> Option<RawValue<'a>> {
     let col = |name: &str| panel.columns.get(name);
-    // The raw value of row i (value × scale, or numerator / Σ denominators × scale).
-    let raw: Box<dyn Fn(usize) -> Option<f64> + '_> = match &ind.source {
-        Source::Column(c) => match col(&c.name) {
-            Some(v) => Box::new(move |i| v[i].map(|x| x * ind.scale)),
-            None => return Ok(vec![None; panel.len()]),
-        },
+    Some(match source {
+        Source::Column(c) => {
+            let v = col(&c.name)?;
+            Box::new(move |i| v[i].map(|x| x * scale))
+        }
         Source::Ratio {
             numerator,
             denominator,
         } => {
-            let num = col(&numerator.name);
-            let dens: Option<Vec<_>> = denominator.iter().map(|d| col(&d.name)).collect();
-            match (num, dens) {
-                (Some(num), Some(dens)) => Box::new(move |i| {
-                    let d: Option<f64> = dens.iter().map(|c| c[i]).sum();
-                    match (num[i], d) {
-                        (Some(n), Some(d)) if d > 0.0 => Some(n / d * ind.scale),
-                        _ => None,
-                    }
-                }),
-                _ => return Ok(vec![None; panel.len()]),
-            }
+            let num = col(&numerator.name)?;
+            let dens: Vec<_> = denominator
+                .iter()
+                .map(|d| col(&d.name))
+                .collect::<Option<_>>()?;
+            Box::new(move |i| {
+                let d: Option<f64> = dens.iter().map(|c| c[i]).sum();
+                match (num[i], d) {
+                    (Some(n), Some(d)) if d > 0.0 => Some(n / d * scale),
+                    _ => None,
+                }
+            })
         }
+    })
+}
+
+/// The oriented value of an indicator per row (higher = more deprived), `None` where missing.
+/// Each row reads the source of its year's edition ([`Indicator::source_for`]).
+fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> {
+    let sources: Vec<(i32, Option<RawValue<'_>>)> = std::iter::once((i32::MIN, &ind.source))
+        .chain(ind.editions.iter().map(|e| (e.from, &e.source)))
+        .map(|(from, s)| (from, source_values(panel, s, ind.scale)))
+        .collect();
+    if sources.iter().all(|(_, f)| f.is_none()) {
+        return Ok(vec![None; panel.len()]);
+    }
+    let raw = |i: usize| -> Option<f64> {
+        let year = panel.years[i];
+        let (_, f) = sources.iter().rev().find(|(from, _)| *from <= year)?;
+        f.as_ref().and_then(|f| f(i))
     };
     let sign = match ind.direction {
         Direction::HigherIsWorse => 1.0,
@@ -531,12 +551,18 @@ fn missing_indicators(profile: &Profile, panel: &Panel) -> Vec<(String, String, 
     let mut missing = Vec::new();
     for d in &profile.domains {
         for ind in d.indicators() {
+            // Missing everywhere when no edition's source has all its columns.
+            let complete = ind.sources().any(|s| {
+                s.columns()
+                    .iter()
+                    .all(|c| panel.columns.contains_key(&c.name))
+            });
             let absent: Vec<String> = source_columns(ind)
                 .into_iter()
                 .filter(|c| !panel.columns.contains_key(*c))
                 .map(str::to_string)
                 .collect();
-            if !absent.is_empty() {
+            if !complete {
                 missing.push((d.id.clone(), ind.id.clone(), absent));
             }
         }
@@ -708,15 +734,10 @@ fn area_rows(
         .collect()
 }
 
-/// The panel columns an indicator reads: its column, or its numerator and denominators.
+/// The panel columns an indicator reads, over all its editions.
 fn source_columns(ind: &Indicator) -> Vec<&str> {
-    match &ind.source {
-        Source::Column(c) => vec![c.name.as_str()],
-        Source::Ratio {
-            numerator,
-            denominator,
-        } => std::iter::once(numerator.name.as_str())
-            .chain(denominator.iter().map(|d| d.name.as_str()))
-            .collect(),
-    }
+    ind.column_refs()
+        .into_iter()
+        .map(|c| c.name.as_str())
+        .collect()
 }

@@ -126,6 +126,56 @@ pub struct Indicator {
     pub transform: Transform,
     /// Multiplier of a ratio (e.g. 1000 for "per 1,000").
     pub scale: f64,
+    /// Where later editions of the tables hold the indicator under another column (CBS
+    /// renames or redefines KWB variables), ascending by year; `source` holds for the years
+    /// before the first.
+    pub editions: Vec<Edition>,
+}
+
+/// An edition of an indicator: from a year on, its value comes from another source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edition {
+    /// The first year of this edition.
+    pub from: i32,
+    /// Where the value comes from from that year on.
+    pub source: Source,
+    /// Set when values from this year on are not comparable with earlier ones (a series
+    /// break): what changed. Trends never compare across it.
+    pub series_break: Option<String>,
+}
+
+impl Indicator {
+    /// The source for `year`: the last edition that starts at or before it, else `source`.
+    pub fn source_for(&self, year: i32) -> &Source {
+        self.editions
+            .iter()
+            .rev()
+            .find(|e| e.from <= year)
+            .map_or(&self.source, |e| &e.source)
+    }
+
+    /// Every source of the indicator: `source`, then each edition's.
+    pub fn sources(&self) -> impl Iterator<Item = &Source> {
+        std::iter::once(&self.source).chain(self.editions.iter().map(|e| &e.source))
+    }
+
+    /// Every column the indicator may read, over all its editions.
+    pub fn column_refs(&self) -> Vec<&ColumnRef> {
+        self.sources().flat_map(Source::columns).collect()
+    }
+}
+
+impl Source {
+    /// The columns this source reads: its column, or its numerator and denominators.
+    pub fn columns(&self) -> Vec<&ColumnRef> {
+        match self {
+            Source::Column(c) => vec![c],
+            Source::Ratio {
+                numerator,
+                denominator,
+            } => std::iter::once(numerator).chain(denominator).collect(),
+        }
+    }
 }
 
 /// A weighted group of indicators inside a domain (METHOD.md §1.2, e.g. England's
@@ -420,6 +470,20 @@ struct RawIndicator {
     direction: Option<Direction>,
     #[serde(default)]
     transform: Transform,
+    #[serde(default)]
+    edition: Vec<Spanned<RawEdition>>,
+}
+
+/// `[[…indicator.edition]]`: from a year on, the indicator comes from another column.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEdition {
+    from: Spanned<i32>,
+    column: Option<Spanned<String>>,
+    numerator: Option<Spanned<String>>,
+    denominator: Option<Spanned<toml::Value>>,
+    #[serde(rename = "break")]
+    series_break: Option<String>,
 }
 
 // ---- loading and validation -----------------------------------------------------------------
@@ -987,6 +1051,7 @@ fn indicator(
         None => 1.0,
     };
     let direction = indicator_direction(src, r, start, &id)?;
+    let editions = editions(src, r, &id)?;
     Ok(Indicator {
         name: r.name.clone().unwrap_or_else(|| id.clone()),
         id,
@@ -994,7 +1059,42 @@ fn indicator(
         direction,
         transform: r.transform,
         scale,
+        editions,
     })
+}
+
+/// The `[[…indicator.edition]]` entries of an indicator, ascending by `from`.
+fn editions(src: &Src<'_>, r: &RawIndicator, id: &str) -> Result<Vec<Edition>> {
+    let mut out: Vec<Edition> = Vec::new();
+    for e in &r.edition {
+        let start = e.span().start;
+        let raw = e.get_ref();
+        let from = *raw.from.get_ref();
+        if out.last().is_some_and(|last| last.from >= from) {
+            return src.err(
+                raw.from.span().start,
+                "indicator.edition.from",
+                format!("editions of `{id}` must be in ascending order of `from`"),
+            );
+        }
+        let as_indicator = RawIndicator {
+            id: r.id.clone(),
+            name: None,
+            column: raw.column.clone(),
+            numerator: raw.numerator.clone(),
+            denominator: raw.denominator.clone(),
+            scale: None,
+            direction: r.direction,
+            transform: r.transform,
+            edition: Vec::new(),
+        };
+        out.push(Edition {
+            from,
+            source: indicator_source(src, &as_indicator, start, id)?,
+            series_break: raw.series_break.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// Where an indicator's value comes from: `column`, or `numerator` and `denominator` (one

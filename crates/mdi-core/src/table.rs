@@ -662,16 +662,7 @@ fn needed_columns(profile: &Profile) -> Vec<&ColumnRef> {
         needed.push(p);
     }
     for (_, ind) in profile.indicators() {
-        match &ind.source {
-            crate::profile::Source::Column(c) => needed.push(c),
-            crate::profile::Source::Ratio {
-                numerator,
-                denominator,
-            } => {
-                needed.push(numerator);
-                needed.extend(denominator.iter());
-            }
-        }
+        needed.extend(ind.column_refs());
     }
     needed
 }

@@ -27,7 +27,7 @@ pub struct FormatVersion {
 
 /// The version this build writes. 1.0: the unversioned atlas of the first releases;
 /// 1.1: `format_version` itself and the domains' display names per language (`names`);
-/// 1.2: `year_info` (the domains behind each year's MDI, the weights used, the grey areas
+/// 1.2: `year_info` and `series_breaks` (the domains behind each year's MDI, the weights used, the grey areas
 /// by reason), the `reason`/`reason_<year>`/`domains_with_data_<year>` columns and the
 /// join per year in the build report.
 pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 2 };
@@ -169,6 +169,22 @@ pub struct YearInfo {
     pub grey: BTreeMap<String, usize>,
 }
 
+/// A series break: from `year` on, an indicator is defined differently (CBS changed the
+/// variable), so values of its domain (and the MDI) before and after it are not comparable;
+/// since 1.2.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SeriesBreak {
+    /// The domain id.
+    pub domain: String,
+    /// The indicator id.
+    pub indicator: String,
+    /// The first year of the new definition.
+    pub year: i32,
+    /// What changed.
+    pub note: String,
+}
+
 /// The data files of the atlas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -253,6 +269,9 @@ pub struct Metadata {
     /// Per year: the domains behind the MDI, the weights used, the grey areas; since 1.2.
     #[serde(default)]
     pub year_info: Vec<YearInfo>,
+    /// The profile's series breaks; since 1.2.
+    #[serde(default)]
+    pub series_breaks: Vec<SeriesBreak>,
     /// The indicator tables used.
     #[serde(default)]
     pub tables: Vec<String>,

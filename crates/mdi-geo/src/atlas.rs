@@ -12,7 +12,8 @@ use geozero::{ColumnValue, PropertyProcessor};
 use mdi_core::{Aggregate, AreaResult, Profile, Scores, aggregate};
 use mdi_format::columns as col;
 use mdi_format::metadata::{
-    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, YearInfo, generator,
+    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, SeriesBreak, YearInfo,
+    generator,
 };
 use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
 use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
@@ -644,11 +645,32 @@ fn metadata(
         },
         files: Files::default(),
         year_info: atlas.year_info(profile),
+        series_breaks: series_breaks(profile),
         tables: info.tables.clone(),
         sources: info.sources.clone(),
         generator: generator(),
         built_at: info.built_at.clone(),
     }
+}
+
+/// The profile's series breaks: every edition of an indicator that declares one.
+fn series_breaks(profile: &Profile) -> Vec<SeriesBreak> {
+    let mut out = Vec::new();
+    for d in &profile.domains {
+        for ind in d.indicators() {
+            for e in &ind.editions {
+                if let Some(note) = &e.series_break {
+                    out.push(SeriesBreak {
+                        domain: d.id.clone(),
+                        indicator: ind.id.clone(),
+                        year: e.from,
+                        note: note.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The ids whose flag is `want`, in order.

@@ -76,6 +76,22 @@ pub struct MetaResponse {
     /// Per year: the domains behind the MDI of most areas, the weights actually used after
     /// re-spreading, and the grey areas by reason; empty for atlases of format < 1.2.
     pub year_info: Vec<YearInfo>,
+    /// Series breaks: from `year` on an indicator is defined differently, so its domain and
+    /// the MDI are not comparable across that year.
+    pub series_breaks: Vec<SeriesBreak>,
+}
+
+/// A series break of the profile.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SeriesBreak {
+    /// The domain id.
+    pub domain: String,
+    /// The indicator id.
+    pub indicator: String,
+    /// The first year of the new definition.
+    pub year: i32,
+    /// What changed.
+    pub note: String,
 }
 
 /// What one year's MDI rests on.
@@ -474,6 +490,16 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
         generator: m.generator.clone(),
         downloads,
         year_info: m.year_info.iter().map(YearInfo::from).collect(),
+        series_breaks: m
+            .series_breaks
+            .iter()
+            .map(|b| SeriesBreak {
+                domain: b.domain.clone(),
+                indicator: b.indicator.clone(),
+                year: b.year,
+                note: b.note.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -78,6 +78,8 @@ pub struct AtlasMeta {
     /// Per year: the domains behind the MDI, the weights used, the grey areas (format 1.2;
     /// empty for older atlases).
     pub year_info: Vec<mdi_format::metadata::YearInfo>,
+    /// The profile's series breaks (format 1.2).
+    pub series_breaks: Vec<mdi_format::metadata::SeriesBreak>,
 }
 
 /// Identifies the files of an atlas on disk, to notice when a new build replaced them: the
@@ -175,6 +177,7 @@ impl From<Metadata> for AtlasMeta {
                 })
                 .collect(),
             year_info: m.year_info,
+            series_breaks: m.series_breaks,
             title: m.title,
             description: m.description,
             attribution: m.attribution,

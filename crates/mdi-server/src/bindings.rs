@@ -11,7 +11,7 @@ use ts_rs::{Config, Dependency, TS};
 use crate::api::{
     AreaRef, AreaResponse, BreaksResponse, DomainInfo, DomainOut, LevelInfo, MetaResponse,
     ParentOut, PointResponse, ProfileInfo, PropertySet, ScoreOut, SearchResponse, SearchResult,
-    WeightOut, WithinRank, YearInfo, YearOut,
+    SeriesBreak, WeightOut, WithinRank, YearInfo, YearOut,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::search::MatchKind;
@@ -59,6 +59,7 @@ fn declarations(cfg: &Config) -> Vec<Decl> {
         decl::<PropertySet>(cfg),
         decl::<ProfileInfo>(cfg),
         decl::<YearInfo>(cfg),
+        decl::<SeriesBreak>(cfg),
         decl::<AreaRef>(cfg),
         decl::<YearOut>(cfg),
         decl::<ScoreOut>(cfg),

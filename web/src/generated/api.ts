@@ -87,7 +87,12 @@ downloads: Array<string>,
  * Per year: the domains behind the MDI of most areas, the weights actually used after
  * re-spreading, and the grey areas by reason; empty for atlases of format < 1.2.
  */
-year_info: Array<YearInfo>, };
+year_info: Array<YearInfo>,
+/**
+ * Series breaks: from `year` on an indicator is defined differently, so its domain and
+ * the MDI are not comparable across that year.
+ */
+series_breaks: Array<SeriesBreak>, };
 
 /**
  * `/api/areas/{code}`: one area in every year, with its parents.
@@ -326,6 +331,27 @@ ranked: number,
  * Areas of the index unit on the map without an MDI, by reason code.
  */
 grey: { [key in string]: number }, };
+
+/**
+ * A series break of the profile.
+ */
+export type SeriesBreak = {
+/**
+ * The domain id.
+ */
+domain: string,
+/**
+ * The indicator id.
+ */
+indicator: string,
+/**
+ * The first year of the new definition.
+ */
+year: number,
+/**
+ * What changed.
+ */
+note: string, };
 
 /**
  * A reference to an area, as every response names areas.
