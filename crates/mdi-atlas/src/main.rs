@@ -62,6 +62,54 @@ enum RankingArg {
     Pooled,
 }
 
+/// An indicator table on the command line: `PATH`, or `YEAR=PATH` for a table of that year.
+#[derive(Debug, Clone)]
+struct TableArg {
+    /// The year of its rows, where the table has no year column.
+    year: Option<i32>,
+    /// The file.
+    path: PathBuf,
+}
+
+impl std::str::FromStr for TableArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<TableArg, String> {
+        match s.split_once('=') {
+            Some((y, path)) if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(TableArg {
+                    year: y.parse().ok(),
+                    path: PathBuf::from(path),
+                })
+            }
+            _ => Ok(TableArg {
+                year: None,
+                path: PathBuf::from(s),
+            }),
+        }
+    }
+}
+
+impl TableArg {
+    /// Reads the table, with its year where one was given.
+    fn read(&self) -> Result<Table> {
+        let table = Table::read(&self.path)?;
+        Ok(match self.year {
+            Some(y) => table.with_year(y),
+            None => table,
+        })
+    }
+}
+
+impl std::fmt::Display for TableArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.year {
+            Some(y) => write!(f, "{y}={}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
 /// Options of the index computation shared by `compute` and `build`.
 #[derive(clap::Args)]
 struct IndexArgs {
@@ -84,10 +132,11 @@ struct ComputeArgs {
     /// The profile (TOML): domains, indicators, weights, eligibility.
     #[arg(long)]
     profile: PathBuf,
-    /// An indicator table (CSV, optionally .gz). Repeat for several tables; they are joined on
+    /// An indicator table (CSV, optionally .gz, or a KWB .xlsx), as PATH or YEAR=PATH for a
+    /// table of that year without a year column. Repeat for several tables; they are joined on
     /// the area code and year.
     #[arg(long = "indicators", required = true)]
-    indicators: Vec<PathBuf>,
+    indicators: Vec<TableArg>,
     /// Where to write the scores (CSV). Written atomically: a temporary file, then a rename.
     #[arg(long)]
     out: PathBuf,
@@ -109,9 +158,11 @@ struct BuildArgs {
     /// The profile (TOML): domains, indicators, weights, eligibility and area levels.
     #[arg(long, required_unless_present = "demo")]
     profile: Option<PathBuf>,
-    /// An indicator table (CSV, optionally .gz). Repeat for several tables.
+    /// An indicator table (CSV, optionally .gz, or a KWB .xlsx), as PATH or YEAR=PATH for a
+    /// table of that year without a year column. Repeat for several tables (of one year or of
+    /// several).
     #[arg(long = "indicators", required_unless_present = "demo")]
-    indicators: Vec<PathBuf>,
+    indicators: Vec<TableArg>,
     /// An area file (FlatGeobuf, GeoJSON, TopoJSON, optionally .gz, or GeoPackage). Repeat for
     /// several files or levels; levels without a file are dissolved from their children.
     #[arg(long = "areas", required_unless_present = "demo")]
@@ -300,8 +351,8 @@ fn run_compute(args: &ComputeArgs) -> Result<()> {
     let tables = args
         .indicators
         .iter()
-        .map(|p| Table::read(p))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(TableArg::read)
+        .collect::<Result<Vec<_>>>()?;
     // The summary is printed after the output is written, so a closed standard output (a
     // pipe into `head`) never costs the result.
     let mut summary = Vec::new();
@@ -405,8 +456,8 @@ fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
     let tables = args
         .indicators
         .iter()
-        .map(|p| Table::read(p))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(TableArg::read)
+        .collect::<Result<Vec<_>>>()?;
     pb.finish_and_clear();
     let crs = match &args.crs {
         Some(c) => Some(Crs::parse(c).with_context(|| {
@@ -431,11 +482,7 @@ fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
         attribution: profile.attribution.clone(),
         synthetic: false,
         built_at: now_rfc3339(),
-        tables: args
-            .indicators
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        tables: args.indicators.iter().map(ToString::to_string).collect(),
         sources: Vec::new(),
     };
     Ok(BuildInputs {
