@@ -161,12 +161,17 @@ struct BuildArgs {
     /// An indicator table (CSV, optionally .gz, or a KWB .xlsx), as PATH or YEAR=PATH for a
     /// table of that year without a year column. Repeat for several tables (of one year or of
     /// several).
-    #[arg(long = "indicators", required_unless_present = "demo")]
+    #[arg(long = "indicators", required_unless_present_any = ["demo", "from"])]
     indicators: Vec<TableArg>,
     /// An area file (FlatGeobuf, GeoJSON, TopoJSON, optionally .gz, or GeoPackage). Repeat for
     /// several files or levels; levels without a file are dissolved from their children.
-    #[arg(long = "areas", required_unless_present = "demo")]
+    #[arg(long = "areas", required_unless_present_any = ["demo", "from"])]
     areas: Vec<PathBuf>,
+    /// A folder written by `mdi-atlas fetch` (or a hand-written sources.json): its tables
+    /// (each of its year) and the area file of its latest year are used, besides any
+    /// --indicators and --areas.
+    #[arg(long, conflicts_with = "demo")]
+    from: Option<PathBuf>,
     /// The CRS of the area files, where they declare none or declare it wrongly
     /// (EPSG:28992, EPSG:4326 or EPSG:3857).
     #[arg(long)]
@@ -448,13 +453,47 @@ fn demo_inputs(args: &BuildArgs) -> Result<BuildInputs> {
     })
 }
 
+/// The tables (with their years) and the area file of the latest year that `sources.json` in
+/// `dir` lists (docs/FETCH.md).
+fn fetched_inputs(dir: &Path) -> Result<(Vec<TableArg>, Vec<PathBuf>)> {
+    let sources = fetch::sources::Sources::read(dir)?;
+    let tables: Vec<TableArg> = sources
+        .tables()
+        .map(|f| TableArg {
+            year: Some(f.year),
+            path: f.resolve(dir),
+        })
+        .collect();
+    let areas: Vec<PathBuf> = sources
+        .areas()
+        .max_by_key(|f| f.year)
+        .map(|f| f.resolve(dir))
+        .into_iter()
+        .collect();
+    if tables.is_empty() || areas.is_empty() {
+        anyhow::bail!(
+            "{}: lists {} table(s) and {} area file(s); a build needs at least one of each (run `mdi-atlas fetch cbs --year YYYY --out {}`)",
+            dir.join(fetch::sources::SOURCES_FILE).display(),
+            tables.len(),
+            areas.len(),
+            dir.display()
+        );
+    }
+    Ok((tables, areas))
+}
+
 /// The inputs of `build --profile … --indicators … --areas …`.
 fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
     let path = args.profile.as_ref().context("--profile is required")?;
     let profile = Profile::from_path(path)?;
+    let (mut table_args, mut area_paths) = (args.indicators.clone(), args.areas.clone());
+    if let Some(dir) = &args.from {
+        let (t, a) = fetched_inputs(dir)?;
+        table_args.extend(t);
+        area_paths.extend(a);
+    }
     let pb = step("reading indicator tables");
-    let tables = args
-        .indicators
+    let tables = table_args
         .iter()
         .map(TableArg::read)
         .collect::<Result<Vec<_>>>()?;
@@ -472,7 +511,7 @@ fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
     let pb = step("reading area files");
     let layers: Vec<String> = profile.levels.iter().map(|l| l.layer.clone()).collect();
     let mut sources: Vec<Source> = Vec::new();
-    for p in &args.areas {
+    for p in &area_paths {
         sources.extend(read_area_layers(p, &read, &layers)?);
     }
     pb.finish_and_clear();
@@ -482,7 +521,7 @@ fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
         attribution: profile.attribution.clone(),
         synthetic: false,
         built_at: now_rfc3339(),
-        tables: args.indicators.iter().map(ToString::to_string).collect(),
+        tables: table_args.iter().map(ToString::to_string).collect(),
         sources: Vec::new(),
     };
     Ok(BuildInputs {
