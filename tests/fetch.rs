@@ -343,6 +343,43 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// Checks `DIR/sources.json` after the first run of the paging test: one entry per file, with
+/// the SHA-256 and size of what is on disk.
+fn check_sources(dir: &Path, server: &Server, gpkg: &[u8]) {
+    let got = std::fs::read(dir.join("wijkenbuurten_2024.gpkg")).unwrap();
+    assert_eq!(sha_hex(&got), sha_hex(gpkg));
+    let sources: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("sources.json")).unwrap()).unwrap();
+    assert!(
+        sources["generator"]
+            .as_str()
+            .unwrap()
+            .starts_with("mdi-atlas ")
+    );
+    let files = sources["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    for f in files {
+        let bytes = std::fs::read(dir.join(f["path"].as_str().unwrap())).unwrap();
+        assert_eq!(f["sha256"], sha_hex(&bytes));
+        assert_eq!(f["bytes"], bytes.len());
+        assert_eq!(f["year"], 2024);
+        let t = f["retrieved"].as_str().unwrap();
+        assert!(
+            t.len() == 20 && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
+    }
+    let table = files.iter().find(|f| f["role"] == "table").unwrap();
+    assert_eq!(table["path"], "kwb-2024.csv");
+    assert_eq!(table["source"], "CBS OData v3 85984NED TypedDataSet");
+    assert_eq!(
+        table["url"],
+        format!("{}{FEED}/TypedDataSet?$format=json", server.base)
+    );
+    let areas = files.iter().find(|f| f["role"] == "areas").unwrap();
+    assert_eq!(areas["url"], format!("{}{GPKG_2024}", server.base));
+}
+
 #[test]
 fn pages_are_followed_verbatim_and_a_second_run_uses_the_cache() {
     let gpkg = gpkg_bytes(300_000);
@@ -425,39 +462,7 @@ fn pages_are_followed_verbatim_and_a_second_run_uses_the_cache() {
     assert_eq!(props[1]["Key"], "AantalInwoners_5");
     assert_eq!(props.as_array().unwrap().len(), 2);
 
-    // sources.json: one entry per file, with the SHA-256 and size of what is on disk.
-    let got = std::fs::read(dir.path().join("wijkenbuurten_2024.gpkg")).unwrap();
-    assert_eq!(sha_hex(&got), sha_hex(&gpkg));
-    let sources: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("sources.json")).unwrap()).unwrap();
-    assert!(
-        sources["generator"]
-            .as_str()
-            .unwrap()
-            .starts_with("mdi-atlas ")
-    );
-    let files = sources["files"].as_array().unwrap();
-    assert_eq!(files.len(), 3);
-    for f in files {
-        let bytes = std::fs::read(dir.path().join(f["path"].as_str().unwrap())).unwrap();
-        assert_eq!(f["sha256"], sha_hex(&bytes));
-        assert_eq!(f["bytes"], bytes.len());
-        assert_eq!(f["year"], 2024);
-        let t = f["retrieved"].as_str().unwrap();
-        assert!(
-            t.len() == 20 && t.ends_with('Z') && &t[10..11] == "T",
-            "{t}"
-        );
-    }
-    let table = files.iter().find(|f| f["role"] == "table").unwrap();
-    assert_eq!(table["path"], "kwb-2024.csv");
-    assert_eq!(table["source"], "CBS OData v3 85984NED TypedDataSet");
-    assert_eq!(
-        table["url"],
-        format!("{}{FEED}/TypedDataSet?$format=json", server.base)
-    );
-    let areas = files.iter().find(|f| f["role"] == "areas").unwrap();
-    assert_eq!(areas["url"], format!("{}{GPKG_2024}", server.base));
+    check_sources(dir.path(), &server, &gpkg);
 
     // The second run asks for nothing.
     let before = server.requests().len();
