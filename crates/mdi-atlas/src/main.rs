@@ -2,6 +2,7 @@
 //! the library crates; the business logic lives there.
 
 mod demo;
+mod fetch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ enum Command {
     /// Write the generated (synthetic) demo region: its buurten (FlatGeobuf, RD New) and its
     /// indicator table (CSV), for use with `build --profile geodata/profiles/nl-cbs.toml`.
     Demo(DemoArgs),
+    /// Download real data (CBS tables and PDOK geometry) with a sources.json (docs/FETCH.md).
+    Fetch(fetch::FetchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -304,6 +307,7 @@ fn main() -> ExitCode {
         Command::Build(args) => run_build(&args),
         Command::Demo(args) => run_demo(&args),
         Command::Serve(args) => run_serve(&args),
+        Command::Fetch(args) => fetch::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
