@@ -430,22 +430,8 @@ fn table_errors_name_file_line_and_column() {
             && e.contains("t.csv"),
         "{e}"
     );
-    // The same column in two tables is ambiguous.
-    let e = fails(
-        d,
-        PROFILE,
-        &[
-            ("t1.csv", "code,pop,va,vb\nA,500,1,2\n"),
-            ("t2.csv", "code,va\nA,3\n"),
-        ],
-        &[],
-    );
-    assert!(
-        e.contains("column `va` is in more than one table")
-            && e.contains("t1.csv")
-            && e.contains("t2.csv"),
-        "{e}"
-    );
+    // The same column in two tables is no longer an error: the first table wins and
+    // disagreements are counted (crates/mdi-core/tests/cbs_import.rs).
     // An empty code.
     let e = fails(d, PROFILE, &[("t.csv", "code,pop,va,vb\n ,500,1,2\n")], &[]);
     assert!(

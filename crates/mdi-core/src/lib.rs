@@ -19,6 +19,8 @@
 //! ```
 
 pub mod aggregate;
+pub mod cbs;
+pub mod cbs_xlsx;
 pub mod compute;
 pub mod error;
 pub mod output;
@@ -33,4 +35,4 @@ pub use compute::{
 };
 pub use error::{CoreError, Location, Result};
 pub use profile::Profile;
-pub use table::{Panel, Table};
+pub use table::{Panel, RegionRow, Table};

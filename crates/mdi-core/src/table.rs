@@ -6,10 +6,12 @@
 //! thousands separators inside quoted cells (`"29,199"`); codes padded with spaces; CBS periods
 //! (`2017JJ00`) in the year column.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::cbs::{Identity, Level};
 use crate::error::{CoreError, Location, Result};
 use crate::profile::{ColumnRef, Decimal, MissingColumns, Profile};
 
@@ -37,19 +39,52 @@ pub struct Table {
     pub path: PathBuf,
     /// The header names, trimmed of surrounding spaces.
     pub headers: Vec<String>,
-    /// The field separator found in the header line.
+    /// The KWB short code of each header ([`crate::cbs::Vocabulary::canonical`]), by the
+    /// table's `DataProperties` first when one lies beside it; `None` for other headers.
+    pub canonical: Vec<Option<String>>,
+    /// The identity role of each header (region code, name, gemeente name, kind), if any.
+    pub identity: Vec<Option<Identity>>,
+    /// The field separator found in the header line (`;` for a spreadsheet).
     pub delimiter: u8,
+    /// The year of every row of a table without a year column; `None` takes the run's default.
+    pub year: Option<i32>,
+    /// Whether `decimal = "auto"` reads a decimal comma: `;` tables, KWB short-code tables and
+    /// spreadsheets.
+    auto_comma: bool,
     /// The rows with their 1-based line numbers.
     rows: Vec<(u64, csv::StringRecord)>,
 }
 
+/// One row of a table as a CBS region: its code, level, name and gemeente name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionRow<'a> {
+    /// The 1-based line (or spreadsheet row) number.
+    pub line: u64,
+    /// The trimmed code: the first non-empty of the table's code columns.
+    pub code: &'a str,
+    /// The level from the code's prefix, else from the region kind cell.
+    pub level: Option<Level>,
+    /// The level named by the region kind cell (`SoortRegio`, `recs`), if any.
+    pub kind: Option<Level>,
+    /// The region's own name (trimmed, non-empty), if the table has a name column.
+    pub name: Option<&'a str>,
+    /// The name of the row's gemeente (trimmed, non-empty), if the table has one.
+    pub gemeente_name: Option<&'a str>,
+    /// The name of the row's wijk (trimmed, non-empty), if the table has one.
+    pub wijk_name: Option<&'a str>,
+}
+
 impl Table {
     /// Read a table from a file; `.gz` files (or any file starting with the gzip magic bytes) are
-    /// decompressed on the fly.
+    /// decompressed on the fly. A spreadsheet (`.xlsx`, `.xls`, or a file starting with the zip or
+    /// OLE magic bytes) is read through `calamine` ([`crate::cbs_xlsx`]). When a
+    /// `<stem>.DataProperties.json` lies beside the file, its Key → Title map names the columns
+    /// first ([`crate::cbs::data_properties_path`]).
     ///
     /// # Errors
     /// [`CoreError::Io`] if the file cannot be read or decompressed, [`CoreError::Table`] if it
-    /// is not valid UTF-8 CSV or a row has the wrong number of fields.
+    /// is not valid UTF-8 CSV, a row has the wrong number of fields, a spreadsheet has no header
+    /// row, or the `DataProperties` file is malformed.
     pub fn read(path: &Path) -> Result<Table> {
         let io = |source| CoreError::Io {
             path: path.to_path_buf(),
@@ -65,7 +100,17 @@ impl Table {
         } else {
             raw
         };
-        Table::from_bytes(path, &bytes)
+        let mut table = if crate::cbs_xlsx::is_spreadsheet(path, &bytes) {
+            crate::cbs_xlsx::read(path, bytes)?
+        } else {
+            Table::from_bytes(path, &bytes)?
+        };
+        let dp = crate::cbs::data_properties_path(path);
+        if dp.is_file() {
+            let titles = crate::cbs::read_data_properties(&dp)?;
+            table.apply_titles(&titles);
+        }
+        Ok(table)
     }
 
     /// Parse CSV bytes; `path` is used in error messages.
@@ -95,23 +140,7 @@ impl Table {
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
-        if headers.iter().all(String::is_empty) {
-            return Err(table_err(1, "-".into(), "the header line is empty".into()));
-        }
-        for (i, h) in headers.iter().enumerate() {
-            let repeated = headers[..i].iter().position(|x| x == h);
-            if let (Some(j), false) = (repeated, h.is_empty()) {
-                return Err(CoreError::Table {
-                    at: Location {
-                        path: path.to_path_buf(),
-                        line: 1,
-                        column: i as u64 + 1,
-                    },
-                    column: h.clone(),
-                    message: format!("the header repeats column {}", j + 1),
-                });
-            }
-        }
+        check_headers(path, 1, &headers)?;
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| {
@@ -130,12 +159,64 @@ impl Table {
             let line = rec.position().map_or(0, csv::Position::line);
             rows.push((line, rec));
         }
-        Ok(Table {
-            path: path.to_path_buf(),
+        Ok(Table::new(
+            path,
             headers,
             delimiter,
             rows,
-        })
+            delimiter == b';',
+        ))
+    }
+
+    /// A table from its parts; `comma` says whether `decimal = "auto"` reads a decimal comma
+    /// (it does also for a KWB short-code table, one with a `gwb_code_10`, `gwb_code` or `recs`
+    /// header).
+    pub(crate) fn new(
+        path: &Path,
+        headers: Vec<String>,
+        delimiter: u8,
+        rows: Vec<(u64, csv::StringRecord)>,
+        comma: bool,
+    ) -> Table {
+        let vocabulary = crate::cbs::vocabulary();
+        let canonical = headers
+            .iter()
+            .map(|h| vocabulary.canonical(h).map(str::to_string))
+            .collect();
+        let identity = headers.iter().map(|h| crate::cbs::identity(h)).collect();
+        let kwb = headers.iter().any(|h| {
+            let h = h.to_ascii_lowercase();
+            h == "gwb_code_10" || h == "gwb_code" || h == "recs"
+        });
+        Table {
+            path: path.to_path_buf(),
+            headers,
+            canonical,
+            identity,
+            delimiter,
+            year: None,
+            auto_comma: comma || kwb,
+            rows,
+        }
+    }
+
+    /// The same table with `year` as the year of its rows when it has no year column; it takes
+    /// precedence over the run's default year.
+    #[must_use]
+    pub fn with_year(mut self, year: i32) -> Table {
+        self.year = Some(year);
+        self
+    }
+
+    /// Name the columns by an OData `DataProperties` Key → Title map: a header that is a Key
+    /// gets the short code of its Title, when the vocabulary knows the title.
+    pub fn apply_titles(&mut self, titles: &BTreeMap<String, String>) {
+        let vocabulary = crate::cbs::vocabulary();
+        for (h, c) in self.headers.iter().zip(self.canonical.iter_mut()) {
+            if let Some(code) = titles.get(h).and_then(|t| vocabulary.canonical_title(t)) {
+                *c = Some(code.to_string());
+            }
+        }
     }
 
     /// Number of data rows.
@@ -148,9 +229,69 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// The trimmed cell of data row `row` (0-based) under `header` (exact header name);
+    /// `None` when there is no such row or column.
+    pub fn cell(&self, row: usize, header: &str) -> Option<&str> {
+        let c = self.column_index(header)?;
+        self.rows.get(row)?.1.get(c).map(str::trim)
+    }
+
+    /// The index of the first header with the given KWB short code (see [`Table::canonical`]).
+    pub fn canonical_index(&self, code: &str) -> Option<usize> {
+        self.canonical
+            .iter()
+            .position(|c| c.as_deref() == Some(code))
+    }
+
+    /// Every row as a CBS region: code (the first non-empty identity code column), level, kind
+    /// and names. Rows without any code are left out.
+    pub fn regions(&self) -> Vec<RegionRow<'_>> {
+        let role = |r: Identity| self.identity.iter().position(|i| *i == Some(r));
+        let codes: Vec<usize> = (0..self.headers.len())
+            .filter(|&i| self.identity[i] == Some(Identity::Code))
+            .collect();
+        let (name, gm, wk, kind) = (
+            role(Identity::Name),
+            role(Identity::GemeenteName),
+            role(Identity::WijkName),
+            role(Identity::Kind),
+        );
+
+        let mut out = Vec::with_capacity(self.rows.len());
+        for (line, rec) in &self.rows {
+            let code = row_code(rec, &codes);
+            if code.is_empty() {
+                continue;
+            }
+            let kind_cell = text_cell(rec, kind);
+            out.push(RegionRow {
+                line: *line,
+                code,
+                level: Level::of_row(code, kind_cell),
+                kind: kind_cell.and_then(Level::from_kind),
+                name: text_cell(rec, name),
+                gemeente_name: text_cell(rec, gm),
+                wijk_name: text_cell(rec, wk),
+            });
+        }
+        out
+    }
+
     fn column_index(&self, name: &str) -> Option<usize> {
         let name = name.trim();
         self.headers.iter().position(|h| h == name)
+    }
+
+    /// The code columns: the primary one (as [`Table::code_column`]) and then every other
+    /// identity code column, tried in order when a row's primary cell is empty.
+    fn code_columns(&self, profile: &Profile) -> Result<Vec<usize>> {
+        let primary = self.code_column(profile)?;
+        let mut all = vec![primary];
+        all.extend(
+            (0..self.headers.len())
+                .filter(|&i| i != primary && self.identity[i] == Some(Identity::Code)),
+        );
+        Ok(all)
     }
 
     fn code_column(&self, profile: &Profile) -> Result<usize> {
@@ -164,6 +305,13 @@ impl Table {
             if let Some(i) = self.column_index(name) {
                 return Ok(i);
             }
+        }
+        if let Some(i) = self
+            .identity
+            .iter()
+            .position(|r| *r == Some(Identity::Code))
+        {
+            return Ok(i);
         }
         // Detection: the first column whose first values all look like area codes.
         (0..self.headers.len())
@@ -195,9 +343,55 @@ impl Table {
         match mode {
             Decimal::Comma => true,
             Decimal::Point => false,
-            Decimal::Auto => self.delimiter == b';',
+            Decimal::Auto => self.auto_comma,
         }
     }
+}
+
+/// The trimmed, non-empty cell of column `c` of a row.
+fn text_cell(rec: &csv::StringRecord, c: Option<usize>) -> Option<&str> {
+    c.and_then(|c| rec.get(c))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// The code of a row: the first non-empty, trimmed cell of `columns`; empty when all are.
+fn row_code<'r>(rec: &'r csv::StringRecord, columns: &[usize]) -> &'r str {
+    columns
+        .iter()
+        .filter_map(|&c| rec.get(c).map(str::trim))
+        .find(|v| !v.is_empty())
+        .unwrap_or("")
+}
+
+/// A header must not be empty as a whole, and no name may repeat.
+pub(crate) fn check_headers(path: &Path, line: u64, headers: &[String]) -> Result<()> {
+    if headers.iter().all(String::is_empty) {
+        return Err(CoreError::Table {
+            at: Location {
+                path: path.to_path_buf(),
+                line,
+                column: 0,
+            },
+            column: "-".into(),
+            message: "the header line is empty".into(),
+        });
+    }
+    for (i, h) in headers.iter().enumerate() {
+        let repeated = headers[..i].iter().position(|x| x == h);
+        if let (Some(j), false) = (repeated, h.is_empty()) {
+            return Err(CoreError::Table {
+                at: Location {
+                    path: path.to_path_buf(),
+                    line,
+                    column: i as u64 + 1,
+                },
+                column: h.clone(),
+                message: format!("the header repeats column {}", j + 1),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An area code: letters then digits or letters, at least one of each, no spaces.
@@ -334,11 +528,6 @@ fn not_a_number(t: &str) -> String {
     )
 }
 
-/// The code column of a table (as found while building the panel).
-fn keys_code_column(t: &Table, profile: &Profile) -> Result<usize> {
-    t.code_column(profile)
-}
-
 /// `-1,234,567.89` style grouping with `group` every three digits and an optional `dec` part.
 fn grouped(t: &str, group: char, dec: char) -> bool {
     let t = t.strip_prefix(['-', '+']).unwrap_or(t);
@@ -379,8 +568,12 @@ fn parse_year(cell: &str) -> Option<i32> {
 pub struct ResolvedColumn {
     /// The name used in the profile.
     pub name: String,
-    /// The table and header it was found under, or `None` if it is in no table.
+    /// The first table and header it was found under (the one that wins where tables
+    /// overlap), or `None` if it is in no table.
     pub found: Option<(PathBuf, String)>,
+    /// Every table and header that supplied the column, in argument order (the first is
+    /// `found`).
+    pub sources: Vec<(PathBuf, String)>,
 }
 
 /// All tables joined on (area code, year), sorted by code and then year, with the columns that
@@ -388,7 +581,7 @@ pub struct ResolvedColumn {
 #[derive(Debug, Clone)]
 pub struct Panel {
     /// Area codes, trimmed, one per row (shared with the results, which clone them cheaply).
-    pub codes: Vec<std::sync::Arc<str>>,
+    pub codes: Vec<Arc<str>>,
     /// Years, one per row.
     pub years: Vec<i32>,
     /// Parsed values by profile column name; `None` = missing.
@@ -400,14 +593,26 @@ pub struct Panel {
     /// Text attributes that the area hierarchy reads from the tables (a parent's code and name,
     /// [`crate::profile::ParentRule::Column`]): column name → area code → first non-empty value.
     pub text: BTreeMap<String, BTreeMap<String, String>>,
+    /// Region names from every table, for every code of every level seen (skipped rows
+    /// included): code → trimmed name. A row's own name column names its code; a gemeente name
+    /// column names `GM` + code\[2..6\]; a wijk name column names `WK` + code\[2..8\]. The first
+    /// table (in argument order) that names a code wins.
+    pub names: BTreeMap<String, String>,
+    /// The codes of the index unit (the rows kept) per year.
+    pub codes_by_year: BTreeMap<i32, BTreeSet<Arc<str>>>,
+    /// Per profile column: how many (code, year) cells two tables both gave with values that
+    /// differ by more than rounding (the first table's value is kept).
+    pub conflicts: BTreeMap<String, usize>,
 }
 
 /// The key columns of one table: the area code and, if it has one, the year.
 struct Keys {
-    /// Index of the code column.
-    code: usize,
+    /// Index of the code column first, then the other code columns tried when it is empty.
+    codes: Vec<usize>,
     /// Index of the year column; `None` when the table takes the default year.
     year: Option<usize>,
+    /// The year of a table without a year column: its own, else the run's default.
+    default_year: Option<i32>,
 }
 
 /// The panel rows that the tables' rows fall on.
@@ -424,43 +629,67 @@ struct Rows<'a> {
 impl Panel {
     /// Join `tables` on (code, year) and parse the columns that `profile` uses.
     ///
-    /// `year` overrides the profile's year for tables that have no year column.
+    /// A table without a year column takes its own year ([`Table::with_year`]), else `year`,
+    /// else the profile's. A column may be found in several tables (under its name, an alias,
+    /// or a header with the same KWB short code, [`crate::cbs`]): each fills its own rows, the
+    /// first table in argument order wins where two give a value for the same (code, year), and
+    /// values that differ by more than rounding are counted in [`Panel::conflicts`].
     ///
     /// # Errors
     /// [`CoreError::NoCodeColumn`], [`CoreError::NoYear`], [`CoreError::DuplicateAreaYear`],
     /// [`CoreError::Table`] for a cell that is not a number or a bad year, and
     /// [`CoreError::Column`] for a column that is in no table (when the profile does not allow
-    /// that) or in more than one.
+    /// that).
     pub fn build(profile: &Profile, tables: &[Table], year: Option<i32>) -> Result<Panel> {
         let default_year = year.or(profile.year);
         let keys = table_keys(profile, tables, default_year)?;
-        let mut rows = table_rows(profile, tables, &keys, default_year)?;
+        let mut rows = table_rows(profile, tables, &keys)?;
         if rows.ids.is_empty() {
             return Err(no_rows_error(profile, &rows.skipped));
         }
         let (codes, years) = renumber(&mut rows);
         let mut columns = BTreeMap::new();
         let mut resolved = Vec::new();
+        let mut conflicts = BTreeMap::new();
         for c in needed_columns(profile) {
             if columns.contains_key(&c.name) {
                 continue;
             }
-            let Some((ti, ci)) = find_column(profile, tables, c)? else {
-                resolved.push(ResolvedColumn {
-                    name: c.name.clone(),
-                    found: None,
-                });
-                continue;
-            };
-            let t = &tables[ti];
-            let values = parse_column(profile, t, ci, &rows.row_keys[ti], codes.len())?;
+            let hits = find_column(profile, tables, c)?;
+            let mut values = vec![None; codes.len()];
+            let mut differ = 0;
+            for &(ti, ci) in &hits {
+                let t = &tables[ti];
+                let these = parse_column(profile, t, ci, &rows.row_keys[ti], codes.len())?;
+                for (v, new) in values.iter_mut().zip(these) {
+                    match (*v, new) {
+                        (None, Some(_)) => *v = new,
+                        (Some(a), Some(b)) if !agree(a, b) => differ += 1,
+                        _ => {}
+                    }
+                }
+            }
+            if differ > 0 {
+                conflicts.insert(c.name.clone(), differ);
+            }
+            let sources: Vec<(PathBuf, String)> = hits
+                .iter()
+                .map(|&(ti, ci)| (tables[ti].path.clone(), tables[ti].headers[ci].clone()))
+                .collect();
             resolved.push(ResolvedColumn {
                 name: c.name.clone(),
-                found: Some((t.path.clone(), t.headers[ci].clone())),
+                found: sources.first().cloned(),
+                sources,
             });
-            columns.insert(c.name.clone(), values);
+            if !hits.is_empty() {
+                columns.insert(c.name.clone(), values);
+            }
         }
-        let text = text_columns(profile, tables, &rows.row_keys)?;
+        let text = text_columns(profile, tables, &keys, &rows.row_keys);
+        let mut codes_by_year: BTreeMap<i32, BTreeSet<Arc<str>>> = BTreeMap::new();
+        for (c, y) in codes.iter().zip(&years) {
+            codes_by_year.entry(*y).or_default().insert(c.clone());
+        }
         Ok(Panel {
             codes,
             years,
@@ -468,6 +697,9 @@ impl Panel {
             resolved,
             skipped: rows.skipped,
             text,
+            names: region_names(tables),
+            codes_by_year,
+            conflicts,
         })
     }
 
@@ -482,17 +714,60 @@ impl Panel {
     }
 }
 
+/// Whether two values of one cell agree up to rounding: they differ by at most half a unit
+/// of the last decimal of the less precise one (25.7 and 26 agree; 74,317 and 74,320 do not).
+fn agree(a: f64, b: f64) -> bool {
+    fn decimals(v: f64) -> i32 {
+        (0..=6)
+            .find(|&k| {
+                let s = v * 10f64.powi(k);
+                (s - s.round()).abs() < 1e-6 * s.abs().max(1.0)
+            })
+            .unwrap_or(6)
+    }
+    let d = decimals(a).min(decimals(b));
+    (a - b).abs() <= 0.5 * 10f64.powi(-d) + 1e-9 * a.abs().max(b.abs())
+}
+
+/// Region names from every row of every table: see [`Panel::names`].
+fn region_names(tables: &[Table]) -> BTreeMap<String, String> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for t in tables {
+        for r in t.regions() {
+            if let Some(n) = r.name {
+                names
+                    .entry(r.code.to_string())
+                    .or_insert_with(|| n.to_string());
+            }
+            let parent = |prefix: &str, end: usize, level_ok: bool| {
+                (level_ok && r.code.len() >= end && r.code.is_char_boundary(end))
+                    .then(|| format!("{prefix}{}", &r.code[2..end]))
+            };
+            let in_gemeente = matches!(r.level, Some(Level::Gemeente | Level::Wijk | Level::Buurt));
+            let in_wijk = matches!(r.level, Some(Level::Wijk | Level::Buurt));
+            if let (Some(n), Some(gm)) = (r.gemeente_name, parent("GM", 6, in_gemeente)) {
+                names.entry(gm).or_insert_with(|| n.to_string());
+            }
+            if let (Some(n), Some(wk)) = (r.wijk_name, parent("WK", 8, in_wijk)) {
+                names.entry(wk).or_insert_with(|| n.to_string());
+            }
+        }
+    }
+    names
+}
+
 /// Step 1 of the join: the key columns of every table. A table without a year column needs a
 /// default year (the profile's, or the one given for the run).
 fn table_keys(profile: &Profile, tables: &[Table], default_year: Option<i32>) -> Result<Vec<Keys>> {
     let mut keys = Vec::with_capacity(tables.len());
     for t in tables {
-        let code = t.code_column(profile)?;
+        let codes = t.code_columns(profile)?;
         let ycol = profile
             .input
             .year_columns
             .iter()
             .find_map(|y| t.column_index(y));
+        let default_year = t.year.or(default_year);
         if ycol.is_none() && default_year.is_none() {
             return Err(CoreError::NoYear {
                 path: t.path.clone(),
@@ -505,7 +780,11 @@ fn table_keys(profile: &Profile, tables: &[Table], default_year: Option<i32>) ->
                     .join(", "),
             });
         }
-        keys.push(Keys { code, year: ycol });
+        keys.push(Keys {
+            codes,
+            year: ycol,
+            default_year,
+        });
     }
     Ok(keys)
 }
@@ -513,12 +792,7 @@ fn table_keys(profile: &Profile, tables: &[Table], default_year: Option<i32>) ->
 /// Step 2 of the join: (code, year) → provisional panel row, in order of first appearance.
 /// Rows whose code has none of the profile's prefixes are skipped and counted; an empty code,
 /// a bad year and a (code, year) twice in one table are errors.
-fn table_rows<'a>(
-    profile: &Profile,
-    tables: &'a [Table],
-    keys: &[Keys],
-    default_year: Option<i32>,
-) -> Result<Rows<'a>> {
+fn table_rows<'a>(profile: &Profile, tables: &'a [Table], keys: &[Keys]) -> Result<Rows<'a>> {
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut row_keys: Vec<Vec<Option<usize>>> = Vec::with_capacity(tables.len());
     let mut ids: HashMap<(&str, i32), usize> = HashMap::new();
@@ -526,15 +800,15 @@ fn table_rows<'a>(
         let mut seen: HashMap<(&str, i32), u64> = HashMap::with_capacity(t.rows.len());
         let mut these = Vec::with_capacity(t.rows.len());
         for (line, rec) in &t.rows {
-            let code = rec.get(k.code).unwrap_or("").trim();
+            let code = row_code(rec, &k.codes);
             if code.is_empty() {
                 return Err(CoreError::Table {
                     at: Location {
                         path: t.path.clone(),
                         line: *line,
-                        column: k.code as u64 + 1,
+                        column: k.codes[0] as u64 + 1,
                     },
-                    column: t.headers[k.code].clone(),
+                    column: t.headers[k.codes[0]].clone(),
                     message: "empty area code".into(),
                 });
             }
@@ -556,14 +830,14 @@ fn table_rows<'a>(
                 these.push(None);
                 continue;
             }
-            let y = row_year(t, k, *line, rec, default_year)?;
+            let y = row_year(t, k, *line, rec)?;
             let key = (code, y);
             if let Some(first) = seen.insert(key, *line) {
                 return Err(CoreError::DuplicateAreaYear {
                     at: Location {
                         path: t.path.clone(),
                         line: *line,
-                        column: k.code as u64 + 1,
+                        column: k.codes[0] as u64 + 1,
                     },
                     code: code.to_string(),
                     year: y,
@@ -583,13 +857,7 @@ fn table_rows<'a>(
 }
 
 /// The year of one table row: its year cell, or the default year for a table without one.
-fn row_year(
-    t: &Table,
-    k: &Keys,
-    line: u64,
-    rec: &csv::StringRecord,
-    default_year: Option<i32>,
-) -> Result<i32> {
+fn row_year(t: &Table, k: &Keys, line: u64, rec: &csv::StringRecord) -> Result<i32> {
     Ok(match k.year {
         Some(yc) => {
             let cell = rec.get(yc).unwrap_or("");
@@ -606,7 +874,7 @@ fn row_year(
                 ),
             })?
         }
-        None => default_year.unwrap_or_default(),
+        None => k.default_year.unwrap_or_default(),
     })
 }
 
@@ -631,7 +899,7 @@ fn no_rows_error(profile: &Profile, skipped: &BTreeMap<String, usize>) -> CoreEr
 /// Renumber the panel rows in (code, year) order, in place in `rows.row_keys`; returns the
 /// code and the year of each panel row. Codes are one allocation per area, shared by its
 /// years.
-fn renumber(rows: &mut Rows<'_>) -> (Vec<std::sync::Arc<str>>, Vec<i32>) {
+fn renumber(rows: &mut Rows<'_>) -> (Vec<Arc<str>>, Vec<i32>) {
     let mut keys: Vec<((&str, i32), usize)> = rows.ids.iter().map(|(k, v)| (*k, *v)).collect();
     keys.sort_unstable();
     let mut final_index = vec![0usize; keys.len()];
@@ -643,11 +911,11 @@ fn renumber(rows: &mut Rows<'_>) -> (Vec<std::sync::Arc<str>>, Vec<i32>) {
             *k = final_index[*k];
         }
     }
-    let mut codes: Vec<std::sync::Arc<str>> = Vec::with_capacity(keys.len());
+    let mut codes: Vec<Arc<str>> = Vec::with_capacity(keys.len());
     for ((c, _), _) in &keys {
         match codes.last() {
             Some(prev) if &**prev == *c => codes.push(prev.clone()),
-            _ => codes.push(std::sync::Arc::from(*c)),
+            _ => codes.push(Arc::from(*c)),
         }
     }
     let years: Vec<i32> = keys.iter().map(|((_, y), _)| *y).collect();
@@ -667,17 +935,15 @@ fn needed_columns(profile: &Profile) -> Vec<&ColumnRef> {
     needed
 }
 
-/// The (table, column) that holds a profile column, under its name or else its aliases in
-/// order; `None` when no table has it and that is allowed (a population column without a
-/// minimum population, or `missing_columns = "report"`).
+/// The (table, column) pairs that hold a profile column, in table order: in each table the
+/// first of its name and aliases that is a header, else the first header with the same KWB
+/// short code as one of them ([`crate::cbs::Vocabulary::canonical`]). Empty when no table has it
+/// and that is allowed (a population column without a minimum population, or
+/// `missing_columns = "report"`).
 ///
 /// # Errors
-/// [`CoreError::Column`] when the column is in more than one table, or in none and required.
-fn find_column(
-    profile: &Profile,
-    tables: &[Table],
-    c: &ColumnRef,
-) -> Result<Option<(usize, usize)>> {
+/// [`CoreError::Column`] when the column is in no table and required.
+fn find_column(profile: &Profile, tables: &[Table], c: &ColumnRef) -> Result<Vec<(usize, usize)>> {
     let candidates: Vec<&str> = std::iter::once(c.name.as_str())
         .chain(
             profile
@@ -689,29 +955,24 @@ fn find_column(
                 .map(String::as_str),
         )
         .collect();
-    for cand in &candidates {
-        let hits: Vec<(usize, usize)> = tables
-            .iter()
-            .enumerate()
-            .filter_map(|(ti, t)| t.column_index(cand).map(|ci| (ti, ci)))
-            .collect();
-        match hits.as_slice() {
-            [] => {}
-            [one] => return Ok(Some(*one)),
-            many => {
-                return Err(CoreError::Column {
-                    at: c.at.clone(),
-                    key: c.key.clone(),
-                    message: format!(
-                        "column `{cand}` is in more than one table ({}); keep it in one",
-                        many.iter()
-                            .map(|(ti, _)| tables[*ti].path.display().to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
-            }
-        }
+    let vocabulary = crate::cbs::vocabulary();
+    let codes: Vec<&str> = candidates
+        .iter()
+        .filter_map(|cand| vocabulary.canonical(cand))
+        .collect();
+    let hits: Vec<(usize, usize)> = tables
+        .iter()
+        .enumerate()
+        .filter_map(|(ti, t)| {
+            candidates
+                .iter()
+                .find_map(|cand| t.column_index(cand))
+                .or_else(|| codes.iter().find_map(|code| t.canonical_index(code)))
+                .map(|ci| (ti, ci))
+        })
+        .collect();
+    if !hits.is_empty() {
+        return Ok(hits);
     }
     let is_population = profile.input.population.as_ref().is_some_and(|p| p == c);
     let required = if is_population {
@@ -739,7 +1000,7 @@ fn find_column(
             ),
         });
     }
-    Ok(None)
+    Ok(Vec::new())
 }
 
 /// The numbers of column `ci` of table `t`, spread over `n` panel rows (`row_keys`: the panel
@@ -775,8 +1036,9 @@ fn parse_column(
 fn text_columns(
     profile: &Profile,
     tables: &[Table],
+    keys: &[Keys],
     row_keys: &[Vec<Option<usize>>],
-) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut text: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for level in &profile.levels {
         let Some(crate::profile::ParentRule::Column { code, name }) = &level.parent else {
@@ -784,17 +1046,16 @@ fn text_columns(
         };
         for col in std::iter::once(code).chain(name) {
             let mut values = BTreeMap::new();
-            for (t, k) in tables.iter().zip(row_keys) {
+            for ((t, k), rk) in tables.iter().zip(keys).zip(row_keys) {
                 let Some(ci) = t.column_index(col) else {
                     continue;
                 };
-                let kc = keys_code_column(t, profile)?;
-                for ((_, rec), key) in t.rows.iter().zip(k) {
+                for ((_, rec), key) in t.rows.iter().zip(rk) {
                     let (Some(_), Some(v)) = (key, rec.get(ci).map(str::trim)) else {
                         continue;
                     };
                     if !v.is_empty() {
-                        let c = rec.get(kc).unwrap_or("").trim().to_string();
+                        let c = row_code(rec, &k.codes).to_string();
                         values.entry(c).or_insert_with(|| v.to_string());
                     }
                 }
@@ -804,7 +1065,7 @@ fn text_columns(
             }
         }
     }
-    Ok(text)
+    text
 }
 
 #[cfg(test)]
