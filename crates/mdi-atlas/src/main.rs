@@ -750,6 +750,7 @@ fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
         profile: None,
         indicators: Vec::new(),
         areas: Vec::new(),
+        from: None,
         crs: None,
         layer: None,
         out: dir.clone(),
