@@ -141,8 +141,8 @@ async fn gemeenten_and_wijken_are_found_by_their_real_names() {
     let hits = r["results"].as_array().unwrap();
     assert!(!hits.is_empty(), "{r}");
     assert!(
-        hits.iter().all(|h| h["level"] == "wijken"
-            && h["name"].as_str().unwrap().starts_with("Wijk 01")),
+        hits.iter()
+            .all(|h| h["level"] == "wijken" && h["name"].as_str().unwrap().starts_with("Wijk 01")),
         "{r}"
     );
     // A buurt by name, and its wijk and gemeente named as well.
@@ -175,7 +175,10 @@ async fn every_grey_area_has_its_reason_in_the_api() {
         let p = &f.properties;
         if p.get("level").and_then(Value::as_text).as_deref() == Some("buurten") {
             for (yi, y) in years.iter().enumerate() {
-                if p.get(&format!("mdi_decile_{y}")).and_then(Value::as_f64).is_none() {
+                if p.get(&format!("mdi_decile_{y}"))
+                    .and_then(Value::as_f64)
+                    .is_none()
+                {
                     grey.push((p["code"].as_text().unwrap().to_string(), yi));
                 }
             }
@@ -189,9 +192,9 @@ async fn every_grey_area_has_its_reason_in_the_api() {
         let (status, r) = get_json(&app, &format!("/api/areas/{code}")).await;
         assert_eq!(status, StatusCode::OK, "{code}");
         let year = &r["years"][*yi];
-        let reason = year["reason"].as_str().unwrap_or_else(|| {
-            panic!("{code} is grey in {} without a reason: {year}", years[*yi])
-        });
+        let reason = year["reason"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{code} is grey in {} without a reason: {year}", years[*yi]));
         *by_reason.entry(reason.to_string()).or_default() += 1;
     }
     eprintln!("grey area-years by reason: {by_reason:?}");

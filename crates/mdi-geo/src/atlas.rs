@@ -450,12 +450,11 @@ impl<'a> Atlas<'a> {
             col::reason(y),
             self.text(|f| self.reason(f, y).map(|r| r.code().to_string())),
         ));
-        let n_domains = self.scores.domain_ids.len();
         cols.push((
             col::domains_with_data(y),
             self.int(|f| {
                 self.row(f, y)
-                    .and_then(|r| i32::try_from(n_domains - r.domains_missing.len()).ok())
+                    .and_then(|r| i32::try_from(domains_with_data(r)).ok())
             }),
         ));
         cols
@@ -650,6 +649,15 @@ fn metadata(
         sources: info.sources.clone(),
         generator: generator(),
         built_at: info.built_at.clone(),
+    }
+}
+
+/// The number of domains with data of an area-year: as the exclusion counted them, else the
+/// domains with a score.
+fn domains_with_data(r: &AreaResult) -> usize {
+    match r.exclusion {
+        Some(mdi_core::Exclusion::TooFewDomains { present, .. }) => present,
+        _ => r.domains.iter().filter(|d| d.score.is_some()).count(),
     }
 }
 

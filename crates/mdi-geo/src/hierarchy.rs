@@ -397,6 +397,9 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
         });
         current = parents;
     }
+    if let Some(panel) = panel {
+        name_from_tables(&mut out, &panel.names);
+    }
     repairs.sort();
     notes.sort();
     Ok(Hierarchy {
@@ -405,6 +408,20 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
         notes,
         source_levels,
     })
+}
+
+/// Names from the indicator tables (any table that names a code: a StatLine export names every
+/// gemeente, wijk and buurt) for the areas that no area file named: those named by their code.
+fn name_from_tables(levels: &mut [LevelAreas], names: &BTreeMap<String, String>) {
+    for l in levels {
+        for a in &mut l.areas {
+            if a.name == a.code || a.name.trim().is_empty() {
+                if let Some(n) = names.get(&a.code).filter(|n| !n.trim().is_empty()) {
+                    a.name.clone_from(n);
+                }
+            }
+        }
+    }
 }
 
 /// Steps 1–4 for every file: find its level, then read, reproject and repair its areas into
