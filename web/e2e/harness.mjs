@@ -13,6 +13,9 @@
 //   MDI_E2E_CACHE      the demo atlas cache folder, shared by all test files
 //                      (default $TMPDIR/mdi-atlas-e2e-cache)
 //   MDI_E2E_ARTIFACTS  where screenshots go (default web/e2e/artifacts)
+//   MDI_E2E_ATLAS      an atlas directory to test instead of the demo (e.g. the national atlas);
+//                      assertions that hold only for the demo are then skipped with a printed
+//                      reason (Harness.demoOnly)
 //   CI                 when set (and not "false"/"0"), a missing browser, binary or web/dist
 //                      fails the tests instead of skipping them
 import { spawn } from 'node:child_process';
@@ -52,6 +55,8 @@ export function serverBinary() {
 export const chromiumPath = () => process.env.CHROMIUM || '/usr/bin/chromium';
 export const webDist = () => process.env.MDI_WEB_DIST || join(REPO, 'web', 'dist');
 export const cacheDir = () => process.env.MDI_E2E_CACHE || join(tmpdir(), 'mdi-atlas-e2e-cache');
+/** The atlas under test from MDI_E2E_ATLAS, or null for the demo. */
+export const envAtlas = () => (process.env.MDI_E2E_ATLAS ? resolve(process.env.MDI_E2E_ATLAS) : null);
 
 /** Why the browser tests cannot run here, or null. */
 export function missingPrerequisite() {
@@ -64,6 +69,10 @@ export function missingPrerequisite() {
   }
   if (!existsSync(join(webDist(), 'index.html'))) {
     return `no built web client at ${webDist()}/index.html (run: npm run build --prefix web)`;
+  }
+  const atlas = envAtlas();
+  if (atlas && !existsSync(join(atlas, 'atlas.pmtiles'))) {
+    return `MDI_E2E_ATLAS=${atlas} holds no atlas.pmtiles`;
   }
   return null;
 }
@@ -98,15 +107,16 @@ async function withCacheLock(dir, fn) {
 }
 
 /**
- * Start `mdi-atlas serve` on a free loopback port with the demo atlas and web/dist.
+ * Start `mdi-atlas serve` on a free loopback port with web/dist and an atlas: `atlas` (a
+ * directory), else MDI_E2E_ATLAS, else the demo atlas (built once into the shared cache).
  * Returns {origin, proc, log(): string, stop()}. The access log (stderr) is kept.
  */
-export async function startServer({ timeoutMs = 180_000 } = {}) {
+export async function startServer({ timeoutMs = 180_000, atlas = envAtlas() } = {}) {
   const bin = serverBinary();
   const cache = cacheDir();
   return withCacheLock(cache, () => new Promise((resolvePromise, reject) => {
     const args = ['serve', '--bind', '127.0.0.1:0', '--web', webDist(), '--cache-dir', cache,
-      '--watch', '0', '--access-log'];
+      '--watch', '0', '--access-log', ...(atlas ? ['--atlas', atlas] : [])];
     const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // never leave a server behind, even when the test process ends abruptly
     const killOnExit = () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } };
@@ -157,8 +167,12 @@ export async function startServer({ timeoutMs = 180_000 } = {}) {
 // One harness per test file: a server, a browser, the request log and the network guard.
 
 export class Harness {
-  constructor(name) {
+  /** `atlas`: a directory to serve (default: MDI_E2E_ATLAS, else the demo). */
+  constructor(name, { atlas = envAtlas() } = {}) {
     this.name = name;
+    this.atlas = atlas;
+    /** True when the atlas under test is the demo (the default). */
+    this.demo = !atlas;
     this.skipReason = null;
     this.requests = []; // {url, method, resourceType, page}
     this.blocked = []; // URLs aborted because they would leave 127.0.0.1
@@ -176,6 +190,19 @@ export class Harness {
     return false;
   }
 
+  /**
+   * For an assertion that holds only for the demo atlas: when another atlas is under test
+   * (MDI_E2E_ATLAS), prints `SKIPPED: <why>` and returns true (the test is marked skipped when
+   * `t` is given).
+   */
+  demoOnly(t, why) {
+    if (this.demo) return false;
+    const msg = `${this.name}: ${why} holds only for the demo atlas, not for ${this.atlas}`;
+    console.log(`SKIPPED: ${msg}`);
+    t?.skip(msg);
+    return true;
+  }
+
   async start() {
     const missing = missingPrerequisite();
     if (missing) {
@@ -184,7 +211,7 @@ export class Harness {
       console.log(`SKIPPED: ${missing}`);
       return this;
     }
-    this.server = await startServer();
+    this.server = await startServer({ atlas: this.atlas });
     this.origin = this.server.origin;
     this.browser = await chromium.launch({
       executablePath: chromiumPath(),
@@ -331,8 +358,8 @@ export function isTileUrl(url) {
  * `/api/meta`, and one page (requests logged under `label`) with the app opened and idle.
  * `year` is the year the app shows at start. With a skip reason, only `h` is set.
  */
-export async function openApp(name, label) {
-  const h = await setup(name);
+export async function openApp(name, label, opts = {}) {
+  const h = await setup(name, opts);
   if (h.skipReason) return { h };
   const meta = await h.meta();
   const page = await h.newPage({ label });
@@ -340,8 +367,8 @@ export async function openApp(name, label) {
   return { h, meta, page, year: (await state(page)).year };
 }
 
-export async function setup(name) {
-  const h = new Harness(name);
+export async function setup(name, opts = {}) {
+  const h = new Harness(name, opts);
   await h.start();
   return h;
 }

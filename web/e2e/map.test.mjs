@@ -36,12 +36,14 @@ test('the map renders (nearly) all demo buurten, coloured by decile (1 = most de
   assert.equal(meta.levels[0].layer, 'buurten');
   assert.equal(Y, meta.years.at(-1), 'the map starts at the latest year');
   let ids = await e2e.renderedIds(page);
-  if (ids.length < 0.95 * nBuurten) {
+  // Another atlas (MDI_E2E_ATLAS, the national one) has far more buurten than one view shows.
+  const all = !h.demoOnly(null, 'rendering (nearly) every buurt of the atlas in one view');
+  if (all && ids.length < 0.95 * nBuurten) {
     await page.evaluate((b) => window.mdi.map.fitBounds(b, { padding: 10, animate: false }), meta.bounds);
     await e2e.settle(page);
     ids = await e2e.renderedIds(page);
   }
-  assert.ok(ids.length >= 0.95 * nBuurten, `queryRenderedFeatures(buurten-fill) gave ${ids.length} buurten of ${nBuurten}`);
+  if (all) assert.ok(ids.length >= 0.95 * nBuurten, `queryRenderedFeatures(buurten-fill) gave ${ids.length} buurten of ${nBuurten}`);
   assert.ok(ids.every(([, code]) => /^BU/.test(code)), 'buurten-fill holds features that are not buurten');
 
   // the legend: deciles 1..10, distinct colours, darker = more deprived (decile 1 darkest), direction in words
@@ -58,7 +60,7 @@ test('the map renders (nearly) all demo buurten, coloured by decile (1 = most de
   assert.match(legendText, /achterstand/i, 'the Dutch legend says which way the scale runs ("meeste achterstand")');
 
   // every probed buurt is drawn in the legend colour of its decile mdi_decile_Y
-  const p = await assertDrawn('MDI map', (props) => expectedValue(props, { year: Y }), { minChecked: 0.8 * nBuurten });
+  const p = await assertDrawn('MDI map', (props) => expectedValue(props, { year: Y }), { minChecked: all ? 0.8 * nBuurten : 100 });
 
   // a sample spread over the classes, checked against the API: the point probed is inside the
   // buurt (/api/point) and the API's decile gives the colour drawn there

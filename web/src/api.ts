@@ -23,6 +23,7 @@ export type SearchResult = G.SearchResult;
 export type SearchResponse = G.SearchResponse;
 export type Breaks = G.BreaksResponse;
 export type PointResult = G.PointResponse;
+export type YearInfo = G.YearInfo;
 
 /** TileJSON 3.0 as the server writes it (not an API type of docs/API.md). */
 export interface TileJson {

@@ -47,6 +47,38 @@ const nl = {
   legendPersistenceCount: '{n} buurten in beeld zaten elk jaar in het slechtste deciel',
   legendDwd: 'aantal domeinen (van {n}) in het slechtste deciel',
   legendNoData: 'geen gegevens',
+  legendNoDataWhy: 'geen score — klik voor de reden',
+  noScore: 'geen score',
+  reasonHeading: 'Geen MDI in {year}',
+  reasonShort_no_row: 'geen rij in de tabel van {year}',
+  reasonShort_no_population: 'aantal inwoners onbekend',
+  reasonShort_population_below: 'te weinig inwoners',
+  reasonShort_too_few_domains: 'te weinig domeinen met gegevens',
+  reasonShort_no_polygon: 'geen vlak',
+  reasonShort_collapsed: 'vlak valt weg',
+  reasonShort_water: 'water',
+  reasonShort_no_ranked_areas: 'geen buurt met een score',
+  reason_no_row: 'De tabellen van {year} hebben geen rij voor deze code; vaak is de code tussen twee CBS-edities veranderd.',
+  reason_no_population: 'Het aantal inwoners in {year} is onbekend.',
+  reason_population_below: 'Minder inwoners dan het minimum van het profiel.',
+  reason_too_few_domains: 'Te weinig domeinen met gegevens om een MDI te berekenen.',
+  reason_no_polygon: 'Er zijn cijfers, maar geen vlak in de gebiedsbestanden.',
+  reason_collapsed: 'Het vlak valt weg op de resolutie van de atlas.',
+  reason_water: 'Water: geen bewoning.',
+  reason_no_ranked_areas: 'Geen enkele buurt in dit gebied heeft een score.',
+  reasonUnknown: 'Reden: {code}.',
+  reasonDetail: 'Uit de berekening: {detail}.',
+  notOnMap: 'Niet op de kaart: voor deze code zijn cijfers, maar de gebiedsbestanden van de atlas hebben er geen vlak voor (vaak een code die tussen CBS-edities veranderde). De cijfers hieronder komen uit de gegevens van de atlas.',
+  collapsedNote: 'Dit vlak valt weg op de resolutie van de atlas: op de kaart is het niet (of alleen als labelpunt) te zien.',
+  domainsUsed: 'MDI op {n} van {of} domeinen',
+  domainsUsedMissing: 'zonder gegevens: {list}; hun gewicht is over de andere domeinen verdeeld',
+  fewDomainsNotice: 'De MDI van {year} rust op {n} van {of} domeinen. Geen gegevens voor {list}: hun gewicht is over de andere domeinen verdeeld.',
+  weightNoData: 'geen gegevens',
+  weightNoDataTitle: 'Geen gegevens voor {name} in {year}: het gewicht is over de andere domeinen verdeeld.',
+  weightsUsedNote: 'Gewichten zoals gebruikt in {year}.',
+  aboutGrey: 'Grijs = geen score in {year}. Redenen, met het aantal buurten op de kaart:',
+  aboutGreyNone: 'In {year} heeft elke buurt op de kaart een score.',
+  aboutRanked: '{n} buurten hebben een score in {year}.',
   legendWater: 'water',
   legendPending: 'klassegrenzen worden berekend…',
   legendBreaksError: 'klassegrenzen niet beschikbaar: {msg}',
@@ -115,7 +147,7 @@ const nl = {
   copied: 'Gekopieerd',
   about: 'Over de methode',
   aboutText1: 'De MDI combineert zeven domeinen tot één score per buurt. Buurten worden per jaar gerangschikt en in tien even grote groepen (decielen) verdeeld: de kaart toont dus relatieve posities, geen absolute niveaus. Een buurt kan in deciel 1 blijven terwijl het er beter gaat, als het elders sneller beter gaat.',
-  aboutText2: 'Deciel 1 = de 10% buurten met de meeste achterstand, deciel 10 = de 10% met de minste. Buurten met te weinig inwoners worden niet gerangschikt (grijs).',
+  aboutText2: 'Deciel 1 = de 10% buurten met de meeste achterstand, deciel 10 = de 10% met de minste. Buurten zonder score zijn grijs: waarom, staat hieronder en in het paneel van de buurt.',
   aboutText3: 'De gewichten van de domeinen zijn een waardeoordeel, geen natuurwet; probeer met de schuiven hoe gevoelig het beeld daarvoor is. Een laag deciel is een signaal om verder te kijken, geen oordeel over de bewoners.',
   synthetic: 'Let op: dit is een verzonnen demoregio, geen echte plaatsen of cijfers.',
   exportFailed: 'Exporteren mislukt: {msg}',
@@ -170,6 +202,38 @@ const en: Record<Key, string> = {
   legendPersistenceCount: '{n} neighbourhoods in view were in the worst decile every year',
   legendDwd: 'number of domains (of {n}) in the worst decile',
   legendNoData: 'no data',
+  legendNoDataWhy: 'no score — click for the reason',
+  noScore: 'no score',
+  reasonHeading: 'No MDI in {year}',
+  reasonShort_no_row: 'no row in the {year} table',
+  reasonShort_no_population: 'population unknown',
+  reasonShort_population_below: 'too few inhabitants',
+  reasonShort_too_few_domains: 'too few domains with data',
+  reasonShort_no_polygon: 'no polygon',
+  reasonShort_collapsed: 'polygon collapses',
+  reasonShort_water: 'water',
+  reasonShort_no_ranked_areas: 'no ranked neighbourhood',
+  reason_no_row: 'The {year} tables have no row for this code; often the code changed between two CBS editions.',
+  reason_no_population: 'The population in {year} is unknown.',
+  reason_population_below: 'Fewer inhabitants than the profile’s minimum.',
+  reason_too_few_domains: 'Too few domains with data to compute an MDI.',
+  reason_no_polygon: 'There are figures, but no polygon in the area files.',
+  reason_collapsed: 'The polygon collapses at the atlas’s resolution.',
+  reason_water: 'Water: uninhabited.',
+  reason_no_ranked_areas: 'Not a single neighbourhood in this area has a score.',
+  reasonUnknown: 'Reason: {code}.',
+  reasonDetail: 'From the build: {detail}.',
+  notOnMap: 'Not on the map: there are figures for this code, but the atlas’s area files have no polygon for it (often a code that changed between CBS editions). The figures below come from the atlas’s data.',
+  collapsedNote: 'This polygon collapses at the atlas’s resolution: the map does not show it (or only as a label point).',
+  domainsUsed: 'MDI on {n} of {of} domains',
+  domainsUsedMissing: 'without data: {list}; their weight was re-spread over the other domains',
+  fewDomainsNotice: 'The {year} MDI rests on {n} of {of} domains. No data for {list}: their weight was re-spread over the other domains.',
+  weightNoData: 'no data',
+  weightNoDataTitle: 'No data for {name} in {year}: its weight was re-spread over the other domains.',
+  weightsUsedNote: 'Weights as used in {year}.',
+  aboutGrey: 'Grey = no score in {year}. Reasons, with the number of neighbourhoods on the map:',
+  aboutGreyNone: 'In {year} every neighbourhood on the map has a score.',
+  aboutRanked: '{n} neighbourhoods have a score in {year}.',
   legendWater: 'water',
   legendPending: 'computing class breaks…',
   legendBreaksError: 'class breaks unavailable: {msg}',
@@ -238,7 +302,7 @@ const en: Record<Key, string> = {
   copied: 'Copied',
   about: 'About the method',
   aboutText1: 'The MDI combines seven domains into one score per neighbourhood. Neighbourhoods are ranked per year and split into ten equal groups (deciles): the map shows relative positions, not absolute levels. A neighbourhood can stay in decile 1 while improving, if others improve faster.',
-  aboutText2: 'Decile 1 = the 10% most deprived neighbourhoods, decile 10 = the 10% least deprived. Neighbourhoods with too few inhabitants are not ranked (grey).',
+  aboutText2: 'Decile 1 = the 10% most deprived neighbourhoods, decile 10 = the 10% least deprived. Neighbourhoods without a score are grey: why is listed below and in the neighbourhood’s panel.',
   aboutText3: 'The domain weights are a value judgement, not a law of nature; use the sliders to see how sensitive the picture is to them. A low decile is a signal to look closer, not a verdict on the residents.',
   synthetic: 'Note: this is an invented demo region, not real places or figures.',
   exportFailed: 'Export failed: {msg}',
@@ -307,4 +371,17 @@ export function applyStatic(root: ParentNode = document): void {
   for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle as Key);
   for (const el of root.querySelectorAll<HTMLInputElement>('[data-i18n-ph]'))
     el.placeholder = t(el.dataset.i18nPh as Key);
+}
+
+/** The reason codes of the atlas (mdi_format::Reason): the client has words for these. */
+export const REASON_CODES = ['no-row', 'no-population', 'population-below', 'too-few-domains', 'no-polygon', 'collapsed', 'water', 'no-ranked-areas'] as const;
+
+/**
+ * A grey area's reason in words: `long` for the panel and the About text, `short` for the
+ * tooltip. An unknown code (a newer server) is shown as the code itself.
+ */
+export function reasonText(code: string, form: 'short' | 'long', year: number): string {
+  const key = `${form === 'short' ? 'reasonShort_' : 'reason_'}${code.replace(/-/g, '_')}` as Key;
+  if (key in nl) return t(key, { year });
+  return form === 'short' ? code : t('reasonUnknown', { code });
 }

@@ -22,7 +22,7 @@ export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error
     h(
       'p',
       { class: 'legend-extras' },
-      h('span', { class: 'legend-nodata', 'data-color': NODATA_COLOR }, h('span', { class: 'swatch nodata', style: `background:${NODATA_COLOR}`, 'aria-hidden': 'true' }), t('legendNoData')),
+      h('span', { class: 'legend-nodata', 'data-color': NODATA_COLOR }, h('span', { class: 'swatch nodata', style: `background:${NODATA_COLOR}`, 'aria-hidden': 'true' }), t('legendNoDataWhy')),
       ' ',
       h('span', { class: 'legend-water', 'data-color': WATER_COLOR }, h('span', { class: 'swatch water', style: `background:${WATER_COLOR}`, 'aria-hidden': 'true' }), t('legendWater')),
     ),

@@ -8,7 +8,7 @@ import { api, type Area, type Breaks, type SearchResult } from './api';
 import { BACKGROUND_COLOR, classConfig, decileColor, decileZooms, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
 import { byId, debounce, h } from './dom';
 import { areaCsv, download, exportPng } from './export';
-import { applyStatic, getLang, levelName, setLang, t, type Key } from './i18n';
+import { applyStatic, getLang, levelName, reasonText, setLang, t, type Key } from './i18n';
 import { renderLegend } from './legend';
 import { closePanel, panelError, panelLoading, renderPanel } from './panel';
 import { initQgis } from './qgis';
@@ -16,6 +16,7 @@ import { initSearch } from './search';
 import { DWD, fromUrl, normalize, PALETTES, VIEWS, weightsParam, writeUrl, type AppState } from './state';
 import { buildStyle, CONTEXT, levelLayers, SOURCE } from './style';
 import { initWeights } from './weights';
+import { renderAboutGrey, renderDomainsNotice, yearInfo } from './yearinfo';
 
 declare const __WORKER_FILE__: string;
 
@@ -357,6 +358,7 @@ async function start(): Promise<void> {
       relabelMap();
     }
     syncControls();
+    if (state.year !== prev.year || state.lang !== prev.lang) showYearInfo();
     writeUrl(meta, state);
     if (opts.debounce) {
       legend(true);
@@ -371,8 +373,18 @@ async function start(): Promise<void> {
     }
   }
 
+  // What the shown year rests on: the few-domains notice, the grey reasons of the About text,
+  // the weights used (domains without data marked).
+  function showYearInfo(): void {
+    renderDomainsNotice(meta, state.year);
+    renderAboutGrey(meta, state.year);
+    weightsUi.setYear(state.year, yearInfo(meta, state.year));
+    weightsUi.sync(state.weights);
+  }
+
   buildOptions();
   syncControls();
+  showYearInfo();
   relabelMap();
   writeUrl(meta, state);
   legend();
@@ -445,7 +457,7 @@ async function start(): Promise<void> {
     const props = f.properties as Record<string, unknown>;
     const shown = shownConfig(cfg, map.getZoom());
     const value = cfg.value(props, map.getZoom());
-    const text = `${String(props['name'] ?? props['code'] ?? '')}: ${shown.describe(value)}`;
+    const text = `${String(props['name'] ?? props['code'] ?? '')}: ${hoverWhat(props, value, shown.describe(value))}`;
     if (f.id !== hovered) {
       clearHover();
       hovered = f.id;
@@ -461,6 +473,12 @@ async function start(): Promise<void> {
     const top = y + 18 + tooltip.offsetHeight > rect.height ? y - tooltip.offsetHeight - 10 : y + 18;
     tooltip.style.transform = `translate(${Math.max(4, left)}px, ${top}px)`;
   });
+  // A grey area (no MDI in the year shown) says why, in short: the tiles' `reason_<year>`.
+  function hoverWhat(props: Record<string, unknown>, value: number | null, described: string): string {
+    const reason = props[`reason_${state.year}`];
+    if (value !== null || typeof reason !== 'string' || !reason) return described;
+    return `${t('noScore')} (${reasonText(reason, 'short', state.year)})`;
+  }
   map.on('mouseleave', FILL, () => {
     map.getCanvas().style.cursor = '';
     clearHover();

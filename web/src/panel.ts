@@ -6,7 +6,7 @@
 import type { Area, AreaYear, BBox, Meta } from './api';
 import { classShares, domainBars, trendLine } from './charts';
 import { byId, h } from './dom';
-import { domainName, fmtInt, fmtPct, levelName, t } from './i18n';
+import { domainName, fmtInt, fmtPct, levelName, reasonText, t } from './i18n';
 
 export interface PanelContext {
   meta: Meta;
@@ -30,6 +30,40 @@ function fact(label: string, field: string, value: number | string | null, text:
 function decileBadge(d: number | null, color: (d: number) => string): Node {
   if (d === null) return document.createTextNode('—');
   return h('span', { class: 'class-badge' }, h('span', { class: 'swatch', style: `background:${color(d)}`, 'aria-hidden': 'true' }), String(d));
+}
+
+/** The display names of domain ids, in the current language, comma-separated. */
+export function domainList(meta: Meta, ids: string[]): string {
+  return ids
+    .map((id) => {
+      const d = meta.domains.find((x) => x.id === id);
+      return d ? domainName(d) : id;
+    })
+    .join(', ');
+}
+
+/** Why a grey area-year has no MDI: the reason in words, and the build's own detail. */
+function reasonNote(yr: AreaYear): HTMLElement {
+  const code = yr.reason!;
+  return h(
+    'p',
+    { class: 'note reason', 'data-field': 'reason', 'data-value': code, 'data-year': String(yr.year) },
+    h('strong', {}, `${t('reasonHeading', { year: yr.year })}. `),
+    reasonText(code, 'long', yr.year),
+    yr.excluded_reason ? h('span', { 'data-field': 'reason-detail' }, ` ${t('reasonDetail', { detail: yr.excluded_reason })}`) : null,
+  );
+}
+
+/** "MDI op N van 7 domeinen", naming the domains without data (index unit, ranked years). */
+function domainsUsedNote(yr: AreaYear, meta: Meta): HTMLElement {
+  const n = yr.domains_with_data!;
+  const of = meta.domains.length;
+  const missing = yr.domains_missing.length ? `; ${t('domainsUsedMissing', { list: domainList(meta, yr.domains_missing) })}` : '';
+  return h(
+    'p',
+    { class: n < of ? 'note' : 'muted small', 'data-field': 'domains-used', 'data-value': String(n), 'data-of': String(of), 'data-missing': yr.domains_missing.join(',') },
+    `${t('domainsUsed', { n, of })}${missing}.`,
+  );
 }
 
 export function openPanel(): void {
@@ -76,8 +110,11 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
 
   const facts: HTMLElement[] = [...parents];
   const notes: HTMLElement[] = [];
+  // Not drawn: a code with figures but no polygon, or a polygon that collapses.
+  if (!area.polygon) notes.push(h('p', { class: 'note', 'data-field': 'not-on-map' }, t('notOnMap')));
+  else if (area.collapsed) notes.push(h('p', { class: 'note', 'data-field': 'collapsed' }, t('collapsedNote')));
   if (area.water) notes.push(h('p', { class: 'note' }, t('waterArea')));
-  else if (area.nodata) notes.push(h('p', { class: 'note' }, t('noDataArea')));
+  else if (area.nodata && !yr?.reason) notes.push(h('p', { class: 'note' }, t('noDataArea')));
   if (yr) {
     const pop = yr.population;
     facts.push(...fact(t('population'), 'population', pop, pop === null ? '—' : fmtInt(pop)));
@@ -91,21 +128,20 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
         facts.push(...fact(t('mdiRankWithin'), 'within-rank', m.within.rank, `${m.within.rank} / ${m.within.of}`, { 'data-of': String(m.within.of) }));
         facts.push(...fact(t('mdiDecileWithin'), 'within-decile', wc, decileBadge(wc, color)));
       }
-    } else if (!area.nodata && !area.water) {
+    } else if (yr.reason && yr.reason !== 'water') {
+      notes.push(reasonNote(yr));
+    } else if (!yr.reason && !area.nodata && !area.water) {
       notes.push(h('p', { class: 'note' }, t('notRanked', { year: yr.year }), yr.excluded_reason ? `: ${yr.excluded_reason}` : ''));
     }
+    if (m && isUnit && yr.domains_with_data !== null) notes.push(domainsUsedNote(yr, meta));
     if (isUnit && yr.domains_in_worst_decile !== null) {
       facts.push(...fact(t('dwdCount'), 'domains-in-worst-decile', yr.domains_in_worst_decile, `${yr.domains_in_worst_decile} / ${meta.domains.length}`));
     }
     if (!isUnit && yr.share_worst_decile !== null) {
       facts.push(...fact(t('shareWorst'), 'share-worst', yr.share_worst_decile, fmtPct(yr.share_worst_decile, 1)));
     }
-    if (yr.domains_missing.length) {
-      const names = yr.domains_missing.map((id) => {
-        const d = meta.domains.find((x) => x.id === id);
-        return d ? domainName(d) : id;
-      });
-      notes.push(h('p', { class: 'note' }, t('domainsMissing', { list: names.join(', ') })));
+    if (yr.domains_missing.length && !(m && isUnit && yr.domains_with_data !== null)) {
+      notes.push(h('p', { class: 'note' }, t('domainsMissing', { list: domainList(meta, yr.domains_missing) })));
     }
   }
   if (area.children > 0) notes.push(h('p', { class: 'muted' }, t('children', { n: fmtInt(area.children) })));

@@ -156,6 +156,10 @@ fn columns(years: &[String], domains: &[String]) -> Vec<(String, String, Conv)> 
         }
         cols.push(same(col::domains_in_worst_decile(y), Conv::UInt));
         cols.push(same(col::share_worst_decile(y), Conv::Float(Some(4))));
+        // Why the area has no MDI that year (empty, so absent, when it has one), and the
+        // number of domains behind it (docs/TILES.md).
+        cols.push(same(col::reason(y), Conv::Text));
+        cols.push(same(col::domains_with_data(y), Conv::UInt));
     }
     cols
 }
