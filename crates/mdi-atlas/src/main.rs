@@ -1,6 +1,7 @@
 //! `mdi-atlas`: the command line of mdi-atlas. It parses arguments, shows progress and calls into
 //! the library crates; the business logic lives there.
 
+mod crosswalk;
 mod demo;
 
 use std::io::Write;
@@ -52,6 +53,9 @@ enum Command {
     /// Write the generated (synthetic) demo region: its buurten (FlatGeobuf, RD New) and its
     /// indicator table (CSV), for use with `build --profile geodata/profiles/nl-cbs.toml`.
     Demo(DemoArgs),
+    /// Carry an indicator table from one boundary edition to another by areal interpolation
+    /// (docs/CROSSWALK.md), saying which areas were interpolated and how.
+    Crosswalk(crosswalk::CrosswalkArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -248,6 +252,7 @@ fn main() -> ExitCode {
         Command::Build(args) => run_build(&args),
         Command::Demo(args) => run_demo(&args),
         Command::Serve(args) => run_serve(&args),
+        Command::Crosswalk(args) => crosswalk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

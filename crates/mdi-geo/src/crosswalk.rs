@@ -172,7 +172,9 @@ pub struct Crosswalk {
 #[non_exhaustive]
 pub enum CrosswalkError {
     /// A code appears twice in one edition.
-    #[error("{edition} areas: code {code} appears twice (items {first} and {second}); each area must appear once")]
+    #[error(
+        "{edition} areas: code {code} appears twice (items {first} and {second}); each area must appear once"
+    )]
     DuplicateCode {
         /// `source` or `target`.
         edition: &'static str,
@@ -184,7 +186,9 @@ pub enum CrosswalkError {
         second: usize,
     },
     /// A coordinate could not be reprojected to RD New.
-    #[error("{edition} area {code}: cannot reproject from EPSG:{epsg} to RD New (EPSG:28992): {message}")]
+    #[error(
+        "{edition} area {code}: cannot reproject from EPSG:{epsg} to RD New (EPSG:28992): {message}"
+    )]
     Reproject {
         /// `source` or `target`.
         edition: &'static str,
@@ -302,7 +306,9 @@ fn overlaps(sources: &[Prepared], targets: &[Prepared]) -> Vec<(usize, usize, f6
             .iter()
             .enumerate()
             .filter(|(_, t)| t.area > 0.0)
-            .filter_map(|(index, t)| envelope(&t.geometry).map(|envelope| Indexed { envelope, index }))
+            .filter_map(|(index, t)| {
+                envelope(&t.geometry).map(|envelope| Indexed { envelope, index })
+            })
             .collect(),
     );
     let per_source: Vec<Vec<(usize, usize, f64)>> = sources
@@ -352,8 +358,7 @@ pub fn build(
     let mut src_kept = vec![0.0; src.len()];
     let mut tgt_covered = vec![0.0; tgt.len()];
     let mut slivers = Slivers::default();
-    let is_sliver =
-        |s: usize, t: usize, a: f64| a < options.sliver * src[s].area.min(tgt[t].area);
+    let is_sliver = |s: usize, t: usize, a: f64| a < options.sliver * src[s].area.min(tgt[t].area);
     for &(s, t, a) in &pairs {
         src_covered[s] += a;
         tgt_covered[t] += a;
@@ -390,7 +395,11 @@ pub fn build(
                 code: code.clone(),
                 area: p.area,
                 class: Class::Uncovered,
-                covered_share: if p.area > 0.0 { tgt_covered[t] / p.area } else { 0.0 },
+                covered_share: if p.area > 0.0 {
+                    tgt_covered[t] / p.area
+                } else {
+                    0.0
+                },
                 links: l,
             }
         })
@@ -411,7 +420,11 @@ pub fn build(
         .map(|(s, ((code, _), p))| SourceArea {
             code: code.clone(),
             area: p.area,
-            covered_share: if p.area > 0.0 { src_covered[s] / p.area } else { 0.0 },
+            covered_share: if p.area > 0.0 {
+                src_covered[s] / p.area
+            } else {
+                0.0
+            },
             zero_area: p.area <= 0.0,
             targets: src_targets[s].len(),
         })
@@ -444,8 +457,7 @@ fn classify(
         }
         return Class::Reshaped;
     }
-    if t
-        .links
+    if t.links
         .iter()
         .all(|l| l.area >= options.same * src[l.source].area)
     {
@@ -558,7 +570,11 @@ fn estimate(
             missing_share,
         };
     }
-    let present = || t.links.iter().filter_map(|l| value(l.source).map(|v| (l, v)));
+    let present = || {
+        t.links
+            .iter()
+            .filter_map(|l| value(l.source).map(|v| (l, v)))
+    };
     let v = match kind {
         Kind::Extensive => Some(present().map(|(l, v)| l.weight * v).sum()),
         Kind::Intensive => {
@@ -630,7 +646,14 @@ mod tests {
         assert!((t4.links[0].weight - 1.0).abs() < 1e-12);
         assert!((t4.links[1].weight - 0.2).abs() < 1e-12);
         // Counts A..F = 100, 50, 30, 40, 60, 7 → T4 = 40 + 0.2·60 = 52.
-        let counts = [Some(100.0), Some(50.0), Some(30.0), Some(40.0), Some(60.0), Some(7.0)];
+        let counts = [
+            Some(100.0),
+            Some(50.0),
+            Some(30.0),
+            Some(40.0),
+            Some(60.0),
+            Some(7.0),
+        ];
         let v = x.interpolate(&counts, Kind::Extensive, None, 0.05);
         let got: Vec<Option<f64>> = v.iter().map(|e| e.value).collect();
         let want = [50.0, 50.0, 80.0, 52.0, 48.0, 7.0];
@@ -639,7 +662,14 @@ mod tests {
         }
         assert_eq!(got[6], None);
         // A rate, population-weighted on T4: (1·40·10 + 0.2·60·20) / (40 + 12) = 640/52.
-        let rates = [Some(1.0), Some(2.0), Some(3.0), Some(10.0), Some(20.0), Some(5.0)];
+        let rates = [
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+            Some(10.0),
+            Some(20.0),
+            Some(5.0),
+        ];
         let r = x.interpolate(&rates, Kind::Intensive, Some(&counts), 0.05);
         assert!((r[3].value.unwrap() - 640.0 / 52.0).abs() < 1e-9);
         // Area-weighted on T4: (10,000·10 + 2,000·20) / 12,000 = 140/12.
@@ -651,8 +681,14 @@ mod tests {
     fn slivers_are_noise_and_missing_values_are_reported() {
         // Source A [0,100]² and B [100,200]×[0,100]; target T [0,100.2]×[0,100] takes a strip
         // of 0.2 m of B (20 m² = 0.2 % of 10,000 m²: a sliver), U the rest of B.
-        let s = vec![rect("A", 0.0, 0.0, 100.0, 100.0), rect("B", 100.0, 0.0, 200.0, 100.0)];
-        let t = vec![rect("T", 0.0, 0.0, 100.2, 100.0), rect("U", 100.2, 0.0, 200.0, 100.0)];
+        let s = vec![
+            rect("A", 0.0, 0.0, 100.0, 100.0),
+            rect("B", 100.0, 0.0, 200.0, 100.0),
+        ];
+        let t = vec![
+            rect("T", 0.0, 0.0, 100.2, 100.0),
+            rect("U", 100.2, 0.0, 200.0, 100.0),
+        ];
         let x = build(&s, Crs::RdNew, &t, Crs::RdNew, &Options::default()).unwrap();
         assert_eq!(x.slivers.count, 1);
         // i_overlay snaps coordinates to a fine grid: areas are exact to about 1e-5 m² here.
