@@ -36,9 +36,9 @@ fn num(row: &HashMap<String, String>, col: &str) -> Option<f64> {
     (!cell.is_empty()).then(|| cell.parse().unwrap())
 }
 
-#[test]
-fn generated_split_merge_moved_border_and_unchanged_by_hand() {
-    let dir = tempfile::tempdir().unwrap();
+/// Write the two generated editions and the table into `dir`, run the crosswalk, and return
+/// the output rows by code and the report.
+fn run_generated(dir: &Path) -> (HashMap<String, HashMap<String, String>>, serde_json::Value) {
     // Edition A: BU01 is 200 m wide, all others 100 m.
     let from = squares(&[
         ("BU01", 0.0, 200.0),
@@ -60,7 +60,7 @@ fn generated_split_merge_moved_border_and_unchanged_by_hand() {
         ("BU06", 600.0, 700.0),
         ("BU17", 700.0, 800.0),
     ]);
-    let (from_p, to_p) = (dir.path().join("a.geojson"), dir.path().join("b.geojson"));
+    let (from_p, to_p) = (dir.join("a.geojson"), dir.join("b.geojson"));
     std::fs::write(&from_p, from).unwrap();
     std::fs::write(&to_p, to).unwrap();
     // a_inw is a count (extensive by its `a_` prefix) and the population; p_x and p_y are
@@ -74,10 +74,10 @@ fn generated_split_merge_moved_border_and_unchanged_by_hand() {
                  BU05;500;15,0;.\n\
                  BU06;50;7;6\n\
                  BU07;80;9;7\n";
-    let table_p = dir.path().join("t.csv");
+    let table_p = dir.join("t.csv");
     std::fs::write(&table_p, table).unwrap();
-    let out = dir.path().join("out.csv");
-    let report_p = dir.path().join("report.json");
+    let out = dir.join("out.csv");
+    let report_p = dir.join("report.json");
     let s = |p: &Path| p.to_string_lossy().into_owned();
     let args = [
         "crosswalk".to_string(),
@@ -102,6 +102,26 @@ fn generated_split_merge_moved_border_and_unchanged_by_hand() {
         .map(|r| (r["code"].clone(), r))
         .collect();
     assert_eq!(rows.len(), 7);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_p).unwrap()).unwrap();
+    (rows, report)
+}
+
+/// (code, a_inw, p_x, p_y, class, interpolated, sources).
+type Expected = (
+    &'static str,
+    f64,
+    f64,
+    Option<f64>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+#[test]
+fn generated_split_merge_moved_border_and_unchanged_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let (rows, report) = run_generated(dir.path());
     // (code, a_inw, p_x, p_y, class, interpolated, sources), by hand:
     // BU11, BU12: half of BU01 each (w = 10,000/20,000 m² = 0.5): a_inw = 0.5·400 = 200;
     //   the rates are BU01's own: p_x = 10, p_y = 1.
@@ -113,7 +133,7 @@ fn generated_split_merge_moved_border_and_unchanged_by_hand() {
     //   p_y: BU05 has none and holds 100 / 300 = 33 % of the population weight (> 5 %): missing.
     // BU15: 80 % of BU05: a_inw = 0.8·500 = 400; p_x = 15; p_y missing (100 % missing).
     // BU06: unchanged: 50, 7, 6, not interpolated. BU17 = BU07 renamed: 80, 9, 7, interpolated.
-    let want: [(&str, f64, f64, Option<f64>, &str, &str, &str); 7] = [
+    let want: [Expected; 7] = [
         ("BU11", 200.0, 10.0, Some(1.0), "split", "true", "BU01:0.5"),
         ("BU12", 200.0, 10.0, Some(1.0), "split", "true", "BU01:0.5"),
         (
@@ -151,8 +171,6 @@ fn generated_split_merge_moved_border_and_unchanged_by_hand() {
         assert_eq!(r["interpolated"], interp, "{code}");
         assert_eq!(r["sources"], sources, "{code}");
     }
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report_p).unwrap()).unwrap();
     let classes = &report["classes"];
     for (class, n) in [
         ("same", 2),

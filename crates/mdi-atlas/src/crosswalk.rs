@@ -20,6 +20,9 @@ use crate::write_atomically;
 /// Attribute names tried for the area code in the area files, in order.
 const CODE_FIELDS: &[&str] = &["statcode", "buurtcode", "wijkcode", "gemeentecode", "code"];
 
+/// An area code and its polygon.
+type Coded = (String, MultiPolygon<f64>);
+
 /// Header names of a year column (compared without case).
 const YEAR_COLUMNS: &[&str] = &["year", "jaar", "jaartal", "perioden", "periode"];
 
@@ -164,7 +167,7 @@ fn areas(
     path: &Path,
     layer: Option<String>,
     code_field: Option<&str>,
-) -> Result<(Vec<(String, MultiPolygon<f64>)>, Crs)> {
+) -> Result<(Vec<Coded>, Crs)> {
     let source: Source = read_areas(path, &ReadOptions { crs: None, layer })?;
     let fields: Vec<&str> = code_field.map_or_else(|| CODE_FIELDS.to_vec(), |f| vec![f]);
     let mut out = Vec::with_capacity(source.features.len());
