@@ -1,6 +1,7 @@
 //! `mdi-atlas`: the command line of mdi-atlas. It parses arguments, shows progress and calls into
 //! the library crates; the business logic lives there.
 
+mod crosswalk;
 mod demo;
 mod fetch;
 
@@ -55,6 +56,9 @@ enum Command {
     Demo(DemoArgs),
     /// Download real data (CBS tables and PDOK geometry) with a sources.json (docs/FETCH.md).
     Fetch(fetch::FetchArgs),
+    /// Carry an indicator table from one boundary edition to another by areal interpolation
+    /// (docs/CROSSWALK.md), saying which areas were interpolated and how.
+    Crosswalk(crosswalk::CrosswalkArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -308,6 +312,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => run_demo(&args),
         Command::Serve(args) => run_serve(&args),
         Command::Fetch(args) => fetch::run(&args),
+        Command::Crosswalk(args) => crosswalk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

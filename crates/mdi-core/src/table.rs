@@ -394,6 +394,39 @@ pub(crate) fn check_headers(path: &Path, line: u64, headers: &[String]) -> Resul
     Ok(())
 }
 
+/// Cell access for tools that read a table without a profile (the crosswalk).
+impl Table {
+    /// The cell at a 0-based data row and column, as written (untrimmed).
+    pub fn cell_at(&self, row: usize, column: usize) -> Option<&str> {
+        self.rows.get(row).and_then(|(_, r)| r.get(column))
+    }
+
+    /// The 1-based line number of a 0-based data row, for error messages.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        self.rows.get(row).map(|(l, _)| *l)
+    }
+
+    /// The code column without a profile: the first of the default names that is present,
+    /// else the first column whose values look like area codes.
+    pub fn default_code_column(&self) -> Option<usize> {
+        DEFAULT_CODE_COLUMNS
+            .iter()
+            .find_map(|n| self.column_index(n))
+            .or_else(|| {
+                (0..self.headers.len()).find(|&c| {
+                    let sample: Vec<&str> = self
+                        .rows
+                        .iter()
+                        .filter_map(|(_, r)| r.get(c).map(str::trim))
+                        .filter(|v| !v.is_empty())
+                        .take(20)
+                        .collect();
+                    !sample.is_empty() && sample.iter().all(|v| looks_like_code(v))
+                })
+            })
+    }
+}
+
 /// An area code: letters then digits or letters, at least one of each, no spaces.
 fn looks_like_code(v: &str) -> bool {
     (4..=16).contains(&v.len())
