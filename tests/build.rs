@@ -675,3 +675,80 @@ fn build_refuses_to_replace_a_folder_that_is_not_an_atlas() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }
+
+/// `build --from DIR` reads the tables (each with its year) and the area file that
+/// `sources.json` lists, as `fetch` writes it or as a user writes it by hand (role, year and
+/// path only): the same atlas as naming the files with --indicators and --areas.
+#[test]
+fn build_from_a_sources_folder_equals_naming_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = run(&["demo", "--out", data.to_str().unwrap(), "--areas", "120"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(
+        data.join("sources.json"),
+        r#"{"files": [
+            {"role": "table", "year": 2024, "path": "synthetisch-indicatoren.csv"},
+            {"role": "areas", "year": 2015, "path": "/nonexistent/older-edition.fgb"},
+            {"role": "areas", "year": 2024, "path": "synthetisch-buurten.fgb"}
+        ]}"#,
+    )
+    .unwrap();
+    let profile = "geodata/profiles/nl-cbs.toml";
+    let from = dir.path().join("from");
+    let o = run(&[
+        "build",
+        "--profile",
+        profile,
+        "--from",
+        data.to_str().unwrap(),
+        "--out",
+        from.to_str().unwrap(),
+        "--no-tiles",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let named = dir.path().join("named");
+    let table = data.join("synthetisch-indicatoren.csv");
+    let areas = data.join("synthetisch-buurten.fgb");
+    let o = run(&[
+        "build",
+        "--profile",
+        profile,
+        "--indicators",
+        &format!("2024={}", table.display()),
+        "--areas",
+        areas.to_str().unwrap(),
+        "--out",
+        named.to_str().unwrap(),
+        "--no-tiles",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = std::fs::read(from.join("scores.csv")).unwrap();
+    let b = std::fs::read(named.join("scores.csv")).unwrap();
+    assert!(!a.is_empty());
+    assert_eq!(
+        a, b,
+        "scores.csv differs between --from and the named files"
+    );
+    // Without a table the folder cannot make an atlas: the error names sources.json.
+    std::fs::write(
+        data.join("sources.json"),
+        r#"{"files": [{"role": "areas", "year": 2024, "path": "synthetisch-buurten.fgb"}]}"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "build",
+        "--profile",
+        profile,
+        "--from",
+        data.to_str().unwrap(),
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("sources.json") && err.contains("0 table(s)"),
+        "{err}"
+    );
+}

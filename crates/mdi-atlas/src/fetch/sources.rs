@@ -46,14 +46,19 @@ pub struct FileEntry {
     pub year: i32,
     /// The file, relative to the folder of `sources.json`, or absolute.
     pub path: String,
+    #[serde(default)]
     /// The URL it was downloaded from (for a paged table: the first page).
     pub url: String,
+    #[serde(default)]
     /// When it was downloaded: RFC 3339, UTC.
     pub retrieved: String,
+    #[serde(default)]
     /// The SHA-256 of the file as written, lower-case hex.
     pub sha256: String,
+    #[serde(default)]
     /// The size of the file in bytes.
     pub bytes: u64,
+    #[serde(default)]
     /// A description of the source, e.g. `CBS OData v3 85984NED TypedDataSet`.
     pub source: String,
 }
@@ -86,7 +91,8 @@ impl FileEntry {
 /// The record of a fetch folder: `sources.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sources {
-    /// The program that wrote it: `mdi-atlas <version>`.
+    /// The program that wrote it: `mdi-atlas <version>` (may be left out of a hand-written one).
+    #[serde(default)]
     pub generator: String,
     /// The files, one per role and year.
     pub files: Vec<FileEntry>,
