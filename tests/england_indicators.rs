@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use common::{data_dir, read_scores, run, skip, stderr};
+use common::{data_dir, read_scores, run, skip, stderr, stdout};
 
 fn read_gz(path: &Path) -> String {
     let mut s = String::new();
@@ -107,7 +107,7 @@ fn compare(
     (spearman(&x, &y), same as f64 / x.len() as f64, x.len())
 }
 
-/// Run the profile on the two files; the summary (stderr) and the output rows.
+/// Run the profile on the two files; the summary (standard output) and the output rows.
 fn compute(eng: &Path, out: &Path) -> (String, Vec<HashMap<String, String>>) {
     let o = run(&[
         "compute",
@@ -123,7 +123,7 @@ fn compute(eng: &Path, out: &Path) -> (String, Vec<HashMap<String, String>>) {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    (stderr(&o), read_scores(out))
+    (stdout(&o), read_scores(out))
 }
 
 /// Crime is the only domain without data, said in the summary; the LSOAs not ranked are
