@@ -25,7 +25,8 @@ use crate::profile::{
     Combine, Direction, Domain, DomainParts, Indicator, Profile, Ranking, Source, Transform,
 };
 use crate::stats::{
-    NormalScorer, decile, exp_transform, one_factor_weights, rank_descending, respread_columns,
+    NormalScorer, decile, exp_transform, one_factor_loading_weights, one_factor_weights,
+    rank_descending, respread_columns,
 };
 use crate::table::Panel;
 
@@ -148,7 +149,7 @@ pub struct PartWeights {
 pub enum WeightMethod {
     /// Equal weights, as the profile asks.
     Equal,
-    /// One-factor weights, as the profile asks.
+    /// One-factor weights (factor-score or loading weights), as the profile asks.
     Factor,
     /// The profile asks for one-factor weights, but the factor model failed (fewer than 3
     /// indicators, too few complete rows, a Heywood case or a loading below 0.3): equal weights.
@@ -315,7 +316,7 @@ fn combine(
     let k = ys.len();
     let mut w = vec![1.0 / k as f64; k];
     let mut method = WeightMethod::Equal;
-    if how == Combine::Factor {
+    if matches!(how, Combine::Factor | Combine::FactorLoadings) {
         let n = ys.first().map_or(0, Vec::len);
         let complete: Vec<usize> = (0..n)
             .filter(|&i| ys.iter().all(|y| y[i].is_some()))
@@ -324,7 +325,12 @@ fn combine(
             .iter()
             .map(|y| complete.iter().map(|&i| y[i].unwrap_or(0.0)).collect())
             .collect();
-        method = match one_factor_weights(&cols) {
+        let fit = if how == Combine::Factor {
+            one_factor_weights(&cols)
+        } else {
+            one_factor_loading_weights(&cols)
+        };
+        method = match fit {
             Some(fw) => {
                 w = fw;
                 WeightMethod::Factor

@@ -57,6 +57,10 @@ pub enum Combine {
     /// One-factor weights `b = R⁻¹λ` on the normal scores (METHOD.md §1.5), normalised to sum 1;
     /// equal weights when there are fewer than 3 indicators or the factor model fails.
     Factor,
+    /// Weights proportional to the one-factor loadings `λ`, normalised to sum 1, with the same
+    /// fallback as `Factor`. This is what reproduces the English Health domain
+    /// (`docs/VALIDATION.md`). In a profile: `combine = "factor-loadings"`.
+    FactorLoadings,
 }
 
 /// What to do when a column named by an indicator is in none of the tables.

@@ -211,8 +211,44 @@ pub fn one_factor_weights(columns: &[Vec<f64>]) -> Option<Vec<f64>> {
     one_factor_weights_from_correlations(&correlation_matrix(columns))
 }
 
+/// Weights proportional to the one-factor loadings on the columns of `y` (complete cases):
+/// the loadings `λ` found as in [`one_factor_weights`], normalised to sum 1, without the
+/// factor-score step `R⁻¹λ`. On the English Health domain these weights reproduce the published
+/// domain ranks (Spearman 0.99997 against File 2), where `b = R⁻¹λ` gives 0.974: see
+/// `docs/VALIDATION.md`.
+///
+/// Returns `None` (the caller falls back to equal weights) in the same cases as
+/// [`one_factor_weights`].
+pub fn one_factor_loading_weights(columns: &[Vec<f64>]) -> Option<Vec<f64>> {
+    let k = columns.len();
+    let n = columns.first()?.len();
+    if k < 3 || n < k + 2 {
+        return None;
+    }
+    loading_weights_from_correlations(&correlation_matrix(columns))
+}
+
+/// [`one_factor_loading_weights`] on a given correlation matrix.
+fn loading_weights_from_correlations(r: &[Vec<f64>]) -> Option<Vec<f64>> {
+    let (lambda, _) = one_factor_loadings(r)?;
+    let s: f64 = lambda.iter().sum();
+    Some(lambda.iter().map(|l| l / s).collect())
+}
+
 /// [`one_factor_weights`] on a given correlation matrix.
 fn one_factor_weights_from_correlations(r: &[Vec<f64>]) -> Option<Vec<f64>> {
+    let (lambda, rinv) = one_factor_loadings(r)?;
+    let k = lambda.len();
+    let b: Vec<f64> = (0..k)
+        .map(|i| (0..k).map(|j| rinv[i][j] * lambda[j]).sum())
+        .collect();
+    let s: f64 = b.iter().sum();
+    (s > 0.0 && b.iter().all(|&x| x > 0.0)).then(|| b.iter().map(|x| x / s).collect())
+}
+
+/// The one-factor loadings `λ` of correlation matrix `r` by principal-axis factoring, and
+/// `R⁻¹`; `None` for a singular matrix, no convergence, a Heywood case or a loading below 0.3.
+fn one_factor_loadings(r: &[Vec<f64>]) -> Option<(Vec<f64>, Vec<Vec<f64>>)> {
     let k = r.len();
     let r = r.to_vec();
     let rinv = invert(&r)?;
@@ -252,11 +288,7 @@ fn one_factor_weights_from_correlations(r: &[Vec<f64>]) -> Option<Vec<f64>> {
     if !converged || lambda.iter().any(|&l| l < 0.3) {
         return None;
     }
-    let b: Vec<f64> = (0..k)
-        .map(|i| (0..k).map(|j| rinv[i][j] * lambda[j]).sum())
-        .collect();
-    let s: f64 = b.iter().sum();
-    (s > 0.0 && b.iter().all(|&x| x > 0.0)).then(|| b.iter().map(|x| x / s).collect())
+    Some((lambda, rinv))
 }
 
 fn correlation_matrix(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -521,5 +553,36 @@ mod tests {
         }
         // Two indicators: not enough for a factor model.
         assert_eq!(one_factor_weights(&cols[..2]), None);
+    }
+
+    #[test]
+    fn loading_weights_are_proportional_to_the_loadings() {
+        // Exact one-factor correlations r_ij = λ_i·λ_j: the weights are λ / Σλ, by hand
+        // 0.9/3.0 = 0.3, 0.8/3.0, 0.7/3.0, 0.6/3.0 = 0.2 (not Thomson's λ/(1 − λ²)).
+        let lambda = [0.9, 0.8, 0.7, 0.6];
+        let r: Vec<Vec<f64>> = (0..4)
+            .map(|i| {
+                (0..4)
+                    .map(|j| if i == j { 1.0 } else { lambda[i] * lambda[j] })
+                    .collect()
+            })
+            .collect();
+        let w = loading_weights_from_correlations(&r).expect("exact fit");
+        for (got, want) in w.iter().zip([0.3, 0.8 / 3.0, 0.7 / 3.0, 0.2]) {
+            assert!(close(*got, want, 1e-6), "{w:?}");
+        }
+        // A loading below 0.3 fails the model, as for the factor-score weights.
+        let weak = [0.9, 0.8, 0.2];
+        let r: Vec<Vec<f64>> = (0..3)
+            .map(|i| {
+                (0..3)
+                    .map(|j| if i == j { 1.0 } else { weak[i] * weak[j] })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(loading_weights_from_correlations(&r), None);
+        // Fewer than 3 columns: no factor model.
+        let cols = vec![vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![2.0, 1.0, 4.0, 3.0, 5.0]];
+        assert_eq!(one_factor_loading_weights(&cols), None);
     }
 }
