@@ -259,19 +259,35 @@ fn source_values<'a>(panel: &'a Panel, source: &'a Source, scale: f64) -> Option
 }
 
 /// The oriented value of an indicator per row (higher = more deprived), `None` where missing.
-/// Each row reads the source of its year's edition ([`Indicator::source_for`]).
+/// Each row reads the source of its year's edition ([`Indicator::source_for`]); where that has
+/// no value, the sources of earlier editions back to the last series break (a rename is the
+/// same variable under another code, so a table that still uses the old code is read).
 fn indicator_values(panel: &Panel, ind: &Indicator) -> Result<Vec<Option<f64>>> {
-    let sources: Vec<(i32, Option<RawValue<'_>>)> = std::iter::once((i32::MIN, &ind.source))
-        .chain(ind.editions.iter().map(|e| (e.from, &e.source)))
-        .map(|(from, s)| (from, source_values(panel, s, ind.scale)))
-        .collect();
-    if sources.iter().all(|(_, f)| f.is_none()) {
+    // (first year, whether a series break starts there, its values).
+    let sources: Vec<(i32, bool, Option<RawValue<'_>>)> =
+        std::iter::once((i32::MIN, false, &ind.source))
+            .chain(
+                ind.editions
+                    .iter()
+                    .map(|e| (e.from, e.series_break.is_some(), &e.source)),
+            )
+            .map(|(from, brk, s)| (from, brk, source_values(panel, s, ind.scale)))
+            .collect();
+    if sources.iter().all(|(_, _, f)| f.is_none()) {
         return Ok(vec![None; panel.len()]);
     }
     let raw = |i: usize| -> Option<f64> {
         let year = panel.years[i];
-        let (_, f) = sources.iter().rev().find(|(from, _)| *from <= year)?;
-        f.as_ref().and_then(|f| f(i))
+        let current = sources.iter().rposition(|(from, _, _)| *from <= year)?;
+        for (_, brk, f) in sources[..=current].iter().rev() {
+            if let Some(v) = f.as_ref().and_then(|f| f(i)) {
+                return Some(v);
+            }
+            if *brk {
+                break;
+            }
+        }
+        None
     };
     let sign = match ind.direction {
         Direction::HigherIsWorse => 1.0,

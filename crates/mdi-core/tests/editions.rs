@@ -82,3 +82,30 @@ fn editions_out_of_order_are_refused_with_the_line() {
     assert!(err.contains("ascending order of `from`"), "{err}");
     assert!(err.contains("t.toml:"), "{err}");
 }
+
+#[test]
+fn a_renamed_column_falls_back_to_the_old_code_but_never_across_a_break() {
+    // Opleiding: a_opl_bvm from 2023 (a rename); armoede: p_ink_ar from 2024 (a break).
+    let profile = PROFILE.replace(
+        "[[domain]]\nid = \"inkomen\"",
+        "[[domain]]\nid = \"opleiding\"\nweight = 1.0\n  [[domain.indicator]]\n  id = \"laag\"\n  column = \"a_opl_lg\"\n  direction = \"higher-is-worse\"\n    [[domain.indicator.edition]]\n    from = 2023\n    column = \"a_opl_bvm\"\n[[domain]]\nid = \"inkomen\"",
+    );
+    let profile = profile.replace(
+        "population = \"pop\"",
+        "population = \"pop\"\nmissing_columns = \"report\"",
+    );
+    let profile = Profile::from_str_at(&profile, Path::new("t.toml")).unwrap();
+    // 2024 rows carry only the old codes: opleiding reads a_opl_lg (rename), armoede does not
+    // read p_hh_osm across its break.
+    let table = "code,year,pop,a_opl_lg,p_hh_osm\nA,2024,100,5,30\nB,2024,100,9,20\n";
+    let table = Table::from_bytes(Path::new("t.csv"), table.as_bytes()).unwrap();
+    let panel = Panel::build(&profile, &[table], None).unwrap();
+    let scores = compute(&profile, &panel, &Options::default()).unwrap();
+    let row = |code: &str| scores.rows.iter().find(|r| &*r.code == code).unwrap();
+    // Domain 0 is opleiding: B (9) is more deprived than A (5).
+    assert_eq!(row("B").domains[0].rank, Some(1));
+    assert_eq!(row("A").domains[0].rank, Some(2));
+    // Domain 1 is inkomen: no value across the break.
+    assert_eq!(row("A").domains[1].score, None);
+    assert_eq!(row("B").domains[1].score, None);
+}
