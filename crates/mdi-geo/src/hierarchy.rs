@@ -415,10 +415,12 @@ pub fn assemble(profile: &Profile, panel: Option<&Panel>, sources: &[Source]) ->
 fn name_from_tables(levels: &mut [LevelAreas], names: &BTreeMap<String, String>) {
     for l in levels {
         for a in &mut l.areas {
-            if a.name == a.code || a.name.trim().is_empty() {
-                if let Some(n) = names.get(&a.code).filter(|n| !n.trim().is_empty()) {
-                    a.name.clone_from(n);
-                }
+            let unnamed = a.name == a.code || a.name.trim().is_empty();
+            if let Some(n) = names
+                .get(&a.code)
+                .filter(|n| unnamed && !n.trim().is_empty())
+            {
+                a.name.clone_from(n);
             }
         }
     }
