@@ -6,12 +6,13 @@ every column of geodata/profiles/nl-cbs.toml under its KWB short code. It is wri
 export: a UTF-8 byte-order mark, `;` as separator, decimal commas, `.` (with spaces) for a
 suppressed cell, and a gemeente row that the profile skips. Industrieterrein De Vaart has 45
 inhabitants (below the profile's minimum of 100); Zuiderhof has no Leefbaarometer data, so its
-woonomgeving domain is missing and its weight is re-spread. Deterministic: no randomness.
+woonomgeving domain is missing and its weight is re-spread. The poverty share is p_hh_osm in 2023
+and p_ink_ar in 2024 (the KWB 2024 series break). Deterministic: no randomness.
 """
 import pathlib
 
 COLS = ["buurtcode", "buurtnaam", "jaar", "a_inw", "a_15_24", "a_25_44", "a_45_64", "a_65_oo",
-        "p_hh_li", "a_soz_wb", "g_ink_pi", "a_soz_ww", "a_soz_ao", "p_arb_pp", "a_opl_lg",
+        "p_hh_li", "p_hh_osm", "p_ink_ar", "a_soz_wb", "g_ink_pi", "a_soz_ww", "a_soz_ao", "p_arb_pp", "a_opl_lg",
         "rivm_goed_ervaren_gezondheid", "rivm_beperkt_gezondheid", "rivm_angst_depressie",
         "misdrijven_per_1000", "lbm_onv", "lbm_won", "g_afs_hp", "g_afs_gs", "g_afs_sc", "lbm_fys"]
 NAMES = ["Centrum", "Stationskwartier", "Oude Haven", "Molenwijk", "Parkzicht", "De Akkers",
@@ -46,6 +47,10 @@ def main():
             vals = {
                 "a_inw": pop, "a_15_24": p1524, "a_25_44": p2544, "a_45_64": p4564, "a_65_oo": p65,
                 "p_hh_li": 6 + 16 * d[0], "a_soz_wb": w * (0.01 + 0.06 * d[0]),
+                # The KWB 2024 series break: below the social minimum up to 2023, below
+                # the poverty line from 2024 (another threshold).
+                "p_hh_osm": 4 + 12 * d[0] if year < 2024 else None,
+                "p_ink_ar": 3 + 9 * d[0] if year >= 2024 else None,
                 "g_ink_pi": 36 - 14 * d[0],
                 "a_soz_ww": w * (0.01 + 0.02 * d[1]), "a_soz_ao": w * (0.03 + 0.05 * d[1]),
                 "p_arb_pp": 74 - 16 * d[1],
@@ -62,7 +67,9 @@ def main():
             cells = []
             for c in COLS[3:]:
                 v = vals[c]
-                if c in COUNTS:
+                if v is None:
+                    cells.append("")
+                elif c in COUNTS:
                     cells.append(str(int(round(v))))
                 elif c.startswith("lbm_"):
                     cells.append(fmt(v, 3))

@@ -29,13 +29,15 @@ pub const MAX_AREAS: usize = 2_000_000;
 
 /// The columns of the table after `buurtcode,jaar` that the nl-cbs profile reads (KWB short
 /// codes), in table order.
-pub const INDICATOR_COLUMNS: [&str; 22] = [
+pub const INDICATOR_COLUMNS: [&str; 24] = [
     "a_inw",
     "a_15_24",
     "a_25_44",
     "a_45_64",
     "a_65_oo",
     "p_hh_li",
+    "p_hh_osm",
+    "p_ink_ar",
     "a_soz_wb",
     "g_ink_pi",
     "a_soz_ww",

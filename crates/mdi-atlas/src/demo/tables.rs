@@ -258,7 +258,7 @@ fn write_row(
     let _ = write!(out, ",{year}");
     let Some((c, i, small)) = cell else {
         // Water: no inhabitants, counts 0, everything else missing.
-        out.push_str(",0,0,0,0,0,,0,,0,0,,0,,,,,,,,,,,,,\n");
+        out.push_str(",0,0,0,0,0,,,,0,,0,0,,0,,,,,,,,,,,,,\n");
         return;
     };
     let pop = population(c, small, offset);
@@ -278,6 +278,18 @@ fn write_row(
     sep(out);
     if !suppressed {
         push_fixed(out, (7.5 * (0.45 * z[0]).exp()).clamp(0.5, 60.0), 1);
+    }
+    // Households below the social minimum up to 2023 (p_hh_osm), below the poverty line from
+    // 2024 (p_ink_ar): the series break of KWB 2024, a different threshold and level.
+    let poverty = 0.8 * z[0] + 0.2 * z[2];
+    for (v, here) in [
+        (5.5 * (0.45 * poverty).exp(), year < 2024),
+        (4.0 * (0.5 * poverty).exp(), year >= 2024),
+    ] {
+        sep(out);
+        if here && !suppressed {
+            push_fixed(out, v.clamp(0.3, 50.0), 1);
+        }
     }
     sep(out);
     push_int(out, (0.03 * (0.65 * z[1]).exp()).min(0.4) * working);
