@@ -148,6 +148,10 @@ fn five_areas_by_hand() {
         excluded["excluded_reason"].contains("below minimum 100"),
         "{excluded:?}"
     );
+    assert_eq!(excluded["reason"], "population-below");
+    for code in ["A", "B", "C", "D", "E"] {
+        assert_eq!(by[code]["reason"], "", "a ranked area has no reason");
+    }
 }
 
 #[test]
@@ -660,6 +664,7 @@ fn check_example_header(out: &Path) {
             "domains_in_worst_decile",
             "domains_missing",
             "excluded_reason",
+            "reason",
         ]
         .map(String::from),
     );
@@ -746,6 +751,7 @@ fn data_in_a_zero_weight_domain_does_not_make_an_area_eligible() {
         f["excluded_reason"].contains("0 domains with data"),
         "{f:?}"
     );
+    assert_eq!(f["reason"], "too-few-domains");
     for r in rows.iter().filter(|r| r["eligible"] == "true") {
         assert!(
             !r["mdi_score"].is_empty(),

@@ -463,7 +463,7 @@ def check_tile(acc, z, x, y, data):
 POLY_SETS = {
     "full": None,  # everything
     "map": {"code", "name", "level", "nodata", "water", "mdi_score", "mdi_decile", "<domain>_decile",
-            "domains_in_worst_decile", "share_worst_decile"},
+            "domains_in_worst_decile", "share_worst_decile", "reason"},
     "minimal": {"nodata", "water", "mdi_decile", "share_worst_decile"},
 }
 # label layers per set (as of the brief of 2026-11-28; the working tree's docs/TILES.md is moving
@@ -545,6 +545,12 @@ def unit_expected(area, ys, unit_layer, domains):
                 want[f"{k}_{y}"] = kind(float(r[k])) if kind is int else float(r[k])
                 if kind is float:
                     floats.add(f"{k}_{y}")
+        # Why it has no MDI (scores.csv `reason`, including the `no-row` rows a build adds), and
+        # the number of domains behind it (as areas.fgb has it).
+        if r.get("reason", "") != "":
+            want[f"reason_{y}"] = r["reason"]
+        if area.get(f"domains_with_data_{y}") is not None:
+            want[f"domains_with_data_{y}"] = int(area[f"domains_with_data_{y}"])
         for d in domains:
             if r.get(f"{d}_score", "") != "":
                 k = f"{d}_score_{y}"
@@ -573,6 +579,8 @@ def parent_expected(area, layer, years):
                 want[f"{k}_{y}"] = kind(v)
                 if kind is float:
                     floats.add(f"{k}_{y}")
+        if area.get(f"reason_{y}") not in (None, ""):
+            want[f"reason_{y}"] = area[f"reason_{y}"]
     return want, floats, {}
 
 
@@ -1303,11 +1311,11 @@ def main():
     ac = checks["attributes"]
     ac.fail_kinds(acc["errors"].get("attributes"))
     ytypes = {"mdi_score": {"float", "int"}, "mdi_rank": {"int"}, "mdi_decile": {"int"}}
-    unit_types = dict(ytypes, domains_in_worst_decile={"int"})
+    unit_types = dict(ytypes, domains_in_worst_decile={"int"}, reason={"str"}, domains_with_data={"int"})
     for d in domains:
         unit_types[f"{d}_score"] = {"float", "int"}
         unit_types[f"{d}_decile"] = {"int"}
-    parent_types = dict(ytypes, share_worst_decile={"float", "int"})
+    parent_types = dict(ytypes, share_worst_decile={"float", "int"}, reason={"str"})
     base_types = {"code": {"str"}, "name": {"str"}, "level": {"str"}, "nodata": {"bool"}, "water": {"bool"},
                   "population": {"int"}}
     for layer in poly_layers + label_layers:

@@ -356,6 +356,12 @@ fn compute_index(
             )?;
         }
     }
+    for (column, n) in &panel.conflicts {
+        writeln!(
+            out,
+            "column {column}: {n} area-years where tables disagree (the first table's value is used)"
+        )?;
+    }
     write!(out, "{}", scores.summary())?;
     Ok((panel, scores))
 }
@@ -617,6 +623,21 @@ fn print_build(
         j.polygons_without_scores.len(),
         j.duplicates.len()
     )?;
+    if j.by_year.len() > 1 {
+        for y in &j.by_year {
+            writeln!(
+                stdout,
+                "  {}: {} of {} codes matched, {} without polygon, {} polygons without a row; {} codes new and {} gone since the year before",
+                y.year,
+                y.matched,
+                y.score_codes,
+                y.scores_without_polygon.len(),
+                y.polygons_without_scores,
+                y.new_codes.len(),
+                y.gone_codes.len()
+            )?;
+        }
+    }
     writeln!(
         stdout,
         "geometry: {} repairs, {} collapsed areas, {} notes (see build-report.json)",

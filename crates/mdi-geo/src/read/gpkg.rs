@@ -645,7 +645,8 @@ mod tests {
         assert_eq!(p.len(), 6, "{p:?}");
         assert_eq!(p["fid"], Value::Int(1));
         assert_eq!(p["buurtcode"], Value::Text("BU02330000".into()));
-        assert_eq!(p["aantal_inwoners"], Value::Int(-99_999_999));
+        // The CBS sentinel −99,999,999 is read as missing.
+        assert_eq!(p["aantal_inwoners"], Value::Null);
         assert_eq!(p["share"], Value::Float(0.5));
         assert_eq!(p["water"], Value::Bool(false));
         assert_eq!(p["note"], Value::Null);
