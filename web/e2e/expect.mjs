@@ -30,6 +30,18 @@ export function expectedValue(props, { variable = 'mdi', year, view = 'value', c
 }
 
 /**
+ * The `k`-th domain (0 = first, in profile order) with data in `year` per /api/meta
+ * `year_info.domains_with_data`; for an atlas without year_info (format < 1.2) the profile's.
+ * For the demo, whose years have every domain, k = 0 is inkomen and k = 1 werk.
+ */
+export function domainWithData(meta, year, k = 0) {
+  const info = (meta.year_info ?? []).find((i) => i.year === year);
+  const ids = info ? info.domains_with_data : meta.domains.map((d) => d.id);
+  if (ids.length <= k) throw new Error(`${year}: only ${ids.length} domain(s) with data (${ids}), a test needs ${k + 1}`);
+  return ids[k];
+}
+
+/**
  * Re-weighted MDI score from tile properties (METHOD §4.3 as docs/API.md /api/breaks states):
  * Σ_present w·X · (Σ_all w / Σ_present w), over the domains with a score property.
  * Returns {score, err}: err bounds the error from the tiles' one-decimal scores.

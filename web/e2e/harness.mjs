@@ -241,6 +241,55 @@ export class Harness {
   }
 
   /**
+   * Where the probing tests look on another atlas than the demo: the demo's start view shows
+   * every buurt, the national one shows the whole country at a zoom whose tiles carry the
+   * `minimal` property set (no code, name, domains or reasons) and buurten a few pixels wide.
+   * This is the most populous area of the top level (gemeenten), found through the API:
+   * `/api/search` ranks the areas matching a code prefix by population, five per first digit
+   * after the prefix; `/api/areas` gives each one's population per year and its bbox (WGS84
+   * degrees); the one with the most inhabitants in its emptiest year wins (an area without
+   * figures in some year, e.g. after a recoding, would leave that year's map grey).
+   * Returns {code, name, bbox, pop} or null for the demo.
+   */
+  async denseArea() {
+    if (this.demo) return null;
+    if (this._dense !== undefined) return this._dense;
+    const meta = await this.meta();
+    const top = meta.levels.at(-1);
+    let best = null;
+    for (let d = 0; d <= 9; d++) {
+      const found = (await this.api(`/api/search?q=${encodeURIComponent(`${top.code_prefix}${d}`)}&limit=5`)).results
+        .filter((r) => r.level === top.layer && r.bbox);
+      for (const r of found) {
+        const area = await this.api(`/api/areas/${r.code}`);
+        const pop = Math.min(...meta.years.map((y) => area.years.find((v) => v.year === y)?.population ?? 0));
+        if (!best || pop > best.pop) best = { code: area.code, name: area.name, bbox: area.bbox, pop };
+      }
+    }
+    if (!best) throw new Error(`no ${top.layer} area found through /api/search?q=${top.code_prefix}<digit>`);
+    this._dense = best;
+    return best;
+  }
+
+  /**
+   * On another atlas than the demo, centre `page`'s map on denseArea() at `zoom` (default: one
+   * above the first zoom whose tiles carry every property, /api/meta `full_from_zoom`: around a
+   * city several hundred buurten are then large enough to probe) and wait until it is drawn.
+   * On the demo it does nothing: its start view already shows every buurt. Returns the area or
+   * null.
+   */
+  async focusDense(page, { zoom } = {}) {
+    const area = await this.denseArea();
+    if (!area) return null;
+    const meta = await this.meta();
+    const z = zoom ?? Math.max(meta.min_zoom, (meta.full_from_zoom ?? meta.min_zoom) + 1);
+    const [w, s, e, n] = area.bbox;
+    await page.evaluate(([c, z]) => window.mdi.map.jumpTo({ center: c, zoom: z }), [[(w + e) / 2, (s + n) / 2], z]);
+    await settle(page);
+    return area;
+  }
+
+  /**
    * A fresh browser context (own cache and storage) and page. Every request of the context
    * (page, its workers) is logged; anything not for 127.0.0.1 is aborted and counted.
    */
@@ -355,16 +404,19 @@ export function isTileUrl(url) {
 
 /**
  * What every test file starts with: the server and browser of `setup(name)`, the atlas's
- * `/api/meta`, and one page (requests logged under `label`) with the app opened and idle.
- * `year` is the year the app shows at start. With a skip reason, only `h` is set.
+ * `/api/meta`, and one page (requests logged under `label`) with the app opened and idle; on
+ * another atlas than the demo its map is then fitted to Harness.focusDense (unless `dense` is
+ * false). `year` is the year the app shows at start. With a skip reason, only `h` is set.
  */
-export async function openApp(name, label, opts = {}) {
+export async function openApp(name, label, { dense = true, ...opts } = {}) {
   const h = await setup(name, opts);
   if (h.skipReason) return { h };
   const meta = await h.meta();
   const page = await h.newPage({ label });
   await h.open(page);
-  return { h, meta, page, year: (await state(page)).year };
+  const year = (await state(page)).year;
+  if (dense) await h.focusDense(page);
+  return { h, meta, page, year };
 }
 
 export async function setup(name, opts = {}) {
@@ -684,9 +736,10 @@ export async function backgroundColor(page) {
  */
 export const PROBE_PROPS = '^(code|name|level|nodata|water)$|_decile_|^domains_in_worst_decile_';
 
-export async function probeColours(page, expect, { layer = 'buurten-fill', margin = 4, keep = PROBE_PROPS, hideLabels = false } = {}) {
+export async function probeColours(page, expect, { layer = 'buurten-fill', margin = 4, keep = PROBE_PROPS, hideLabels = envAtlas() !== null } = {}) {
   await parkMouse(page);
-  // hideLabels: labels (symbol layers, with halos) cover small buurten at low zoom (phone):
+  // hideLabels: labels (symbol layers, with halos) cover small buurten at low zoom (phone, and
+  // the many gemeente names around a city of another atlas than the demo, Harness.focusDense):
   // hidden while the pixels are read, then restored. Only layout visibility changes; no tile
   // is requested.
   const hidden = hideLabels ? await page.evaluate(() => {

@@ -226,6 +226,66 @@ describe('the atlas under test', () => {
     }
   });
 
+  test('where the tiles carry no reasons (low zooms), a grey buurt\'s tooltip claims none; a click gives the API\'s', { timeout: TEST_TIMEOUT }, async (t) => {
+    if (h.skip(t)) return;
+    // the zooms whose tiles carry the `minimal` property set: no code, name or reason_<year>
+    const minimal = Object.entries(meta.properties_by_zoom ?? {}).filter(([, set]) => set === 'minimal').map(([z]) => Number(z));
+    if (!minimal.length) {
+      const why = 'every zoom of the atlas carries reason_<year> (/api/meta properties_by_zoom)';
+      console.log(`SKIPPED: reasons: ${why}`);
+      t.skip(why);
+      return;
+    }
+    const z = Math.max(...minimal) + 0.5;
+    const area = await h.denseArea();
+    const [w, s, e, n] = area?.bbox ?? meta.bounds;
+    await page.evaluate(([c, z]) => window.mdi.map.jumpTo({ center: c, zoom: z }), [[(w + e) / 2, (s + n) / 2], z]);
+    await e2e.parkMouse(page);
+    await e2e.settle(page);
+    const feats = await e2e.renderedFeatures(page, { margin: 3, minPoints: 1, keep: `^(code|name|water|mdi_decile_${Y}|reason_${Y})$` });
+    assert.ok(feats.length > 0, `nothing rendered at zoom ${z}`);
+    const carrying = feats.filter((f) => 'code' in f.props || `reason_${Y}` in f.props);
+    assert.equal(carrying.length, 0, `/api/meta says zoom ${z - 0.5} carries the minimal set, but ${carrying.length} features have a code or reason_${Y}`);
+    const grey = feats.filter((f) => f.props.water !== true && !Number.isInteger(f.props[`mdi_decile_${Y}`])).sort((a, b) => b.inner - a.inner);
+    assert.ok(grey.length > 0, `no grey buurt with an interior point at zoom ${z} around ${area?.name}`);
+    const seen = new Set();
+    for (const f of grey.slice(0, 6)) {
+      const [x, y] = f.points[0];
+      const ll = await page.evaluate(([x, y]) => {
+        const rect = window.mdi.map.getCanvas().getBoundingClientRect();
+        const l = window.mdi.map.unproject([x - rect.left, y - rect.top]);
+        return [l.lng, l.lat];
+      }, [x, y]);
+      const code = (await h.api(`/api/point?lon=${ll[0]}&lat=${ll[1]}`)).areas[0]?.code;
+      if (!code) continue;
+      const api = (await h.api(`/api/areas/${code}`)).years.find((v) => v.year === Y);
+      assert.equal(api.mdi, null, `${code}: no mdi_decile_${Y} in the tiles, but /api/areas has an MDI`);
+      if (seen.has(api.reason) || seen.size >= 2) continue;
+      seen.add(api.reason);
+      await page.mouse.move(x - 2, y, { steps: 1 });
+      await page.mouse.move(x, y, { steps: 2 });
+      await page.waitForFunction(() => !document.getElementById('tooltip').hidden, null, { timeout: 5000 }).catch(() => {});
+      const tip = await page.evaluate(() => ({ text: document.getElementById('tooltip').textContent, hidden: document.getElementById('tooltip').hidden }));
+      assert.ok(!tip.hidden, `${code} (${api.reason}) at zoom ${z}: no tooltip`);
+      assert.match(tip.text, /geen score/, `${code} (${api.reason}) at zoom ${z}: tooltip "${tip.text}" does not say there is no score`);
+      // the tiles do not say why: no reason may be claimed (nor "no data", which is one)
+      for (const [other, re] of Object.entries(SHORT_NL)) assert.doesNotMatch(tip.text, re, `${code} (${api.reason}) at zoom ${z}: tooltip "${tip.text}" claims ${other}`);
+      assert.doesNotMatch(tip.text, /geen gegevens/, `${code} (${api.reason}) at zoom ${z}: tooltip "${tip.text}" claims there is no data`);
+      // a click asks the API which buurt is there; the panel gives its reason
+      await page.mouse.click(x, y);
+      await page.waitForFunction((code) => {
+        const p = document.getElementById('panel');
+        return !!p && !p.hidden && !!p.querySelector('[data-field="reason"]') && p.querySelector('[data-field="code"]')?.textContent.includes(code);
+      }, code, { timeout: 15_000 });
+      const reason = await page.$eval('#panel [data-field="reason"]', (el) => el.getAttribute('data-value'));
+      assert.equal(reason, api.reason, `${code}: the panel says ${reason}, /api/areas ${api.reason}`);
+      await closePanel(page);
+      await e2e.parkMouse(page);
+    }
+    assert.ok(seen.size > 0, `none of ${grey.length} grey features at zoom ${z} is a buurt per /api/point`);
+    await h.focusDense(page);
+  });
+
   test('a ranked buurt says on how many domains its MDI rests', { timeout: TEST_TIMEOUT }, async (t) => {
     if (h.skip(t)) return;
     const unit = meta.levels[0].layer;

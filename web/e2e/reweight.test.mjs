@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import * as e2e from './harness.mjs';
 
 const TEST_TIMEOUT = 180_000;
-import { decileFromBreaks, expectedValue, nearBreak, reweightedScore } from './expect.mjs';
+import { decileFromBreaks, domainWithData, expectedValue, nearBreak, reweightedScore } from './expect.mjs';
 
 let h;
 let meta;
@@ -84,24 +84,32 @@ async function checkReweighted(what) {
   return p;
 }
 
-test('re-weighting to inkomen only recolours the map as /api/breaks says', { timeout: TEST_TIMEOUT }, async (t) => {
+/**
+ * The domains with data in Y (/api/meta year_info): only their sliders can be moved; the others
+ * are disabled and keep their weight, which the re-weighting spreads over these.
+ */
+const withData = () => ((meta.year_info ?? []).find((i) => i.year === Y)?.domains_with_data ?? meta.domains.map((d) => d.id));
+
+test('re-weighting to one domain only recolours the map as /api/breaks says', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
+  // the first domain with data in Y (the demo's: inkomen)
+  const D = domainWithData(meta, Y);
   const mdi = await e2e.probeColours(page, (props) => expectedValue(props, { year: Y }));
   const tiles0 = h.tileRequests(LABEL).length;
-  const keys = Object.fromEntries(meta.domains.map((d) => [d.id, d.id === 'inkomen' ? 'End' : 'Home']));
+  const keys = Object.fromEntries(withData().map((id) => [id, id === D ? 'End' : 'Home']));
   await pressSliders(keys);
   const w = await sliderValues();
-  assert.ok(w.inkomen > 0 && meta.domains.every((d) => d.id === 'inkomen' || w[d.id] === 0), `sliders after Home/End: ${JSON.stringify(w)}`);
-  const p = await checkReweighted('inkomen only');
+  assert.ok(w[D] > 0 && withData().every((id) => id === D || w[id] === 0), `sliders after Home/End (${D} only): ${JSON.stringify(w)}`);
+  const p = await checkReweighted(`${D} only`);
   const was = new Map(mdi.result.map((r) => [r.id, r.item.cls]));
   const changed = p.result.filter((r) => was.has(r.id) && r.item.cls !== was.get(r.id));
-  assert.ok(changed.length >= 50, `only ${changed.length} buurten changed colour after re-weighting to inkomen only`);
+  assert.ok(changed.length >= 50, `only ${changed.length} buurten changed colour after re-weighting to ${D} only`);
   assert.equal(h.tileRequests(LABEL).length, tiles0, 're-weighting requested tiles');
-  assert.match(new URL(page.url()).searchParams.get('w') ?? '', /inkomen:/, 'URL parameter w');
+  assert.match(new URL(page.url()).searchParams.get('w') ?? '', new RegExp(`${D}:`), 'URL parameter w');
   await h.screenshot(page, 'desktop-reweighted.png');
 });
 
-test('mixed weights (profile, werk off, inkomen max) match /api/breaks; reset restores the MDI', { timeout: TEST_TIMEOUT }, async (t) => {
+test('mixed weights (profile, a second domain off, the first at max) match /api/breaks; reset restores the MDI', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
   await page.click('#weights-reset');
   await e2e.waitState(page, '(s) => s.weights === null');
@@ -113,7 +121,8 @@ test('mixed weights (profile, werk off, inkomen max) match /api/breaks; reset re
     assert.ok(p.mismatches.length <= 0.02 * p.checked, `after reset: ${e2e.describeMismatches(p)}`);
   });
 
-  await pressSliders({ werk: 'Home', inkomen: 'End' });
+  // the demo's: werk off, inkomen at max
+  await pressSliders({ [domainWithData(meta, Y, 1)]: 'Home', [domainWithData(meta, Y, 0)]: 'End' });
   await checkReweighted('mixed weights');
 
   await page.click('#weights-reset');

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import * as e2e from './harness.mjs';
 
 const TEST_TIMEOUT = 180_000;
-import { panelProblems, readPanel, waitPanel } from './expect.mjs';
+import { domainWithData, panelProblems, readPanel, waitPanel } from './expect.mjs';
 
 let h;
 let meta;
@@ -140,16 +140,18 @@ test('search by code (lower case) finds a wijk; the gemeente panel shows its sha
 
 test('a permalink restores variable, year, view, palette, weights, selection, language and camera', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
-  // set a non-default view through the UI
+  // set a non-default view through the UI: a domain with data in year y (the demo's: werk)
   const y = meta.years[Math.min(3, meta.years.length - 1)];
-  await e2e.choose(page, '#variable', 'werk');
+  const V = domainWithData(meta, y, 1);
   await e2e.choose(page, '#year', y);
+  await e2e.choose(page, '#variable', V);
   await e2e.choose(page, '#palette', 'cividis');
-  const { target } = await searchAndChoose((await h.api(`/api/search?q=${h.demo ? 'BU9903' : meta.levels[0].code_prefix}&limit=1`)).results[0].code);
+  const { target } = await searchAndChoose(h.demo ? (await h.api('/api/search?q=BU9903&limit=1')).results[0].code : await buurtInView(V, y));
   await page.evaluate(([lon, lat]) => window.mdi.map.jumpTo({ center: [lon, lat], zoom: 12.25 }), [
     (target.bbox[0] + target.bbox[2]) / 2, (target.bbox[1] + target.bbox[3]) / 2]);
   await e2e.settle(page);
-  const url = await e2e.waitUrl(page, (u) => u.searchParams.get('v') === 'werk' && u.searchParams.get('y') === String(y)
+  // the URL leaves out the default year (the last); the demo's y is another
+  const url = await e2e.waitUrl(page, (u) => u.searchParams.get('v') === V && (u.searchParams.get('y') ?? String(meta.years.at(-1))) === String(y)
     && u.searchParams.get('pal') === 'cividis' && u.searchParams.get('sel') === target.code && /^#map=12\.2[45]?\//.test(u.hash));
   const s1 = await e2e.state(page);
   const v1 = await mapView(page);
@@ -167,14 +169,14 @@ test('a permalink restores variable, year, view, palette, weights, selection, la
   assert.ok(Math.abs(v2.lon - v1.lon) < 1e-3 && Math.abs(v2.lat - v1.lat) < 1e-3, `centre ${v2.lon},${v2.lat} ≠ ${v1.lon},${v1.lat}`);
   assert.deepEqual((await e2e.legend(fresh)).map((i) => [i.cls, i.hex]), legend1.map((i) => [i.cls, i.hex]), 'legend after the permalink');
   assert.equal(await fresh.textContent('#legend-title'), title1, 'legend title after the permalink');
-  assert.equal(await fresh.inputValue('#variable'), 'werk');
+  assert.equal(await fresh.inputValue('#variable'), V);
   assert.equal(await fresh.inputValue('#year'), String(y));
   assert.equal(await fresh.inputValue('#palette'), 'cividis');
   const area = await h.api(`/api/areas/${target.code}`);
   const problems = panelProblems(await readPanel(fresh), area, y);
   assert.deepEqual(problems, [], `panel after the permalink:\n  ${problems.join('\n  ')}`);
-  // what is drawn follows the restored state too (werk, year y, cividis)
-  const p = await e2e.probeColours(fresh, (props) => props[`werk_decile_${y}`] ?? null);
+  // what is drawn follows the restored state too (V, year y, cividis)
+  const p = await e2e.probeColours(fresh, (props) => props[`${V}_decile_${y}`] ?? null);
   assert.ok(p.checked >= 10 && p.mismatches.length <= 0.02 * p.checked, `after the permalink: ${e2e.describeMismatches(p)}`);
   await fresh.context().close();
 
@@ -197,16 +199,17 @@ test('a permalink restores variable, year, view, palette, weights, selection, la
   assert.deepEqual((await e2e.legend(fresh2)).map((i) => [i.cls, i.hex]), legend3, 'change legend after the permalink');
   await fresh2.context().close();
 
-  // re-weighted
+  // re-weighted: a domain with data in year y at its maximum (the demo's: inkomen)
+  const W = domainWithData(meta, y);
   const breaksSeen = h.requests.filter((r) => r.page === LABEL && /\/api\/breaks\?/.test(r.url)).length;
-  await page.evaluate(() => {
-    const el = document.querySelector('#weights input[type=range][data-domain="inkomen"]');
+  await page.evaluate((id) => {
+    const el = document.querySelector(`#weights input[type=range][data-domain="${id}"]`);
     el.value = el.max;
     el.dispatchEvent(new Event('input', { bubbles: true }));
     el.dispatchEvent(new Event('change', { bubbles: true }));
-  });
+  }, W);
   await e2e.waitState(page, '(s) => s.weights !== null');
-  const url3 = await e2e.waitUrl(page, (u) => /inkomen:/.test(u.searchParams.get('w') ?? ''));
+  const url3 = await e2e.waitUrl(page, (u) => new RegExp(`${W}:`).test(u.searchParams.get('w') ?? ''));
   await h.waitRequests(LABEL, /\/api\/breaks\?/, breaksSeen);
   await e2e.settle(page);
   const s5 = await e2e.state(page);
@@ -224,6 +227,18 @@ test('a permalink restores variable, year, view, palette, weights, selection, la
   assert.deepEqual((await e2e.legend(fresh3)).map((i) => [i.cls, i.hex]), legend5, 'legend after the permalink with weights');
   await fresh3.context().close();
 });
+
+/**
+ * Another atlas than the demo: the code of a buurt in view (Harness.focusDense) with a decile
+ * of `variable` in `year`, so that the permalink's map has something to compare.
+ */
+async function buurtInView(variable, year) {
+  await h.focusDense(page);
+  const feats = await e2e.renderedFeatures(page, { margin: 4, minPoints: 3, keep: `^code$|^${variable}_decile_${year}$` });
+  const f = feats.filter((x) => Number.isInteger(x.props[`${variable}_decile_${year}`])).sort((a, b) => b.inner - a.inner)[0];
+  assert.ok(f, `no buurt in view with ${variable}_decile_${year}`);
+  return f.props.code;
+}
 
 async function setLang(p, lang) {
   const tag = await p.$eval('#lang', (el) => el.tagName);

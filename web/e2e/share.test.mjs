@@ -230,6 +230,7 @@ test('phone width: layout fits, the map is drawn, the panel opens over it; scree
   if (h.skip(t)) return;
   const ph = await h.newPage({ label: 'phone', viewport: e2e.PHONE });
   await h.open(ph);
+  await h.focusDense(ph); // another atlas than the demo: a city at a zoom with every property
   await e2e.settle(ph);
   const layout = await ph.evaluate(() => {
     const c = window.mdi.map.getCanvas().getBoundingClientRect();

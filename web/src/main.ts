@@ -457,7 +457,11 @@ async function start(): Promise<void> {
     const props = f.properties as Record<string, unknown>;
     const shown = shownConfig(cfg, map.getZoom());
     const value = cfg.value(props, map.getZoom());
-    const text = `${String(props['name'] ?? props['code'] ?? '')}: ${hoverWhat(props, value, shown.describe(value))}`;
+    // The `minimal` property set of low zooms has neither name nor code: the tooltip then gives
+    // only what the tiles know.
+    const label = props['name'] ?? props['code'];
+    const what = hoverWhat(props, value, shown.describe(value));
+    const text = label === undefined || label === null || label === '' ? what : `${String(label)}: ${what}`;
     if (f.id !== hovered) {
       clearHover();
       hovered = f.id;
@@ -473,11 +477,17 @@ async function start(): Promise<void> {
     const top = y + 18 + tooltip.offsetHeight > rect.height ? y - tooltip.offsetHeight - 10 : y + 18;
     tooltip.style.transform = `translate(${Math.max(4, left)}px, ${top}px)`;
   });
-  // A grey area (no MDI in the year shown) says why, in short: the tiles' `reason_<year>`.
+  // A grey area (no MDI in the year shown) says why, in short: the tiles' `reason_<year>`. The
+  // `minimal` property set of low zooms carries no reasons: an area without an MDI there says
+  // only that it has no score and that a click tells why (the panel asks the API), never a
+  // guessed reason.
   function hoverWhat(props: Record<string, unknown>, value: number | null, described: string): string {
+    if (value !== null) return described;
     const reason = props[`reason_${state.year}`];
-    if (value !== null || typeof reason !== 'string' || !reason) return described;
-    return `${t('noScore')} (${reasonText(reason, 'short', state.year)})`;
+    if (typeof reason === 'string' && reason) return `${t('noScore')} (${reasonText(reason, 'short', state.year)})`;
+    const ranked = typeof props[`mdi_decile_${state.year}`] === 'number';
+    if (!ranked && props['water'] !== true && !(`reason_${state.year}` in props)) return t('legendNoDataWhy');
+    return described;
   }
   map.on('mouseleave', FILL, () => {
     map.getCanvas().style.cursor = '';
