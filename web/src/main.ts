@@ -16,7 +16,7 @@ import { initSearch } from './search';
 import { DWD, fromUrl, normalize, PALETTES, VIEWS, weightsParam, writeUrl, type AppState } from './state';
 import { buildStyle, CONTEXT, levelLayers, SOURCE } from './style';
 import { initWeights } from './weights';
-import { renderAboutGrey, renderDomainsNotice, yearInfo } from './yearinfo';
+import { renderAboutGrey, renderBreakNotice, renderDomainsNotice, yearInfo } from './yearinfo';
 
 declare const __WORKER_FILE__: string;
 
@@ -359,6 +359,7 @@ async function start(): Promise<void> {
     }
     syncControls();
     if (state.year !== prev.year || state.lang !== prev.lang) showYearInfo();
+    renderBreakNotice(meta, state.view, state.variable, state.year, state.compareYear);
     writeUrl(meta, state);
     if (opts.debounce) {
       legend(true);
@@ -385,6 +386,7 @@ async function start(): Promise<void> {
   buildOptions();
   syncControls();
   showYearInfo();
+  renderBreakNotice(meta, state.view, state.variable, state.year, state.compareYear);
   relabelMap();
   writeUrl(meta, state);
   legend();

@@ -29,6 +29,24 @@ export function renderDomainsNotice(meta: Meta, year: number): void {
 }
 
 /**
+ * `#break-notice`: on the change map, the profile's series breaks (/api/meta `series_breaks`)
+ * that lie between the two years compared (after the earlier, up to the later) and touch the
+ * variable shown (the MDI, or the break's own domain): the change crosses a redefinition.
+ * Hidden otherwise.
+ */
+export function renderBreakNotice(meta: Meta, view: string, variable: string, year: number, compareYear: number): void {
+  const el = byId('break-notice');
+  const [lo, hi] = year < compareYear ? [year, compareYear] : [compareYear, year];
+  const breaks = view !== 'change' ? [] : (meta.series_breaks ?? []).filter(
+    (b) => b.year > lo && b.year <= hi && (variable === 'mdi' || variable === b.domain));
+  el.hidden = breaks.length === 0;
+  el.dataset.breaks = breaks.map((b) => `${b.indicator}:${b.year}`).join(',');
+  el.title = breaks.map((b) => `${b.year}: ${b.note}`).join('\n');
+  const list = breaks.map((b) => `${domainList(meta, [b.domain])} (${b.indicator}, ${b.year})`).join(', ');
+  el.textContent = breaks.length ? t('breakNotice', { from: lo, to: hi, list }) : '';
+}
+
+/**
  * `#about-grey`: what grey means in the shown year, one item per reason (`data-reason`, count
  * in `data-value`), known reasons in the atlas's order, then any the client has no words for.
  * Water is drawn pale blue-grey, not grey: it is listed apart.
