@@ -65,12 +65,17 @@ pub fn read_scores(path: &Path) -> Vec<std::collections::HashMap<String, String>
         .collect()
 }
 
-/// Run one of the independent Python checkers of `tests/gis/` and parse the JSON it prints.
+/// Run one of the independent Python checkers (`tests/gis/<script>`, or `tests/<dir>/<script>`
+/// when `script` names a folder) and parse the JSON it prints.
 /// `None` (with a printed reason) when it exits 3 for want of a Python package outside CI; in
 /// CI (`CI` set) that is a failure, as is any other non-zero exit.
 pub fn python_json(script: &str, args: &[&std::ffi::OsStr]) -> Option<serde_json::Value> {
     let o = std::process::Command::new("python3")
-        .arg(repo().join("tests/gis").join(script))
+        .arg(if script.contains('/') {
+            repo().join("tests").join(script)
+        } else {
+            repo().join("tests/gis").join(script)
+        })
         .args(args)
         .output()
         .expect("python3 runs");

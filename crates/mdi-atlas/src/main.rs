@@ -356,6 +356,12 @@ fn compute_index(
             )?;
         }
     }
+    for (column, n) in &panel.missing_read {
+        writeln!(
+            out,
+            "column {column}: {n} values read as missing by the profile's [[input.missing]] rules"
+        )?;
+    }
     for (column, n) in &panel.conflicts {
         writeln!(
             out,

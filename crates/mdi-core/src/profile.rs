@@ -254,6 +254,39 @@ pub struct Input {
     /// Other names under which a column may appear: `a_inw = ["kwb_inwoners"]`. The name itself
     /// is tried first, then the aliases in order.
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// Values that mean "not available" in some years (`[[input.missing]]`), e.g. a 0 that a
+    /// source writes for years it has no data for.
+    pub missing: Vec<MissingRule>,
+}
+
+/// A value read as missing (`[[input.missing]]`): `value` in the `columns` (every column the
+/// profile reads when empty) in the years `from`–`to` (inclusive; open where not given).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingRule {
+    /// The value that means "not available".
+    pub value: f64,
+    /// The first year the rule holds (none: from the first year).
+    pub from: Option<i32>,
+    /// The last year the rule holds (none: to the last year).
+    pub to: Option<i32>,
+    /// The columns, by the names the profile reads them under (empty: all of them).
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Why, in words (e.g. which documentation says so).
+    #[serde(default)]
+    pub note: String,
+}
+
+impl MissingRule {
+    /// Whether `v` in `column` in `year` is read as missing by this rule.
+    pub fn applies(&self, column: &str, year: i32, v: f64) -> bool {
+        #[allow(clippy::float_cmp)] // the rule names an exact value as written in the tables
+        let same = v == self.value;
+        same && self.from.is_none_or(|f| year >= f)
+            && self.to.is_none_or(|t| year <= t)
+            && (self.columns.is_empty() || self.columns.iter().any(|c| c == column))
+    }
 }
 
 /// Which areas are ranked.
@@ -426,6 +459,8 @@ struct RawInput {
     decimal: Decimal,
     #[serde(default)]
     aliases: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    missing: Vec<MissingRule>,
 }
 
 #[derive(Deserialize, Default)]
@@ -712,6 +747,7 @@ fn input(raw: RawInput, population: Option<ColumnRef>) -> Input {
         missing_columns: raw.missing_columns,
         decimal: raw.decimal,
         aliases: raw.aliases,
+        missing: raw.missing,
     }
 }
 

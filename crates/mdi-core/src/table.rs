@@ -636,6 +636,8 @@ pub struct Panel {
     /// Per profile column: how many (code, year) cells two tables both gave with values that
     /// differ by more than rounding (the first table's value is kept).
     pub conflicts: BTreeMap<String, usize>,
+    /// Per profile column: how many values an `[[input.missing]]` rule read as missing.
+    pub missing_read: BTreeMap<String, usize>,
 }
 
 /// The key columns of one table: the area code and, if it has one, the year.
@@ -684,6 +686,7 @@ impl Panel {
         let mut columns = BTreeMap::new();
         let mut resolved = Vec::new();
         let mut conflicts = BTreeMap::new();
+        let mut missing_read = BTreeMap::new();
         for c in needed_columns(profile) {
             if columns.contains_key(&c.name) {
                 continue;
@@ -704,6 +707,10 @@ impl Panel {
             }
             if differ > 0 {
                 conflicts.insert(c.name.clone(), differ);
+            }
+            let read_as_missing = apply_missing_rules(profile, &c.name, &years, &mut values);
+            if read_as_missing > 0 {
+                missing_read.insert(c.name.clone(), read_as_missing);
             }
             let sources: Vec<(PathBuf, String)> = hits
                 .iter()
@@ -733,6 +740,7 @@ impl Panel {
             names: region_names(tables),
             codes_by_year,
             conflicts,
+            missing_read,
         })
     }
 
@@ -1034,6 +1042,30 @@ fn find_column(profile: &Profile, tables: &[Table], c: &ColumnRef) -> Result<Vec
         });
     }
     Ok(Vec::new())
+}
+
+/// Apply the profile's `[[input.missing]]` rules to the values of `column` (one per panel row,
+/// `years` their years); returns how many values were read as missing.
+fn apply_missing_rules(
+    profile: &Profile,
+    column: &str,
+    years: &[i32],
+    values: &mut [Option<f64>],
+) -> usize {
+    let rules = &profile.input.missing;
+    if rules.is_empty() {
+        return 0;
+    }
+    let mut n = 0;
+    for (v, &year) in values.iter_mut().zip(years) {
+        if let Some(x) = *v
+            && rules.iter().any(|r| r.applies(column, year, x))
+        {
+            *v = None;
+            n += 1;
+        }
+    }
+    n
 }
 
 /// The numbers of column `ci` of table `t`, spread over `n` panel rows (`row_keys`: the panel
