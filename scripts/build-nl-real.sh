@@ -6,12 +6,14 @@
 # veiligheid, huisvesting), so the index is ranked on the domains there are (--min-domains 1),
 # and the map says which domains are missing.
 #
-# Usage: scripts/build-nl-real.sh [OUT]   (default out/nl-real)
+# Usage: scripts/build-nl-real.sh [OUT [BUILD OPTIONS…]]   (default out/nl-real; further
+# arguments go to `mdi-atlas build`, e.g. --no-tiles)
 # MDI_ATLAS_BIN=path uses that binary instead of `cargo run --release`; MDI_DATA_DIR points at
 # another copy of the data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/nl-real}
+[ $# -gt 0 ] && shift
 nl=${MDI_DATA_DIR:-../shared/data}/nl
 if [ ! -d "$nl" ]; then
   echo "no real data at $nl (set MDI_DATA_DIR)" >&2
@@ -23,4 +25,4 @@ if [ -n "${MDI_ATLAS_BIN:-}" ]; then bin=("$MDI_ATLAS_BIN"); else bin=(cargo run
   --indicators "2024=$nl/kwb_2024_statline_leeftijd.csv.gz" \
   --indicators "2017=$nl/kwb_2017_statline_export.csv.gz" \
   --areas "$nl/cbs_buurt_2020.topojson.gz" \
-  --min-domains 1 --out "$out"
+  --min-domains 1 --out "$out" "$@"
