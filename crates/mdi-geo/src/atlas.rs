@@ -9,11 +9,12 @@ use std::path::Path;
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geo::BoundingRect;
 use geozero::{ColumnValue, PropertyProcessor};
+use mdi_core::profile::ComparisonValues;
 use mdi_core::{Aggregate, AreaResult, Profile, Scores, aggregate};
 use mdi_format::columns as col;
 use mdi_format::metadata::{
-    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, SeriesBreak, YearInfo,
-    generator,
+    ComparisonInfo, Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking,
+    SeriesBreak, YearInfo, generator,
 };
 use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
 use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
@@ -42,6 +43,14 @@ pub struct AtlasInfo {
     pub tables: Vec<String>,
     /// The area files used.
     pub sources: Vec<SourceInfo>,
+}
+
+/// What a build writes beside the index of each year: the comparison variables (when the
+/// profile has any).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// The values of the profile's `[[comparison]]`s, written to `comparison.csv`.
+    pub comparisons: Option<&'a ComparisonValues>,
 }
 
 /// Counts of a written atlas, for the command line's summary.
@@ -479,7 +488,9 @@ impl<'a> Atlas<'a> {
 }
 
 /// Write the atlas' files into the folder `dir` (the temporary folder of a
-/// [`mdi_format::StagedAtlas`], which the caller commits once the tiles are written too).
+/// [`mdi_format::StagedAtlas`], which the caller commits once the tiles are written too):
+/// `scores.csv`, `areas.fgb`, `metadata.json`, `build-report.json`, and `comparison.csv` when
+/// `extras` has comparisons.
 ///
 /// # Errors
 /// [`GeoError::Io`] when a file cannot be written, [`GeoError::Format`] when FlatGeobuf
@@ -490,12 +501,23 @@ pub fn write_atlas(
     scores: &Scores,
     hierarchy: &Hierarchy,
     info: &AtlasInfo,
+    extras: &Extras<'_>,
 ) -> Result<AtlasSummary> {
     let (join_report, rows_of) = join(scores, &hierarchy.levels[0]);
     let atlas = Atlas::new(scores, hierarchy, rows_of);
     write_scores_csv(dir, scores, &atlas.unscored())?;
+    let mut written = Files::default();
+    if let Some(c) = extras
+        .comparisons
+        .filter(|_| !profile.comparisons.is_empty())
+    {
+        write_comparison_csv(dir, c)?;
+        written.comparison = Some(files::COMPARISON.into());
+    }
     write_areas_fgb(&dir.join(files::AREAS), info, &atlas)?;
-    metadata(profile, info, &atlas, &join_report).write(dir)?;
+    let mut meta = metadata(profile, info, &atlas, &join_report);
+    meta.files = written;
+    meta.write(dir)?;
     build_report(info, &atlas, &join_report).write(dir)?;
     Ok(AtlasSummary {
         areas: hierarchy
@@ -519,6 +541,15 @@ fn write_scores_csv(dir: &Path, scores: &Scores, unscored: &[Unscored]) -> Resul
     let path = dir.join(files::SCORES);
     let mut buf = Vec::new();
     mdi_format::write_scores(scores, unscored, &mut buf).map_err(io(&path, "cannot write"))?;
+    std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
+}
+
+/// `comparison.csv`.
+fn write_comparison_csv(dir: &Path, values: &ComparisonValues) -> Result<()> {
+    let path = dir.join(files::COMPARISON);
+    let mut buf = Vec::new();
+    mdi_format::comparison::write_comparison(values, &mut buf)
+        .map_err(io(&path, "cannot write"))?;
     std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
 }
 
@@ -645,6 +676,17 @@ fn metadata(
         files: Files::default(),
         year_info: atlas.year_info(profile),
         series_breaks: series_breaks(profile),
+        comparisons: profile
+            .comparisons
+            .iter()
+            .map(|c| ComparisonInfo {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                unit: c.unit.clone(),
+                description: c.description.clone(),
+            })
+            .collect(),
+        clusters: None,
         tables: info.tables.clone(),
         sources: info.sources.clone(),
         generator: generator(),
