@@ -600,6 +600,19 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let mut summary = Vec::new();
     let (panel, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
     let comparisons = comparison_values(&profile, &tables, args.index.year, &mut summary)?;
+    // Change over time compares scores ranked together: with two or more years ranked each on
+    // its own, the same panel is ranked once more over all years pooled (pooled.csv).
+    let pooled = if scores.ranking == Ranking::PerYear && panel.codes_by_year.len() >= 2 {
+        Some(compute(
+            &profile,
+            &panel,
+            &Options {
+                ranking: Some(Ranking::Pooled),
+            },
+        )?)
+    } else {
+        None
+    };
     pb.finish_and_clear();
 
     let pb = step("reprojecting, repairing and linking the areas");
@@ -620,6 +633,7 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let stage = StagedAtlas::create(&args.out)?;
     let pb = step(&format!("writing {}", args.out.display()));
     let extras = Extras {
+        pooled: pooled.as_ref(),
         comparisons: comparisons.as_ref(),
     };
     let atlas = write_atlas(stage.path(), &profile, &scores, &hierarchy, &info, &extras)?;

@@ -45,10 +45,13 @@ pub struct AtlasInfo {
     pub sources: Vec<SourceInfo>,
 }
 
-/// What a build writes beside the index of each year: the comparison variables (when the
-/// profile has any).
+/// What a build writes beside the index of each year: the index ranked over all years pooled,
+/// and the comparison variables (when the profile has any).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Extras<'a> {
+    /// The index of the same panel ranked over all years pooled (METHOD.md §6), written to
+    /// `pooled.csv` when it has two or more years.
+    pub pooled: Option<&'a Scores>,
     /// The values of the profile's `[[comparison]]`s, written to `comparison.csv`.
     pub comparisons: Option<&'a ComparisonValues>,
 }
@@ -489,8 +492,9 @@ impl<'a> Atlas<'a> {
 
 /// Write the atlas' files into the folder `dir` (the temporary folder of a
 /// [`mdi_format::StagedAtlas`], which the caller commits once the tiles are written too):
-/// `scores.csv`, `areas.fgb`, `metadata.json`, `build-report.json`, and `comparison.csv` when
-/// `extras` has comparisons.
+/// `scores.csv`, `areas.fgb`, `metadata.json`, `build-report.json`; `pooled.csv` when
+/// `extras` has pooled scores of two or more years, and `comparison.csv` when it has
+/// comparisons.
 ///
 /// # Errors
 /// [`GeoError::Io`] when a file cannot be written, [`GeoError::Format`] when FlatGeobuf
@@ -505,8 +509,16 @@ pub fn write_atlas(
 ) -> Result<AtlasSummary> {
     let (join_report, rows_of) = join(scores, &hierarchy.levels[0]);
     let atlas = Atlas::new(scores, hierarchy, rows_of);
-    write_scores_csv(dir, scores, &atlas.unscored())?;
+    let unscored = atlas.unscored();
+    write_scores_csv(dir, files::SCORES, scores, &unscored)?;
     let mut written = Files::default();
+    if let Some(pooled) = extras
+        .pooled
+        .filter(|p| p.ranking == mdi_core::profile::Ranking::Pooled && atlas.years.len() >= 2)
+    {
+        write_scores_csv(dir, files::POOLED, pooled, &unscored)?;
+        written.pooled = Some(files::POOLED.into());
+    }
     if let Some(c) = extras
         .comparisons
         .filter(|_| !profile.comparisons.is_empty())
@@ -536,9 +548,9 @@ pub fn write_atlas(
     })
 }
 
-/// `scores.csv`, as `mdi-atlas compute` writes it.
-fn write_scores_csv(dir: &Path, scores: &Scores, unscored: &[Unscored]) -> Result<()> {
-    let path = dir.join(files::SCORES);
+/// `scores.csv` (or `pooled.csv`, `name`), as `mdi-atlas compute` writes it.
+fn write_scores_csv(dir: &Path, name: &str, scores: &Scores, unscored: &[Unscored]) -> Result<()> {
+    let path = dir.join(name);
     let mut buf = Vec::new();
     mdi_format::write_scores(scores, unscored, &mut buf).map_err(io(&path, "cannot write"))?;
     std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
