@@ -16,7 +16,9 @@ use mdi_format::metadata::{
     ComparisonInfo, Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking,
     SeriesBreak, YearInfo, generator,
 };
-use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
+use mdi_format::report::{
+    BuildReport, CollapsedArea, ContiguityReport, Exclusion, MissingIndicator,
+};
 use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
 
 pub use mdi_format::metadata::SourceInfo;
@@ -526,11 +528,16 @@ pub fn write_atlas(
         write_comparison_csv(dir, c)?;
         written.comparison = Some(files::COMPARISON.into());
     }
+    let contiguity = crate::contiguity::queen(&hierarchy.levels[0]);
+    contiguity.write(dir)?;
+    written.contiguity = Some(files::CONTIGUITY.into());
     write_areas_fgb(&dir.join(files::AREAS), info, &atlas)?;
     let mut meta = metadata(profile, info, &atlas, &join_report);
     meta.files = written;
     meta.write(dir)?;
-    build_report(info, &atlas, &join_report).write(dir)?;
+    let mut report = build_report(info, &atlas, &join_report);
+    report.contiguity = Some(contiguity_report(&hierarchy.levels[0], &contiguity));
+    report.write(dir)?;
     Ok(AtlasSummary {
         areas: hierarchy
             .levels
@@ -554,6 +561,33 @@ fn write_scores_csv(dir: &Path, name: &str, scores: &Scores, unscored: &[Unscore
     let mut buf = Vec::new();
     mdi_format::write_scores(scores, unscored, &mut buf).map_err(io(&path, "cannot write"))?;
     std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
+}
+
+/// What `contiguity.gal` holds, for the build report.
+fn contiguity_report(
+    level: &crate::hierarchy::LevelAreas,
+    contiguity: &mdi_format::contiguity::Contiguity,
+) -> ContiguityReport {
+    let mut islands: Vec<String> = contiguity
+        .islands()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    islands.sort();
+    let listed: std::collections::BTreeSet<&str> =
+        contiguity.codes.iter().map(String::as_str).collect();
+    ContiguityReport {
+        level: level.level.id.clone(),
+        areas: contiguity.codes.len(),
+        links: contiguity.neighbours.iter().map(Vec::len).sum::<usize>() / 2,
+        islands,
+        without_polygon: level
+            .areas
+            .iter()
+            .filter(|a| !listed.contains(a.code.as_str()))
+            .map(|a| a.code.clone())
+            .collect(),
+    }
 }
 
 /// `comparison.csv`.
@@ -786,6 +820,7 @@ fn build_report(info: &AtlasInfo, atlas: &Atlas<'_>, join_report: &JoinReport) -
                 columns: c.clone(),
             })
             .collect(),
+        contiguity: None,
         tiles: None,
     }
 }
