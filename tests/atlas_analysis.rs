@@ -275,3 +275,96 @@ fn the_real_atlas_contiguity_matches_libpysal() {
     let gal = check_contiguity(&atlas);
     assert!(gal.len() > 13_000, "{} buurten", gal.len());
 }
+
+#[test]
+fn cluster_columns_are_cluster_codes_consistent_with_the_scores_and_the_weights() {
+    let atlas = demo();
+    let meta = json(&atlas.join("metadata.json"));
+    assert_eq!(meta["clusters"]["method"], "local-moran");
+    assert_eq!(meta["clusters"]["permutations"], 999);
+    assert_eq!(meta["clusters"]["seed"], 20191);
+    assert_eq!(meta["clusters"]["fdr"], false);
+    let layer = meta["levels"][0]["layer"].as_str().unwrap();
+    let (_, gal) = read_gal(&atlas.join("contiguity.gal"));
+    let codes = [
+        "high-high",
+        "low-low",
+        "high-low",
+        "low-high",
+        "not-significant",
+        "island",
+    ];
+    for year in ["2015", "2024"] {
+        let cluster = format!("cluster_{year}");
+        let score = format!("mdi_score_{year}");
+        let eligible = format!("eligible_{year}");
+        let columns = [
+            "code",
+            "level",
+            cluster.as_str(),
+            score.as_str(),
+            eligible.as_str(),
+        ];
+        let fgb = atlas.join("areas.fgb");
+        let mut args: Vec<&std::ffi::OsStr> = vec![fgb.as_os_str()];
+        args.extend(columns.iter().map(std::ffi::OsStr::new));
+        let Some(dump) = python_json("fgb_dump.py", &args) else {
+            return;
+        };
+        let rows = dump["rows"].as_array().unwrap();
+        // The ranked buurten and their scores.
+        let ranked: BTreeMap<&str, f64> = rows
+            .iter()
+            // GDAL reads the boolean column as 0/1.
+            .filter(|r| r["level"] == layer && (r[&eligible] == true || r[&eligible] == 1.0))
+            .map(|r| (r["code"].as_str().unwrap(), r[&score].as_f64().unwrap()))
+            .collect();
+        let mean = ranked.values().sum::<f64>() / ranked.len() as f64;
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in rows {
+            let code = r["code"].as_str().unwrap();
+            let class = r[&cluster].as_str();
+            if r["level"] != layer || !ranked.contains_key(code) {
+                assert!(class.is_none_or(str::is_empty), "{code} {year}: {class:?}");
+                continue;
+            }
+            let class = class.unwrap();
+            assert!(codes.contains(&class), "{code} {year}: {class}");
+            *counts.entry(class).or_default() += 1;
+            // The quadrant: the area's deviation from the mean and its neighbours' mean
+            // deviation (row-standardised lag over the ranked neighbours).
+            let ns: Vec<f64> = gal[code]
+                .iter()
+                .filter_map(|n| ranked.get(n.as_str()))
+                .map(|v| v - mean)
+                .collect();
+            if ns.is_empty() {
+                assert_eq!(class, "island", "{code} {year}");
+                continue;
+            }
+            let (z, lag) = (
+                ranked[code] - mean,
+                ns.iter().sum::<f64>() / ns.len() as f64,
+            );
+            let quadrant = match (z > 0.0, lag > 0.0) {
+                (true, true) => "high-high",
+                (false, false) => "low-low",
+                (true, false) => "high-low",
+                (false, true) => "low-high",
+            };
+            assert!(
+                class == "not-significant" || class == quadrant,
+                "{code} {year}: {class}, but z = {z}, lag = {lag}"
+            );
+        }
+        // The demo's deprivation is spatially clustered: hot and cold spots both appear.
+        assert!(
+            counts.get("high-high").copied().unwrap_or(0) > 20,
+            "{counts:?}"
+        );
+        assert!(
+            counts.get("low-low").copied().unwrap_or(0) > 20,
+            "{counts:?}"
+        );
+    }
+}
