@@ -2,6 +2,8 @@
 //! libpysal and esda (tests/analysis/reference.py). Prints `SKIPPED: <reason>` and passes when
 //! python3 or one of those modules is missing.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -168,7 +170,10 @@ fn check_spatial(name: &str, nb: &[Vec<u32>], y: &[f64], e: &Value) -> (f64, f64
     (mean, share, gmean)
 }
 
-fn inputs(rng: &mut Rng) -> (Value, Vec<(String, Vec<Vec<u32>>, Vec<f64>)>) {
+/// A spatial test case: name, neighbour lists, values.
+type Case = (String, Vec<Vec<u32>>, Vec<f64>);
+
+fn inputs(rng: &mut Rng) -> (Value, Vec<Case>) {
     let n = 200;
     let x: Vec<f64> = (0..n).map(|_| rng.unit() * 10.0).collect();
     // Rounded y: many ties for Spearman.
