@@ -463,7 +463,7 @@ def check_tile(acc, z, x, y, data):
 POLY_SETS = {
     "full": None,  # everything
     "map": {"code", "name", "level", "nodata", "water", "mdi_score", "mdi_decile", "<domain>_decile",
-            "domains_in_worst_decile", "share_worst_decile", "reason"},
+            "domains_in_worst_decile", "share_worst_decile", "reason", "cluster"},
     "minimal": {"nodata", "water", "mdi_decile", "share_worst_decile"},
 }
 # label layers per set (as of the brief of 2026-11-28; the working tree's docs/TILES.md is moving
@@ -551,6 +551,9 @@ def unit_expected(area, ys, unit_layer, domains):
             want[f"reason_{y}"] = r["reason"]
         if area.get(f"domains_with_data_{y}") is not None:
             want[f"domains_with_data_{y}"] = int(area[f"domains_with_data_{y}"])
+        # The local Moran cluster class (format 1.3), as areas.fgb has it.
+        if area.get(f"cluster_{y}") not in (None, ""):
+            want[f"cluster_{y}"] = area[f"cluster_{y}"]
         for d in domains:
             if r.get(f"{d}_score", "") != "":
                 k = f"{d}_score_{y}"
@@ -1311,7 +1314,8 @@ def main():
     ac = checks["attributes"]
     ac.fail_kinds(acc["errors"].get("attributes"))
     ytypes = {"mdi_score": {"float", "int"}, "mdi_rank": {"int"}, "mdi_decile": {"int"}}
-    unit_types = dict(ytypes, domains_in_worst_decile={"int"}, reason={"str"}, domains_with_data={"int"})
+    unit_types = dict(ytypes, domains_in_worst_decile={"int"}, reason={"str"}, domains_with_data={"int"},
+                      cluster={"str"})
     for d in domains:
         unit_types[f"{d}_score"] = {"float", "int"}
         unit_types[f"{d}_decile"] = {"int"}
