@@ -35,6 +35,15 @@ fn opt(x: Option<f64>, d: usize) -> String {
     x.map_or_else(|| "–".into(), |v| nl(v, d))
 }
 
+/// A p-value: four decimals, `< 0,0001` below.
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0,0001".into()
+    } else {
+        nl(p, 4)
+    }
+}
+
 /// A rank `r van n`.
 fn rank(r: Option<u32>, of: usize) -> String {
     r.map_or_else(|| "–".into(), |r| format!("{r} van {of}"))
@@ -201,7 +210,7 @@ fn divergence_blocks(r: &Report, out: &mut Vec<Block>) {
     out.push(Block::Heading("Divergentie".into()));
     out.push(Block::Para(format!(
         "Regressie van de verandering van de gepoolde MDI ({}–{}) op de gepoolde MDI in {}: β = {} (95 %-BI {} tot {}, p = {}, n = {}). β > 0 betekent dat gebieden met meer achterstand minder vooruitgingen.",
-        d.from_year, d.to_year, d.from_year, nl(d.beta, 3), nl(d.ci_low, 3), nl(d.ci_high, 3), nl(d.p_value, 4), d.n
+        d.from_year, d.to_year, d.from_year, nl(d.beta, 3), nl(d.ci_low, 3), nl(d.ci_high, 3), p_value(d.p_value), d.n
     )));
     if let Some(svg) = divergence_chart(d) {
         out.push(Block::Chart(svg));
@@ -257,7 +266,7 @@ fn analysis_blocks(r: &Report, out: &mut Vec<Block>) {
                         nl(c.r, 3),
                         format!("{} tot {}", nl(c.ci_low, 3), nl(c.ci_high, 3)),
                         c.n.to_string(),
-                        nl(c.p_value, 4),
+                        p_value(c.p_value),
                     ]
                 })
                 .collect(),
