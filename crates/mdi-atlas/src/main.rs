@@ -14,10 +14,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use demo::{DemoOptions, generate};
 use indicatif::{ProgressBar, ProgressStyle};
-use mdi_core::profile::Ranking;
+use mdi_core::profile::{ComparisonValues, Ranking};
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
 use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
-use mdi_geo::atlas::{AtlasInfo, AtlasSummary, SourceInfo, write_atlas};
+use mdi_geo::atlas::{AtlasInfo, AtlasSummary, Extras, SourceInfo, write_atlas};
 use mdi_geo::{Crs, ReadOptions, Source, read_area_layers};
 
 // The CLI sits at the end of the dependency chain core ← format ← geo ← tiler ← server ← cli.
@@ -417,6 +417,43 @@ fn compute_index(
     Ok((panel, scores))
 }
 
+/// The values of the profile's comparisons (`None` when it has none), with a line per
+/// comparison on where it was found.
+fn comparison_values(
+    profile: &Profile,
+    tables: &[Table],
+    year: Option<i32>,
+    out: &mut impl Write,
+) -> Result<Option<ComparisonValues>> {
+    if profile.comparisons.is_empty() {
+        return Ok(None);
+    }
+    let values = mdi_core::profile::comparison_values(profile, tables, year)?;
+    for (c, sources) in profile.comparisons.iter().zip(&values.sources) {
+        let with = values.rows.values().filter(|v| {
+            values
+                .ids
+                .iter()
+                .position(|id| *id == c.id)
+                .is_some_and(|k| v[k].is_some())
+        });
+        match sources.first() {
+            Some((_, header)) => writeln!(
+                out,
+                "comparison {}: column `{header}`, {} area-years with a value",
+                c.id,
+                with.count()
+            )?,
+            None => writeln!(
+                out,
+                "comparison {}: column `{}` is in none of the tables",
+                c.id, c.column.name
+            )?,
+        }
+    }
+    Ok(Some(values))
+}
+
 fn run_compute(args: &ComputeArgs) -> Result<()> {
     let mut profile = Profile::from_path(&args.profile)?;
     let tables = args
@@ -613,6 +650,20 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let pb = step("computing the index");
     let mut summary = Vec::new();
     let (panel, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
+    let comparisons = comparison_values(&profile, &tables, args.index.year, &mut summary)?;
+    // Change over time compares scores ranked together: with two or more years ranked each on
+    // its own, the same panel is ranked once more over all years pooled (pooled.csv).
+    let pooled = if scores.ranking == Ranking::PerYear && panel.codes_by_year.len() >= 2 {
+        Some(compute(
+            &profile,
+            &panel,
+            &Options {
+                ranking: Some(Ranking::Pooled),
+            },
+        )?)
+    } else {
+        None
+    };
     pb.finish_and_clear();
 
     let pb = step("reprojecting, repairing and linking the areas");
@@ -632,7 +683,11 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     // before the commit drops the stage and leaves a previous atlas as it was.
     let stage = StagedAtlas::create(&args.out)?;
     let pb = step(&format!("writing {}", args.out.display()));
-    let atlas = write_atlas(stage.path(), &profile, &scores, &hierarchy, &info)?;
+    let extras = Extras {
+        pooled: pooled.as_ref(),
+        comparisons: comparisons.as_ref(),
+    };
+    let atlas = write_atlas(stage.path(), &profile, &scores, &hierarchy, &info, &extras)?;
     pb.finish_and_clear();
     let tiles = if args.no_tiles {
         None
