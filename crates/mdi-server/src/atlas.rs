@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use mdi_format::files;
 use mdi_format::metadata::{Metadata, ProfileInfo, Ranking};
 use mdi_format::tiles::{PropertySet, TilesMeta};
 use serde::Serialize;
@@ -17,17 +18,6 @@ use crate::areas::{Areas, PooledScores, Schema};
 use crate::error::ServerError;
 use crate::report::CompareTable;
 use crate::search::{Entry, SearchIndex};
-
-/// The file names of atlas format 1.3 (TODO(issue 14): `mdi_format::files` once it has them).
-mod files {
-    pub use mdi_format::files::*;
-    /// `pooled.csv`.
-    pub const POOLED: &str = "pooled.csv";
-    /// `comparison.csv`.
-    pub const COMPARISON: &str = "comparison.csv";
-    /// `contiguity.gal`.
-    pub const CONTIGUITY: &str = "contiguity.gal";
-}
 use crate::tiles::TileStore;
 
 /// A domain of the index.
@@ -91,6 +81,8 @@ pub struct AtlasMeta {
     pub year_info: Vec<mdi_format::metadata::YearInfo>,
     /// The profile's series breaks (format 1.2).
     pub series_breaks: Vec<mdi_format::metadata::SeriesBreak>,
+    /// The comparison indicators of the profile (format 1.3).
+    pub comparisons: Vec<mdi_format::metadata::ComparisonInfo>,
 }
 
 /// The queen contiguity of the index unit's areas with a polygon (`contiguity.gal`).
@@ -133,8 +125,17 @@ impl AnalysisFiles {
         };
         let comparison_path = dir.join(files::COMPARISON);
         let comparison = if comparison_path.exists() {
-            let table = CompareTable::read(&comparison_path)?;
-            let _ = meta; // TODO(issue 14): names from metadata.json `comparisons` (format 1.3)
+            let mut table = CompareTable::read(&comparison_path)?;
+            table.names = table
+                .columns
+                .iter()
+                .map(|c| {
+                    meta.comparisons
+                        .iter()
+                        .find(|k| k.id == *c && !k.name.is_empty())
+                        .map_or_else(|| c.clone(), |k| k.name.clone())
+                })
+                .collect();
             Some(table)
         } else {
             None
@@ -257,6 +258,7 @@ impl From<Metadata> for AtlasMeta {
                 .collect(),
             year_info: m.year_info,
             series_breaks: m.series_breaks,
+            comparisons: m.comparisons,
             title: m.title,
             description: m.description,
             attribution: m.attribution,

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use super::stats::change::{Regression, ols, persistence as persist, transitions};
+use mdi_core::analysis::change::{Regression, ols, persistence as persist, transitions};
 
 use super::model::{Divergence, GemeenteDivergence, PersistenceOut, TransitionsOut, Trend};
 use super::scope::Scope;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::stats::correlation::{Method, correlate};
+use mdi_core::analysis::correlation::{Method, correlate};
 
 use super::compare::CompareTable;
 use super::model::{Comparator, CorrelationOut};

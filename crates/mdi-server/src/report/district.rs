@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::stats::district::{DistrictMeasures, Member, district_measures, rank_desc};
+use mdi_core::analysis::district::{DistrictMeasures, Member, district_measures, rank_desc};
 
 use super::model::{District, DistrictRanks};
 use super::scope::Scope;

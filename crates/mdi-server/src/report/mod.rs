@@ -22,7 +22,6 @@ mod headline;
 pub mod model;
 pub mod render;
 mod scope;
-mod stats;
 
 pub use compare::{CompareRow, CompareTable};
 pub use model::Report;
