@@ -56,7 +56,14 @@ pub fn trend_chart(trends: &[Trend]) -> Option<String> {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(years.len().min(12))
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            // No labels over the room kept free for the legend.
+            .x_label_formatter(&|x| {
+                if *x <= x1 + 1e-9 {
+                    format!("{x:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .y_desc("gemiddelde gepoolde score")
             .draw()
             .ok()?;

@@ -193,3 +193,17 @@ pub(crate) fn caveats(scope: &Scope<'_>, report: &Report) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dutch_numbers_have_a_decimal_comma_and_a_real_minus() {
+        assert_eq!(nl(-1.25, 1), "−1,2");
+        assert_eq!(nl(0.219, 3), "0,219");
+        assert_eq!(nl(-0.0004, 3), "0,000", "no minus on a rounded zero");
+        assert_eq!(percent(0.4849), "48 %");
+        assert_eq!(list(&["a".into(), "b".into(), "c".into()]), "a, b en c");
+    }
+}

@@ -397,12 +397,12 @@ figure { margin: 6pt 0; break-inside: avoid; } figure svg { width: 100%; height:
 pub fn render_html(report: &Report) -> String {
     let title = format!("Rapport: {}", subject(report));
     let mut body = format!("<h1>{}</h1>\n", esc(&title));
-    if report.atlas.synthetic {
-        body.push_str("<p class=synthetic>Synthetische demo-gegevens: geen echte buurten.</p>\n");
-    }
     for block in blocks(report) {
         match block {
             Block::Heading(h) => body.push_str(&format!("<h2>{}</h2>\n", esc(&h))),
+            Block::Para(p) if p.contains("SYNTHETISCHE") => {
+                body.push_str(&format!("<p class=synthetic>{}</p>\n", esc(&p)));
+            }
             Block::Para(p) => body.push_str(&format!("<p>{}</p>\n", esc(&p))),
             Block::List(items) => {
                 body.push_str("<ul>");
