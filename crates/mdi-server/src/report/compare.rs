@@ -103,21 +103,26 @@ impl CompareTable {
             .map(|(i, r)| r.map_err(|e| format!("line {}: {e}", i + 2)))
             .collect::<Result<Vec<_>, _>>()?;
         // Indicator columns: every column but the code and the year, less text columns (no
-        // cell a number, such as a name); a column mixing numbers and text is an error.
-        let value_cols: Vec<usize> = (0..header.len())
+        // cell a number and some cell text, such as a name). A column mixing numbers and text
+        // is an error below; an empty column is kept (no values).
+        let others: Vec<usize> = (0..header.len())
             .filter(|&c| c != code && Some(c) != year)
-            .filter(|&c| {
-                records
-                    .iter()
-                    .any(|r| number(r.get(c).unwrap_or_default()).is_ok_and(|v| v.is_some()))
-            })
             .collect();
-        if value_cols.is_empty() {
+        if others.is_empty() {
             return Err(format!(
                 "no indicator columns: expected a code column, optionally `year`, and numeric columns; found {}",
                 header.join(", ")
             ));
         }
+        let value_cols: Vec<usize> = others
+            .into_iter()
+            .filter(|&c| {
+                let cells = || records.iter().map(|r| number(r.get(c).unwrap_or_default()));
+                let numeric = cells().any(|v| v.is_ok_and(|v| v.is_some()));
+                let text = cells().any(|v| v.is_err());
+                numeric || !text
+            })
+            .collect();
         let mut rows = Vec::new();
         for (i, record) in records.iter().enumerate() {
             let line = i + 2;
@@ -181,6 +186,15 @@ mod tests {
         assert_eq!(t.columns, ["v"]);
         assert_eq!(t.rows[0].code, "BU1");
         assert_eq!(t.rows[0].year, None);
+    }
+
+    #[test]
+    fn an_empty_column_is_kept_and_a_table_without_indicators_is_an_error() {
+        let t = CompareTable::parse(b"code,year,opkomst\nBU1,2020,\n", "c.csv").unwrap();
+        assert_eq!(t.columns, ["opkomst"]);
+        assert_eq!(t.rows[0].values, [None]);
+        let e = CompareTable::parse(b"code,year\nBU1,2020\n", "c.csv").unwrap_err();
+        assert!(e.contains("no indicator columns"), "{e}");
     }
 
     #[test]
