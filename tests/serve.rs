@@ -983,7 +983,8 @@ async fn meta_downloads_with_ranges_health_and_metrics() {
     assert_eq!(meta["domains"].as_array().unwrap().len(), 7);
     assert_eq!(meta["domains"][0]["weight"], file["domains"][0]["weight"]);
     assert_eq!(meta["within"], "gemeenten");
-    assert_eq!(meta["downloads"].as_array().unwrap().len(), 6);
+    // pmtiles, mbtiles, scores, pooled, comparison, areas, contiguity, metadata, report.
+    assert_eq!(meta["downloads"].as_array().unwrap().len(), 9);
 
     let pm = std::fs::read(demo().join("atlas.pmtiles")).unwrap();
     let r = call(

@@ -87,13 +87,21 @@ pub fn domains_with_data(year: impl Display) -> String {
     format!("domains_with_data_{year}")
 }
 
+/// `cluster_<year>`: the local Moran cluster class of the area's MDI score that year, a
+/// `Cluster::code` of `mdi_core::analysis::spatial` (`high-high`, `low-low`, `high-low`,
+/// `low-high`, `not-significant`, `island`); empty where the area is not ranked. Since 1.3.
+pub fn cluster(year: impl Display) -> String {
+    format!("cluster_{year}")
+}
+
 /// The per-year prefixes of the tiles' `map` property set (without the domain deciles).
-pub const MAP_PREFIXES: [&str; 5] = [
+pub const MAP_PREFIXES: [&str; 6] = [
     "mdi_score_",
     "mdi_decile_",
     "domains_in_worst_decile_",
     "share_worst_decile_",
     "reason_",
+    "cluster_",
 ];
 
 #[cfg(test)]
@@ -110,5 +118,7 @@ mod tests {
                 .iter()
                 .any(|p| share_worst_decile(1).starts_with(p))
         );
+        assert_eq!(cluster(2024), "cluster_2024");
+        assert!(MAP_PREFIXES.iter().any(|p| cluster(2024).starts_with(p)));
     }
 }

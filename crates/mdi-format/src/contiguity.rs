@@ -157,26 +157,32 @@ impl Contiguity {
             ns.dedup();
             neighbours.push(ns);
         }
-        for (i, ns) in neighbours.iter().enumerate() {
-            if let Some(&j) = ns
-                .iter()
-                .find(|&&j| neighbours[j as usize].binary_search(&(i as u32)).is_err())
-            {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "{} lists {} as a neighbour, but not the other way round",
-                        codes[i], codes[j as usize]
-                    ),
-                ));
-            }
-        }
+        check_symmetric(path, &codes, &neighbours)?;
         Ok(Contiguity {
             layer,
             codes,
             neighbours,
         })
     }
+}
+
+/// Every neighbour relation goes both ways.
+fn check_symmetric(path: &Path, codes: &[String], neighbours: &[Vec<u32>]) -> Result<()> {
+    for (i, ns) in neighbours.iter().enumerate() {
+        if let Some(&j) = ns
+            .iter()
+            .find(|&&j| neighbours[j as usize].binary_search(&(i as u32)).is_err())
+        {
+            return Err(invalid(
+                path,
+                format!(
+                    "{} lists {} as a neighbour, but not the other way round",
+                    codes[i], codes[j as usize]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

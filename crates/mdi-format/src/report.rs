@@ -128,6 +128,23 @@ pub struct MissingIndicator {
     pub columns: Vec<String>,
 }
 
+/// The queen contiguity of the index unit written to `contiguity.gal`; since format 1.3.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContiguityReport {
+    /// The level (the index unit).
+    pub level: String,
+    /// Areas in `contiguity.gal`: the level's areas with a polygon.
+    pub areas: usize,
+    /// Pairs of neighbours.
+    pub links: usize,
+    /// Areas without any neighbour (k = 0 in the GAL), sorted: the cluster columns call them
+    /// `island`.
+    pub islands: Vec<String>,
+    /// Areas of the level without a polygon, left out of `contiguity.gal`, sorted.
+    pub without_polygon: Vec<String>,
+}
+
 /// What one zoom of the tiles came to.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ZoomReport {
@@ -184,6 +201,9 @@ pub struct BuildReport {
     pub skipped_rows: BTreeMap<String, usize>,
     /// Indicators whose column is in none of the tables.
     pub indicators_missing_everywhere: Vec<MissingIndicator>,
+    /// The queen contiguity of `contiguity.gal`; absent before format 1.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contiguity: Option<ContiguityReport>,
     /// What the tiling did; absent until the atlas is tiled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tiles: Option<TileReport>,

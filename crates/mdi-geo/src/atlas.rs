@@ -9,14 +9,19 @@ use std::path::Path;
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geo::BoundingRect;
 use geozero::{ColumnValue, PropertyProcessor};
+use mdi_core::analysis::spatial::{
+    Cluster, DEFAULT_PERMUTATIONS, DEFAULT_SEED, Weights, classify, local_moran,
+};
 use mdi_core::profile::ComparisonValues;
 use mdi_core::{Aggregate, AreaResult, Profile, Scores, aggregate};
 use mdi_format::columns as col;
 use mdi_format::metadata::{
-    ComparisonInfo, Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking,
-    SeriesBreak, YearInfo, generator,
+    ClusterInfo, ComparisonInfo, Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo,
+    Ranking, SeriesBreak, YearInfo, generator,
 };
-use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
+use mdi_format::report::{
+    BuildReport, CollapsedArea, ContiguityReport, Exclusion, MissingIndicator,
+};
 use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
 
 pub use mdi_format::metadata::SourceInfo;
@@ -129,6 +134,9 @@ struct Atlas<'a> {
     feats: Vec<Feat>,
     /// The years of the scores, ascending.
     years: Vec<i32>,
+    /// Per year, per area of the index unit, its local Moran cluster class (`None` where not
+    /// ranked or without a polygon).
+    clusters: BTreeMap<i32, Vec<Option<Cluster>>>,
 }
 
 impl<'a> Atlas<'a> {
@@ -158,6 +166,7 @@ impl<'a> Atlas<'a> {
             aggregates: Vec::new(),
             feats,
             years,
+            clusters: BTreeMap::new(),
         };
         atlas.aggregates = (0..hierarchy.levels.len())
             .map(|li| atlas.summarise_level(li))
@@ -463,6 +472,15 @@ impl<'a> Atlas<'a> {
             self.text(|f| self.reason(f, y).map(|r| r.code().to_string())),
         ));
         cols.push((
+            col::cluster(y),
+            self.text(|f| {
+                (f.0 == 0)
+                    .then(|| self.clusters.get(&y).and_then(|c| c[f.1]))
+                    .flatten()
+                    .map(|c| c.code().to_string())
+            }),
+        ));
+        cols.push((
             col::domains_with_data(y),
             self.int(|f| {
                 self.row(f, y)
@@ -526,11 +544,18 @@ pub fn write_atlas(
         write_comparison_csv(dir, c)?;
         written.comparison = Some(files::COMPARISON.into());
     }
+    let contiguity = crate::contiguity::queen(&hierarchy.levels[0]);
+    contiguity.write(dir)?;
+    let mut atlas = atlas;
+    atlas.clusters = clusters(&atlas, &contiguity, &dir.join(files::CONTIGUITY))?;
+    written.contiguity = Some(files::CONTIGUITY.into());
     write_areas_fgb(&dir.join(files::AREAS), info, &atlas)?;
     let mut meta = metadata(profile, info, &atlas, &join_report);
     meta.files = written;
     meta.write(dir)?;
-    build_report(info, &atlas, &join_report).write(dir)?;
+    let mut report = build_report(info, &atlas, &join_report);
+    report.contiguity = Some(contiguity_report(&hierarchy.levels[0], &contiguity));
+    report.write(dir)?;
     Ok(AtlasSummary {
         areas: hierarchy
             .levels
@@ -554,6 +579,83 @@ fn write_scores_csv(dir: &Path, name: &str, scores: &Scores, unscored: &[Unscore
     let mut buf = Vec::new();
     mdi_format::write_scores(scores, unscored, &mut buf).map_err(io(&path, "cannot write"))?;
     std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
+}
+
+/// The significance level of the cluster columns.
+const CLUSTER_ALPHA: f64 = 0.05;
+
+/// Per year, the local Moran cluster class of each area of the index unit: local Moran's I of
+/// the year's MDI score over the ranked areas with a polygon, with the queen weights of
+/// `contiguity` subset to them (an area whose neighbours are all unranked is an island),
+/// [`DEFAULT_PERMUTATIONS`] permutations, [`DEFAULT_SEED`], α = 0.05, no FDR.
+fn clusters(
+    atlas: &Atlas<'_>,
+    contiguity: &mdi_format::contiguity::Contiguity,
+    path: &Path,
+) -> Result<BTreeMap<i32, Vec<Option<Cluster>>>> {
+    let level = &atlas.hierarchy.levels[0];
+    let weights = Weights::new(contiguity.neighbours.clone()).map_err(|m| GeoError::Format {
+        path: path.to_path_buf(),
+        message: format!("queen contiguity of the {}: {m}", level.level.layer),
+    })?;
+    // The position in the level of each area of the contiguity.
+    let area_of: Vec<Option<usize>> = contiguity.codes.iter().map(|c| level.find(c)).collect();
+    let mut out = BTreeMap::new();
+    for &y in &atlas.years {
+        let score = |k: usize| {
+            area_of[k]
+                .and_then(|ai| atlas.row(&(0, ai), y))
+                .filter(|r| r.exclusion.is_none())
+                .and_then(|r| r.mdi_score)
+                .filter(|s| s.is_finite())
+        };
+        let keep: Vec<bool> = (0..contiguity.codes.len())
+            .map(|k| score(k).is_some())
+            .collect();
+        let (w, old) = weights.subset(&keep);
+        let mut classes = vec![None; level.areas.len()];
+        if w.n() > 0 {
+            let values: Vec<f64> = old.iter().filter_map(|&k| score(k)).collect();
+            let local = local_moran(&values, &w, DEFAULT_PERMUTATIONS, DEFAULT_SEED);
+            for (class, &k) in classify(&local, &w, CLUSTER_ALPHA, false)
+                .into_iter()
+                .zip(&old)
+            {
+                if let Some(ai) = area_of[k] {
+                    classes[ai] = Some(class);
+                }
+            }
+        }
+        out.insert(y, classes);
+    }
+    Ok(out)
+}
+
+/// What `contiguity.gal` holds, for the build report.
+fn contiguity_report(
+    level: &crate::hierarchy::LevelAreas,
+    contiguity: &mdi_format::contiguity::Contiguity,
+) -> ContiguityReport {
+    let mut islands: Vec<String> = contiguity
+        .islands()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    islands.sort();
+    let listed: std::collections::BTreeSet<&str> =
+        contiguity.codes.iter().map(String::as_str).collect();
+    ContiguityReport {
+        level: level.level.id.clone(),
+        areas: contiguity.codes.len(),
+        links: contiguity.neighbours.iter().map(Vec::len).sum::<usize>() / 2,
+        islands,
+        without_polygon: level
+            .areas
+            .iter()
+            .filter(|a| !listed.contains(a.code.as_str()))
+            .map(|a| a.code.clone())
+            .collect(),
+    }
 }
 
 /// `comparison.csv`.
@@ -698,7 +800,14 @@ fn metadata(
                 description: c.description.clone(),
             })
             .collect(),
-        clusters: None,
+        clusters: Some(ClusterInfo {
+            method: "local-moran".into(),
+            weights: "queen".into(),
+            permutations: DEFAULT_PERMUTATIONS,
+            seed: DEFAULT_SEED,
+            alpha: CLUSTER_ALPHA,
+            fdr: false,
+        }),
         tables: info.tables.clone(),
         sources: info.sources.clone(),
         generator: generator(),
@@ -786,6 +895,7 @@ fn build_report(info: &AtlasInfo, atlas: &Atlas<'_>, join_report: &JoinReport) -
                 columns: c.clone(),
             })
             .collect(),
+        contiguity: None,
         tiles: None,
     }
 }

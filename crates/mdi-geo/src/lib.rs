@@ -6,6 +6,7 @@
 //! directory.
 
 pub mod atlas;
+pub mod contiguity;
 pub mod crosswalk;
 pub mod crs;
 pub mod dissolve;

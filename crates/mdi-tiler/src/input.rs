@@ -160,6 +160,8 @@ fn columns(years: &[String], domains: &[String]) -> Vec<(String, String, Conv)> 
         // number of domains behind it (docs/TILES.md).
         cols.push(same(col::reason(y), Conv::Text));
         cols.push(same(col::domains_with_data(y), Conv::UInt));
+        // The local Moran cluster class of the year's MDI (format 1.3; absent before).
+        cols.push(same(col::cluster(y), Conv::Text));
     }
     cols
 }
