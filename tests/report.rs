@@ -216,6 +216,42 @@ fn hotspots_lie_in_the_planted_hotspots() {
         "{high} of {}",
         hotspots.len()
     );
+    // …and the planted hotspots are found: most buurten of decile 1 are high-high.
+    let worst: Vec<&str> = decile
+        .iter()
+        .filter(|(_, d)| **d == 1)
+        .map(|(c, _)| *c)
+        .collect();
+    let found = worst.iter().filter(|c| hotspots.contains(c)).count();
+    eprintln!(
+        "{found} of {} buurten of decile 1 are hotspots",
+        worst.len()
+    );
+    assert!(found * 10 >= worst.len() * 8, "{found} of {}", worst.len());
+    // Coldspots are the least deprived.
+    for cold in c["coldspots"].as_array().unwrap() {
+        assert!(decile[cold.as_str().unwrap()] >= 4, "{cold}");
+    }
+    // The same classes as the build's `cluster_2024` column of areas.fgb (same function,
+    // permutations and seed).
+    let mut built: Vec<String> = Vec::new();
+    mdi_geo::read::each_fgb_feature(
+        &demo().join("areas.fgb"),
+        &mdi_geo::ReadOptions::default(),
+        &mut |f| {
+            let text = |k: &str| f.properties.get(k).and_then(mdi_geo::Value::as_text);
+            if text("cluster_2024").as_deref() == Some("high-high") {
+                built.push(text("code").unwrap().to_string());
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    built.sort();
+    assert_eq!(
+        hotspots, built,
+        "hotspots differ from areas.fgb cluster_2024"
+    );
 }
 
 #[test]
