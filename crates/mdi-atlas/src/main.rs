@@ -59,6 +59,56 @@ enum Command {
     /// Carry an indicator table from one boundary edition to another by areal interpolation
     /// (docs/CROSSWALK.md), saying which areas were interpolated and how.
     Crosswalk(crosswalk::CrosswalkArgs),
+    /// Report on an atlas or one of its areas: headline figures, district measures, trends,
+    /// persistence, divergence, correlations and spatial clusters (docs/REPORT.md), as
+    /// Markdown, printable HTML or JSON.
+    Report(ReportArgs),
+}
+
+/// The form of `report`'s output.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// Markdown with tables.
+    Md,
+    /// A printable HTML page (A4) with SVG charts.
+    Html,
+    /// The JSON document of `/api/report`.
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The atlas directory (written by `build`).
+    #[arg(long)]
+    atlas: PathBuf,
+    /// Report on this area (a gemeente, wijk or buurt code) rather than the whole atlas.
+    #[arg(long)]
+    area: Option<String>,
+    /// A CSV of comparison indicators: a code column (`code`, a name ending in `code`, or the
+    /// first), optionally `year`/`jaar`, and numeric columns; codes of any level. Repeatable.
+    #[arg(long, value_name = "CSV")]
+    compare: Vec<PathBuf>,
+    /// The output form.
+    #[arg(long, value_enum, default_value = "md")]
+    format: ReportFormat,
+    /// Write here rather than to standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The year of the one-year figures and the end of the changes (default: the latest).
+    #[arg(long)]
+    year: Option<i32>,
+    /// The start year of the changes (default: the first).
+    #[arg(long)]
+    from_year: Option<i32>,
+    /// Permutations of the Moran tests.
+    #[arg(long, default_value_t = mdi_core::analysis::spatial::DEFAULT_PERMUTATIONS)]
+    permutations: u32,
+    /// Seed of the permutations.
+    #[arg(long, default_value_t = mdi_core::analysis::spatial::DEFAULT_SEED)]
+    seed: u64,
+    /// Local clusters significant after the false-discovery rate rather than at 5 % per area.
+    #[arg(long)]
+    fdr: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -313,6 +363,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_serve(&args),
         Command::Fetch(args) => fetch::run(&args),
         Command::Crosswalk(args) => crosswalk::run(&args),
+        Command::Report(args) => run_report(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -929,6 +980,38 @@ fn web_client(args: &ServeArgs) -> Result<Option<PathBuf>> {
         built.display()
     );
     Ok(None)
+}
+
+fn run_report(args: &ReportArgs) -> Result<()> {
+    let atlas = mdi_server::Atlas::load(&args.atlas)
+        .with_context(|| format!("cannot load the atlas {}", args.atlas.display()))?;
+    let compare = args
+        .compare
+        .iter()
+        .map(|p| mdi_server::report::CompareTable::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = mdi_server::report::ReportOptions {
+        year: args.year,
+        from_year: args.from_year,
+        permutations: args.permutations,
+        seed: args.seed,
+        fdr: args.fdr,
+    };
+    let report = mdi_server::report::build(&atlas, args.area.as_deref(), &compare, &options)?;
+    let text = match args.format {
+        ReportFormat::Md => mdi_server::report::render_markdown(&report),
+        ReportFormat::Html => mdi_server::report::render_html(&report),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        }
+    };
+    match &args.out {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(())
 }
 
 fn run_demo(args: &DemoArgs) -> Result<()> {

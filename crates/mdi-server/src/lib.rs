@@ -12,7 +12,8 @@
 //! - [`atlas`] loads an atlas directory; [`tiles`] answers tile requests from memory; [`areas`]
 //!   and [`search`] hold the areas; [`api`] builds the API documents (their TypeScript types are
 //!   generated into `web/src/generated/api.ts` by [`bindings`]); [`style`] builds the MapLibre
-//!   style and its QGIS flavor; [`metrics`] counts.
+//!   style and its QGIS flavor; [`metrics`] counts; [`report`] makes the report of the atlas or
+//!   of an area (`/api/report`, `mdi-atlas report`, `docs/REPORT.md`).
 //!
 //! Coordinates: the API takes and returns WGS84 (EPSG:4326) longitude/latitude degrees; tiles
 //! are addressed in the XYZ scheme of Web Mercator (EPSG:3857).
@@ -27,6 +28,7 @@ pub mod extract;
 pub mod http;
 pub mod lifecycle;
 pub mod metrics;
+pub mod report;
 pub mod routes;
 pub mod search;
 pub mod state;
