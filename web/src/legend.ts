@@ -11,7 +11,7 @@ export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error
   const items = cfg.classes.map((c) =>
     h(
       'li',
-      { class: 'legend-item', 'data-class': String(c.cls), 'data-color': c.color, title: c.title ?? c.label, 'aria-label': c.title ?? c.label },
+      { class: 'legend-item', 'data-class': c.key ?? String(c.cls), 'data-color': c.color, title: c.title ?? c.label, 'aria-label': c.title ?? c.label },
       h('span', { class: 'swatch', style: `background:${c.color}`, 'aria-hidden': 'true' }),
       h('span', { class: 'legend-label' }, c.label),
     ),
