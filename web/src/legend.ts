@@ -17,7 +17,8 @@ export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error
     ),
   );
   const parts: (Node | null)[] = [
-    h('ul', { class: 'legend-scale', role: 'list' }, ...items),
+    // Categories (clusters) are a list with labels beside the swatches; classes on a scale a row.
+    h('ul', { class: cfg.classes.some((c) => c.key) ? 'legend-scale categorical' : 'legend-scale', role: 'list' }, ...items),
     h('p', { class: 'legend-note' }, cfg.note),
     h(
       'p',

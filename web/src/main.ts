@@ -4,12 +4,13 @@
 // updates the panel. window.mdi exposes the hooks of the test contract (web/README.md) for tests and benchmarks.
 
 import { Map as MlMap, NavigationControl, prewarm, ScaleControl, setWorkerUrl, type MapGeoJSONFeature, type MapMouseEvent } from 'maplibre-gl';
-import { api, type Area, type Breaks, type SearchResult } from './api';
+import { api, type Area, type Breaks, type Report, type SearchResult } from './api';
 import { BACKGROUND_COLOR, classConfig, decileColor, decileZooms, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
 import { byId, debounce, h } from './dom';
 import { areaCsv, download, exportPng } from './export';
 import { applyStatic, getLang, levelName, reasonText, setLang, t, type Key } from './i18n';
 import { renderLegend } from './legend';
+import { fillReport, reportError } from './report';
 import { closePanel, panelError, panelLoading, renderPanel } from './panel';
 import { initQgis } from './qgis';
 import { initSearch } from './search';
@@ -241,6 +242,25 @@ async function start(): Promise<void> {
     selectedFeature = f;
     if (f) featureState(f, { selected: true });
   };
+  // The analysis of a wijk or gemeente (/api/report/{code}), cached per code.
+  const reportCache = new Map<string, Promise<Report>>();
+  const showReport = async (area: Area) => {
+    const section = document.getElementById('report');
+    if (!section) return;
+    let p = reportCache.get(area.code);
+    if (!p) {
+      p = api.report(area.code);
+      p.catch(() => reportCache.delete(area.code));
+      reportCache.set(area.code, p);
+    }
+    try {
+      const r = await p;
+      // The panel may show another area (or language) by now: fill only the section asked for.
+      if (section.isConnected) fillReport(section, area.code, r, levelName(area.level, area.level_name));
+    } catch (e) {
+      if (section.isConnected) reportError(section, (e as Error).message);
+    }
+  };
   const showPanel = () => {
     if (!current) return;
     renderPanel(current, {
@@ -251,6 +271,7 @@ async function start(): Promise<void> {
       onZoom: (bbox) => map.fitBounds(bbox, { padding: padding(), maxZoom: 14 }),
       onCsv: () => current && download(new Blob([areaCsv(current, meta)], { type: 'text/csv;charset=utf-8' }), `${current.code}.csv`),
     });
+    void showReport(current);
   };
   const describeArea = (a: Area): string => {
     const y = a.years.find((x) => x.year === state.year);
