@@ -41,15 +41,15 @@ export function fillReport(section: HTMLElement, code: string, r: Report, levelL
   const parts: (Node | null)[] = [
     h('h3', {}, t('reportHeading')),
     headline(r.headline),
-    r.district ? measures(r.district, r.year, levelLabel) : null,
-    trendSection(r.trends),
-    persistenceNote(r.persistence),
-    divergenceNote(r.divergence),
     h(
       'p',
       { class: 'report-link' },
       h('a', { id: 'report-link', href: serverUrl(`api/report/${encodeURIComponent(code)}?format=html`), target: '_blank', rel: 'noopener' }, t('reportLink')),
     ),
+    r.district ? measures(r.district, r.year, levelLabel) : null,
+    trendSection(r.trends),
+    persistenceNote(r.persistence),
+    divergenceNote(r.divergence),
   ];
   section.setAttribute('aria-busy', 'false');
   section.dataset.code = code;
@@ -113,7 +113,7 @@ function trendSection(trends: ReportTrend[]): HTMLElement | null {
 export function trendChart(trends: ReportTrend[], colorOf: (tr: ReportTrend, i: number) => string): SVGElement {
   const W = 320;
   const H = 170;
-  const [left, right, top, bottom] = [34, 10, 10, 22];
+  const [left, right, top, bottom] = [34, 16, 10, 22];
   const years = [...new Set(trends.flatMap((tr) => tr.years))].sort((a, b) => a - b);
   const values = trends.flatMap((tr) => tr.mean.filter((m): m is number => typeof m === 'number'));
   let lo = Math.min(...values);
