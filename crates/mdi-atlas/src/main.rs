@@ -14,10 +14,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use demo::{DemoOptions, generate};
 use indicatif::{ProgressBar, ProgressStyle};
-use mdi_core::profile::Ranking;
+use mdi_core::profile::{ComparisonValues, Ranking};
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
 use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
-use mdi_geo::atlas::{AtlasInfo, AtlasSummary, SourceInfo, write_atlas};
+use mdi_geo::atlas::{AtlasInfo, AtlasSummary, Extras, SourceInfo, write_atlas};
 use mdi_geo::{Crs, ReadOptions, Source, read_area_layers};
 
 // The CLI sits at the end of the dependency chain core ← format ← geo ← tiler ← server ← cli.
@@ -59,6 +59,56 @@ enum Command {
     /// Carry an indicator table from one boundary edition to another by areal interpolation
     /// (docs/CROSSWALK.md), saying which areas were interpolated and how.
     Crosswalk(crosswalk::CrosswalkArgs),
+    /// Report on an atlas or one of its areas: headline figures, district measures, trends,
+    /// persistence, divergence, correlations and spatial clusters (docs/REPORT.md), as
+    /// Markdown, printable HTML or JSON.
+    Report(ReportArgs),
+}
+
+/// The form of `report`'s output.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// Markdown with tables.
+    Md,
+    /// A printable HTML page (A4) with SVG charts.
+    Html,
+    /// The JSON document of `/api/report`.
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The atlas directory (written by `build`).
+    #[arg(long)]
+    atlas: PathBuf,
+    /// Report on this area (a gemeente, wijk or buurt code) rather than the whole atlas.
+    #[arg(long)]
+    area: Option<String>,
+    /// A CSV of comparison indicators: a code column (`code`, a name ending in `code`, or the
+    /// first), optionally `year`/`jaar`, and numeric columns; codes of any level. Repeatable.
+    #[arg(long, value_name = "CSV")]
+    compare: Vec<PathBuf>,
+    /// The output form.
+    #[arg(long, value_enum, default_value = "md")]
+    format: ReportFormat,
+    /// Write here rather than to standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The year of the one-year figures and the end of the changes (default: the latest).
+    #[arg(long)]
+    year: Option<i32>,
+    /// The start year of the changes (default: the first).
+    #[arg(long)]
+    from_year: Option<i32>,
+    /// Permutations of the Moran tests.
+    #[arg(long, default_value_t = mdi_core::analysis::spatial::DEFAULT_PERMUTATIONS)]
+    permutations: u32,
+    /// Seed of the permutations.
+    #[arg(long, default_value_t = mdi_core::analysis::spatial::DEFAULT_SEED)]
+    seed: u64,
+    /// Local clusters significant after the false-discovery rate rather than at 5 % per area.
+    #[arg(long)]
+    fdr: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -313,6 +363,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => run_serve(&args),
         Command::Fetch(args) => fetch::run(&args),
         Command::Crosswalk(args) => crosswalk::run(&args),
+        Command::Report(args) => run_report(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -364,6 +415,43 @@ fn compute_index(
     }
     write!(out, "{}", scores.summary())?;
     Ok((panel, scores))
+}
+
+/// The values of the profile's comparisons (`None` when it has none), with a line per
+/// comparison on where it was found.
+fn comparison_values(
+    profile: &Profile,
+    tables: &[Table],
+    year: Option<i32>,
+    out: &mut impl Write,
+) -> Result<Option<ComparisonValues>> {
+    if profile.comparisons.is_empty() {
+        return Ok(None);
+    }
+    let values = mdi_core::profile::comparison_values(profile, tables, year)?;
+    for (c, sources) in profile.comparisons.iter().zip(&values.sources) {
+        let with = values.rows.values().filter(|v| {
+            values
+                .ids
+                .iter()
+                .position(|id| *id == c.id)
+                .is_some_and(|k| v[k].is_some())
+        });
+        match sources.first() {
+            Some((_, header)) => writeln!(
+                out,
+                "comparison {}: column `{header}`, {} area-years with a value",
+                c.id,
+                with.count()
+            )?,
+            None => writeln!(
+                out,
+                "comparison {}: column `{}` is in none of the tables",
+                c.id, c.column.name
+            )?,
+        }
+    }
+    Ok(Some(values))
 }
 
 fn run_compute(args: &ComputeArgs) -> Result<()> {
@@ -562,6 +650,20 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let pb = step("computing the index");
     let mut summary = Vec::new();
     let (panel, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
+    let comparisons = comparison_values(&profile, &tables, args.index.year, &mut summary)?;
+    // Change over time compares scores ranked together: with two or more years ranked each on
+    // its own, the same panel is ranked once more over all years pooled (pooled.csv).
+    let pooled = if scores.ranking == Ranking::PerYear && panel.codes_by_year.len() >= 2 {
+        Some(compute(
+            &profile,
+            &panel,
+            &Options {
+                ranking: Some(Ranking::Pooled),
+            },
+        )?)
+    } else {
+        None
+    };
     pb.finish_and_clear();
 
     let pb = step("reprojecting, repairing and linking the areas");
@@ -581,7 +683,11 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     // before the commit drops the stage and leaves a previous atlas as it was.
     let stage = StagedAtlas::create(&args.out)?;
     let pb = step(&format!("writing {}", args.out.display()));
-    let atlas = write_atlas(stage.path(), &profile, &scores, &hierarchy, &info)?;
+    let extras = Extras {
+        pooled: pooled.as_ref(),
+        comparisons: comparisons.as_ref(),
+    };
+    let atlas = write_atlas(stage.path(), &profile, &scores, &hierarchy, &info, &extras)?;
     pb.finish_and_clear();
     let tiles = if args.no_tiles {
         None
@@ -868,6 +974,38 @@ fn web_client(args: &ServeArgs) -> Result<Option<PathBuf>> {
         built.display()
     );
     Ok(None)
+}
+
+fn run_report(args: &ReportArgs) -> Result<()> {
+    let atlas = mdi_server::Atlas::load(&args.atlas)
+        .with_context(|| format!("cannot load the atlas {}", args.atlas.display()))?;
+    let compare = args
+        .compare
+        .iter()
+        .map(|p| mdi_server::report::CompareTable::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = mdi_server::report::ReportOptions {
+        year: args.year,
+        from_year: args.from_year,
+        permutations: args.permutations,
+        seed: args.seed,
+        fdr: args.fdr,
+    };
+    let report = mdi_server::report::build(&atlas, args.area.as_deref(), &compare, &options)?;
+    let text = match args.format {
+        ReportFormat::Md => mdi_server::report::render_markdown(&report),
+        ReportFormat::Html => mdi_server::report::render_html(&report),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&report)?;
+            s.push('\n');
+            s
+        }
+    };
+    match &args.out {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(())
 }
 
 fn run_demo(args: &DemoArgs) -> Result<()> {

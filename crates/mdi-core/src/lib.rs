@@ -19,6 +19,7 @@
 //! ```
 
 pub mod aggregate;
+pub mod analysis;
 pub mod cbs;
 pub mod cbs_xlsx;
 pub mod compute;

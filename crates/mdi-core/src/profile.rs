@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{CoreError, Location, Result};
+use crate::table::{Table, parse_number};
 
 /// How areas are ranked when a table holds several years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -359,6 +360,26 @@ pub struct Profile {
     pub domains: Vec<Domain>,
     /// The area hierarchy, index unit first (empty when the profile declares none).
     pub levels: Vec<Level>,
+    /// The `[[comparison]]` variables, shown beside the index and never part of it.
+    pub comparisons: Vec<Comparison>,
+}
+
+/// A `[[comparison]]`: a variable read from the tables to set beside the index (turnout,
+/// energy poverty, …). It is never part of the index; the atlas writes its values to
+/// `comparison.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The id (lower-case ASCII letters, digits, `_`), the column name in `comparison.csv`.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The table column, looked up like an indicator's (its `[input.aliases]` apply, and
+    /// headers with the same KWB short code).
+    pub column: ColumnRef,
+    /// The unit (`%`), if given.
+    pub unit: Option<String>,
+    /// A longer description, if given.
+    pub description: Option<String>,
 }
 
 // ---- raw TOML model -------------------------------------------------------------------------
@@ -381,6 +402,18 @@ struct RawProfile {
     domain: Vec<Spanned<RawDomain>>,
     #[serde(default)]
     level: Vec<Spanned<RawLevel>>,
+    #[serde(default)]
+    comparison: Vec<Spanned<RawComparison>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComparison {
+    id: Spanned<String>,
+    name: Option<Spanned<String>>,
+    column: Option<Spanned<String>>,
+    unit: Option<String>,
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -681,6 +714,7 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
         .map(|p| src.col(p, "input.population"));
     let eligibility = eligibility(src, &raw.eligibility, population.is_some(), domains.len())?;
     let levels = levels(src, &raw.level)?;
+    let comparisons = comparisons(src, &raw.comparison, &domains)?;
     Ok(Profile {
         path: src.path.to_path_buf(),
         name: raw.name.unwrap_or_else(|| id.clone()),
@@ -693,7 +727,74 @@ fn build(src: &Src<'_>, raw: RawProfile) -> Result<Profile> {
         eligibility,
         domains,
         levels,
+        comparisons,
     })
+}
+
+/// The `[[comparison]]` tables, in order: each with a valid id that is unique and no domain's
+/// (nor `mdi`), a `name` and a `column`.
+fn comparisons(
+    src: &Src<'_>,
+    raw: &[Spanned<RawComparison>],
+    domains: &[Domain],
+) -> Result<Vec<Comparison>> {
+    let mut out: Vec<Comparison> = Vec::with_capacity(raw.len());
+    for c in raw {
+        let start = c.span().start;
+        let c = c.get_ref();
+        let id = c.id.get_ref().trim().to_string();
+        if !valid_id(&id) {
+            return src.err(
+                c.id.span().start,
+                "comparison.id",
+                format!("`{id}` is not a valid id: use lower-case ASCII letters, digits and _ , starting with a letter"),
+            );
+        }
+        if id == "mdi" || domains.iter().any(|d| d.id == id) || out.iter().any(|x| x.id == id) {
+            return src.err(
+                c.id.span().start,
+                "comparison.id",
+                format!("`{id}` is already used (by `mdi`, a domain or another comparison); comparison ids must be unique"),
+            );
+        }
+        let name = match &c.name {
+            Some(n) if !n.get_ref().trim().is_empty() => n.get_ref().trim().to_string(),
+            Some(n) => return src.err(n.span().start, "comparison.name", "must not be empty"),
+            None => {
+                return src.err(
+                    start,
+                    "comparison.name",
+                    format!("comparison `{id}` needs a `name`"),
+                );
+            }
+        };
+        let column = match &c.column {
+            Some(col) if !col.get_ref().trim().is_empty() => src.col(col, "comparison.column"),
+            Some(col) => {
+                return src.err(col.span().start, "comparison.column", "must not be empty");
+            }
+            None => {
+                return src.err(
+                    start,
+                    "comparison.column",
+                    format!("comparison `{id}` needs a `column`: the table column that holds it"),
+                );
+            }
+        };
+        let text = |t: &Option<String>| {
+            t.as_ref()
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+        };
+        out.push(Comparison {
+            id,
+            name,
+            column,
+            unit: text(&c.unit),
+            description: text(&c.description),
+        });
+    }
+    Ok(out)
 }
 
 /// The `[input]` settings, with the default year columns where the profile names none.
@@ -1191,4 +1292,295 @@ fn indicator_direction(
             );
         }
     })
+}
+
+// ---- comparison values ----------------------------------------------------------------------
+
+/// The values of a profile's comparisons, read from every row of the tables (any level: a row
+/// of a gemeente is kept under its `GM` code).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComparisonValues {
+    /// The comparison ids, in profile order: the order of the values of each row.
+    pub ids: Vec<String>,
+    /// (normalised code, year) → one value per id; only keys with at least one value. A
+    /// normalised code has no white space and is upper case (`BU00140000`).
+    pub rows: BTreeMap<(String, i32), Vec<Option<f64>>>,
+    /// Per comparison (in `ids` order), every table and header that supplied it; empty when
+    /// it is in no table.
+    pub sources: Vec<Vec<(PathBuf, String)>>,
+}
+
+impl ComparisonValues {
+    /// The values of (code, year), by the normalised code ([`normalise_area_code`]).
+    pub fn get(&self, code: &str, year: i32) -> Option<&[Option<f64>]> {
+        self.rows
+            .get(&(normalise_area_code(code), year))
+            .map(Vec::as_slice)
+    }
+}
+
+/// An area code as the comparisons key it: without white space, upper case.
+pub fn normalise_area_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// Read the values of `profile`'s comparisons from `tables`: every row of any level, by
+/// normalised code and year. A column is found as [`crate::Panel::build`] finds an
+/// indicator's (its name, then its aliases, then a header with the same KWB short code); a
+/// table without a year column takes its own year, else `year`, else the profile's. Where two
+/// tables give a value for the same (code, year), the first table wins. A comparison that is
+/// in no table has no values (see [`ComparisonValues::sources`]).
+///
+/// # Errors
+/// [`CoreError::NoCodeColumn`] for a table that supplies a comparison and has no code column,
+/// [`CoreError::NoYear`] when it has neither a year column nor a default year, and
+/// [`CoreError::Table`] for a cell that is not a number or a year.
+pub fn comparison_values(
+    profile: &Profile,
+    tables: &[Table],
+    year: Option<i32>,
+) -> Result<ComparisonValues> {
+    let n = profile.comparisons.len();
+    let mut out = ComparisonValues {
+        ids: profile.comparisons.iter().map(|c| c.id.clone()).collect(),
+        rows: BTreeMap::new(),
+        sources: vec![Vec::new(); n],
+    };
+    if n == 0 {
+        return Ok(out);
+    }
+    for t in tables {
+        let columns: Vec<Option<usize>> = profile
+            .comparisons
+            .iter()
+            .map(|c| comparison_column(profile, t, &c.column))
+            .collect();
+        if columns.iter().all(Option::is_none) {
+            continue;
+        }
+        for (k, ci) in columns.iter().enumerate() {
+            if let Some(ci) = ci {
+                out.sources[k].push((t.path.clone(), t.headers[*ci].clone()));
+            }
+        }
+        read_comparison_table(profile, t, year, &columns, &mut out.rows)?;
+    }
+    out.rows.retain(|_, v| v.iter().any(Option::is_some));
+    Ok(out)
+}
+
+/// The column of `table` that holds `c`: its name, then its aliases, then a header with the
+/// same KWB short code as one of them.
+fn comparison_column(profile: &Profile, table: &Table, c: &ColumnRef) -> Option<usize> {
+    let candidates: Vec<&str> = std::iter::once(c.name.as_str())
+        .chain(
+            profile
+                .input
+                .aliases
+                .get(&c.name)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        )
+        .collect();
+    candidates
+        .iter()
+        .find_map(|cand| table.column_index(cand))
+        .or_else(|| {
+            let vocabulary = crate::cbs::vocabulary();
+            candidates
+                .iter()
+                .filter_map(|cand| vocabulary.canonical(cand))
+                .find_map(|code| table.canonical_index(code))
+        })
+}
+
+/// Add the values of one table's comparison `columns` to `rows` (a value already there wins).
+fn read_comparison_table(
+    profile: &Profile,
+    t: &Table,
+    year: Option<i32>,
+    columns: &[Option<usize>],
+    rows: &mut BTreeMap<(String, i32), Vec<Option<f64>>>,
+) -> Result<()> {
+    let codes = t.code_columns(profile)?;
+    let year_column = profile
+        .input
+        .year_columns
+        .iter()
+        .find_map(|y| t.column_index(y));
+    let default_year = t.year.or(year).or(profile.year);
+    if year_column.is_none() && default_year.is_none() {
+        return Err(CoreError::NoYear {
+            path: t.path.clone(),
+            looked_for: profile
+                .input
+                .year_columns
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let comma = t.decimal_comma(profile.input.decimal);
+    let at = |row: usize, c: usize| Location {
+        path: t.path.clone(),
+        line: t.line(row).unwrap_or(0),
+        column: c as u64 + 1,
+    };
+    for row in 0..t.len() {
+        let code = codes
+            .iter()
+            .filter_map(|&c| t.cell_at(row, c).map(str::trim))
+            .find(|v| !v.is_empty())
+            .map(normalise_area_code);
+        let Some(code) = code else { continue };
+        let y = match year_column {
+            Some(yc) => {
+                let cell = t.cell_at(row, yc).unwrap_or("").trim();
+                crate::table::parse_year(cell).ok_or_else(|| CoreError::Table {
+                    at: at(row, yc),
+                    column: t.headers[yc].clone(),
+                    message: format!("`{cell}` is not a year (expected e.g. 2019 or 2019JJ00)"),
+                })?
+            }
+            None => default_year.unwrap_or_default(),
+        };
+        let values = rows
+            .entry((code, y))
+            .or_insert_with(|| vec![None; columns.len()]);
+        for (v, ci) in values.iter_mut().zip(columns) {
+            let (None, Some(ci)) = (*v, ci) else { continue };
+            let cell = t.cell_at(row, *ci).unwrap_or("");
+            *v = parse_number(cell, comma).map_err(|message| CoreError::Table {
+                at: at(row, *ci),
+                column: t.headers[*ci].clone(),
+                message,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+id = "t"
+[input]
+code_columns = ["code"]
+year_columns = ["jaar"]
+code_prefixes = ["BU"]
+[input.aliases]
+opkomst = ["turnout"]
+[[domain]]
+id = "inkomen"
+weight = 1
+  [[domain.indicator]]
+  id = "laag"
+  column = "p_laag"
+  direction = "higher-is-worse"
+"#;
+
+    fn profile(extra: &str) -> Result<Profile> {
+        Profile::from_str_at(&format!("{BASE}{extra}"), Path::new("p.toml"))
+    }
+
+    #[test]
+    fn comparisons_are_read_in_order_and_never_part_of_the_index() {
+        let p = profile(
+            r#"
+[[comparison]]
+id = "opkomst"
+name = "Opkomst"
+column = "opkomst"
+unit = "%"
+[[comparison]]
+id = "energiearmoede"
+name = "Energiearmoede"
+column = "energiearmoede"
+description = "  "
+"#,
+        )
+        .unwrap();
+        let ids: Vec<&str> = p.comparisons.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["opkomst", "energiearmoede"]);
+        assert_eq!(p.comparisons[0].unit.as_deref(), Some("%"));
+        assert_eq!(p.comparisons[1].description, None);
+        assert_eq!(p.comparisons[1].column.key, "comparison.column");
+        assert!(p.indicators().iter().all(|(_, i)| i.id == "laag"));
+    }
+
+    #[test]
+    fn a_bad_comparison_names_its_line_and_key() {
+        let e = |extra: &str| profile(extra).unwrap_err().to_string();
+        let m = e("[[comparison]]\nid = \"inkomen\"\nname = \"x\"\ncolumn = \"c\"\n");
+        assert!(
+            m.contains("p.toml:17") && m.contains("comparison.id") && m.contains("already used"),
+            "{m}"
+        );
+        let m = e("[[comparison]]\nid = \"x\"\nname = \"x\"\n");
+        assert!(
+            m.contains("comparison.column") && m.contains("needs a `column`"),
+            "{m}"
+        );
+        let m = e("[[comparison]]\nid = \"Bad\"\nname = \"x\"\ncolumn = \"c\"\n");
+        assert!(m.contains("not a valid id"), "{m}");
+        let m = e("[[comparison]]\nid = \"x\"\nname = \"x\"\ncolumn = \"c\"\ncolour = 1\n");
+        assert!(m.contains("colour"), "{m}");
+    }
+
+    #[test]
+    fn comparison_values_come_from_every_row_of_any_level() {
+        let p = profile(
+            r#"
+[[comparison]]
+id = "opkomst"
+name = "Opkomst"
+column = "opkomst"
+[[comparison]]
+id = "armoede"
+name = "Armoede"
+column = "armoede"
+"#,
+        )
+        .unwrap();
+        // The first table names turnout by its alias and has a gemeente row; the second, with
+        // a decimal comma and no year column, repeats one cell (the first table wins).
+        let a = Table::from_bytes(
+            Path::new("a.csv"),
+            b"code,jaar,p_laag,turnout\nBU00140000,2020,5,71.5\n GM0014 ,2020,,66\nBU00140001,2020,4,\n",
+        )
+        .unwrap();
+        let b = Table::from_bytes(
+            Path::new("b.csv"),
+            b"code;armoede;opkomst\nBU00140000;3,25;99\nbu00140001;.;\n",
+        )
+        .unwrap()
+        .with_year(2020);
+        let v = comparison_values(&p, &[a, b], None).unwrap();
+        assert_eq!(v.ids, ["opkomst", "armoede"]);
+        assert_eq!(
+            v.get("BU00140000", 2020),
+            Some(&[Some(71.5), Some(3.25)][..])
+        );
+        assert_eq!(v.get("GM0014", 2020), Some(&[Some(66.0), None][..]));
+        // BU00140001 has no value in either table: no row.
+        assert_eq!(v.get("BU00140001", 2020), None);
+        assert_eq!(v.rows.len(), 2);
+        assert_eq!(v.sources[0].len(), 2);
+        assert_eq!(v.sources[0][0].1, "turnout");
+
+        let bad = Table::from_bytes(Path::new("c.csv"), b"code,jaar,opkomst\nGM0014,2020,hoog\n")
+            .unwrap();
+        let m = comparison_values(&p, &[bad], None).unwrap_err().to_string();
+        assert!(
+            m.contains("c.csv") && m.contains("opkomst") && m.contains(":2"),
+            "{m}"
+        );
+    }
 }

@@ -277,14 +277,14 @@ impl Table {
         out
     }
 
-    fn column_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn column_index(&self, name: &str) -> Option<usize> {
         let name = name.trim();
         self.headers.iter().position(|h| h == name)
     }
 
     /// The code columns: the primary one (as [`Table::code_column`]) and then every other
     /// identity code column, tried in order when a row's primary cell is empty.
-    fn code_columns(&self, profile: &Profile) -> Result<Vec<usize>> {
+    pub(crate) fn code_columns(&self, profile: &Profile) -> Result<Vec<usize>> {
         let primary = self.code_column(profile)?;
         let mut all = vec![primary];
         all.extend(
@@ -339,7 +339,7 @@ impl Table {
             })
     }
 
-    fn decimal_comma(&self, mode: Decimal) -> bool {
+    pub(crate) fn decimal_comma(&self, mode: Decimal) -> bool {
         match mode {
             Decimal::Comma => true,
             Decimal::Point => false,
@@ -584,7 +584,7 @@ fn grouped(t: &str, group: char, dec: char) -> bool {
 }
 
 /// Parse a year cell: `2019`, or a CBS period such as `2017JJ00`.
-fn parse_year(cell: &str) -> Option<i32> {
+pub(crate) fn parse_year(cell: &str) -> Option<i32> {
     let t = cell.trim();
     let digits = match (t.len(), t.get(4..), t.get(..4)) {
         (8, Some(rest), Some(year)) if rest.starts_with("JJ") => year,

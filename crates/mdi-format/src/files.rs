@@ -12,5 +12,16 @@ pub const REPORT: &str = "build-report.json";
 pub const PMTILES: &str = "atlas.pmtiles";
 /// The same tiles as MBTiles (optional).
 pub const MBTILES: &str = "atlas.mbtiles";
+/// The index ranked over all years pooled (METHOD.md §6), the columns of [`SCORES`]; written
+/// when the atlas has two or more years and its own ranking is per year. Since format 1.3.
+pub const POOLED: &str = "pooled.csv";
+/// The profile's comparison variables per (code, year), any level
+/// ([`crate::comparison`]); written when the profile has `[[comparison]]`s. Since format 1.3.
+pub const COMPARISON: &str = "comparison.csv";
+/// Queen contiguity of the index unit's areas, PySAL GAL format ([`crate::contiguity`]).
+/// Since format 1.3.
+pub const CONTIGUITY: &str = "contiguity.gal";
 /// The files a user may download from a served atlas, in the order the API lists them.
-pub const DOWNLOADS: [&str; 6] = [PMTILES, MBTILES, SCORES, AREAS, METADATA, REPORT];
+pub const DOWNLOADS: [&str; 9] = [
+    PMTILES, MBTILES, SCORES, POOLED, COMPARISON, AREAS, CONTIGUITY, METADATA, REPORT,
+];

@@ -7,7 +7,10 @@
 //! - [`files`]: the file names of an atlas directory;
 //! - [`metadata`]: `metadata.json` ([`Metadata`]), with its [`FormatVersion`];
 //! - [`report`]: `build-report.json` ([`BuildReport`]), including the tiling's report;
-//! - [`scores`]: a row of `scores.csv` ([`ScoreRow`]), its writer and its reader by header name;
+//! - [`scores`]: a row of `scores.csv` ([`ScoreRow`]), its writer and its reader by header name
+//!   (also `pooled.csv`, the same columns);
+//! - [`comparison`]: `comparison.csv`, the profile's comparison variables per (code, year);
+//! - [`contiguity`]: `contiguity.gal`, the queen contiguity of the index unit;
 //! - [`columns`]: the names of the per-year columns of `areas.fgb` and the tile properties;
 //! - [`tiles`]: [`TileCoord`], the property sets of the tiles and the `mdi` block of the tile
 //!   archive's metadata;
@@ -21,6 +24,8 @@
 //! the XYZ scheme of Web Mercator (EPSG:3857).
 
 pub mod columns;
+pub mod comparison;
+pub mod contiguity;
 pub mod error;
 pub mod files;
 pub mod id;

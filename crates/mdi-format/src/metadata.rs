@@ -29,8 +29,11 @@ pub struct FormatVersion {
 /// 1.1: `format_version` itself and the domains' display names per language (`names`);
 /// 1.2: `year_info` and `series_breaks` (the domains behind each year's MDI, the weights used, the grey areas
 /// by reason), the `reason`/`reason_<year>`/`domains_with_data_<year>` columns and the
-/// join per year in the build report.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 2 };
+/// join per year in the build report;
+/// 1.3: `comparisons`, `clusters`, `files.pooled`, `files.comparison`, `files.contiguity`
+/// (`pooled.csv`, `comparison.csv`, `contiguity.gal`), the `cluster_<year>` columns and the
+/// contiguity islands in the build report.
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 3 };
 
 impl FormatVersion {
     /// The version of an atlas written before `format_version` existed.
@@ -195,6 +198,13 @@ pub struct Files {
     pub areas: String,
     /// The build report.
     pub report: String,
+    /// The index ranked over all years pooled ([`files::POOLED`]); `None` when absent (one
+    /// year, a pooled profile, or an atlas before 1.3).
+    pub pooled: Option<String>,
+    /// The comparison variables ([`files::COMPARISON`]); `None` when the profile has none.
+    pub comparison: Option<String>,
+    /// The queen contiguity of the index unit ([`files::CONTIGUITY`]); `None` when absent.
+    pub contiguity: Option<String>,
 }
 
 impl Default for Files {
@@ -203,8 +213,47 @@ impl Default for Files {
             scores: files::SCORES.into(),
             areas: files::AREAS.into(),
             report: files::REPORT.into(),
+            pooled: None,
+            comparison: None,
+            contiguity: None,
         }
     }
+}
+
+/// A comparison variable of the profile (`[[comparison]]`), a column of `comparison.csv`;
+/// since 1.3.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonInfo {
+    /// The id: the column name in `comparison.csv`.
+    pub id: String,
+    /// The display name.
+    #[serde(default)]
+    pub name: String,
+    /// The unit (`%`), if the profile gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// A longer description, if the profile gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// How the `cluster_<year>` columns were computed: local Moran's I of each year's MDI score
+/// over the ranked areas of the index unit with a polygon, queen weights (row-standardised),
+/// a permutation test; since 1.3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// `local-moran`.
+    pub method: String,
+    /// `queen`: the weights of `contiguity.gal`, subset to the ranked areas.
+    pub weights: String,
+    /// Conditional permutations per area.
+    pub permutations: u32,
+    /// The seed of the permutations.
+    pub seed: u64,
+    /// The significance level of a pseudo p-value.
+    pub alpha: f64,
+    /// Whether the level was corrected for the false discovery rate (Benjamini–Hochberg).
+    pub fdr: bool,
 }
 
 /// Where an area file came from.
@@ -272,6 +321,12 @@ pub struct Metadata {
     /// The profile's series breaks; since 1.2.
     #[serde(default)]
     pub series_breaks: Vec<SeriesBreak>,
+    /// The profile's comparison variables, the columns of `comparison.csv`; since 1.3.
+    #[serde(default)]
+    pub comparisons: Vec<ComparisonInfo>,
+    /// How the `cluster_<year>` columns were computed; `None` when there are none; since 1.3.
+    #[serde(default)]
+    pub clusters: Option<ClusterInfo>,
     /// The indicator tables used.
     #[serde(default)]
     pub tables: Vec<String>,
@@ -442,7 +497,7 @@ mod tests {
             Some(FormatVersion { major: 2, minor: 0 })
         );
         assert_eq!(FormatVersion::parse("x.1"), None);
-        assert_eq!(FORMAT_VERSION.to_string(), "1.2");
+        assert_eq!(FORMAT_VERSION.to_string(), "1.3");
     }
 
     #[test]
@@ -454,6 +509,48 @@ mod tests {
             e.contains("m.json") && e.contains("2.0") && e.contains("newer"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_1_2_atlas_reads_without_the_1_3_fields_and_1_3_round_trips() {
+        let old = br#"{"format_version": "1.2", "title": "t", "years": [2020, 2021],
+            "levels": [{"id": "buurt", "layer": "buurten"}],
+            "files": {"scores": "scores.csv", "areas": "areas.fgb", "report": "build-report.json"}}"#;
+        let m = Metadata::parse(Path::new("m.json"), old).unwrap();
+        assert_eq!(m.format_version, FormatVersion { major: 1, minor: 2 });
+        assert!(m.comparisons.is_empty() && m.clusters.is_none());
+        assert_eq!(
+            (
+                m.files.pooled.as_deref(),
+                m.files.comparison.as_deref(),
+                m.files.contiguity.as_deref()
+            ),
+            (None, None, None)
+        );
+        let mut new = m.clone();
+        new.format_version = FORMAT_VERSION;
+        new.files.pooled = Some(files::POOLED.into());
+        new.comparisons = vec![ComparisonInfo {
+            id: "opkomst".into(),
+            name: "Opkomst".into(),
+            unit: Some("%".into()),
+            description: None,
+        }];
+        new.clusters = Some(ClusterInfo {
+            method: "local-moran".into(),
+            weights: "queen".into(),
+            permutations: 999,
+            seed: 20_191,
+            alpha: 0.05,
+            fdr: false,
+        });
+        let bytes = serde_json::to_vec(&new).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(r#""contiguity":null"#) && text.contains(r#""pooled":"pooled.csv""#),
+            "{text}"
+        );
+        assert_eq!(Metadata::parse(Path::new("m.json"), &bytes).unwrap(), new);
     }
 
     #[test]

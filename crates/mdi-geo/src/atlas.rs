@@ -9,11 +9,12 @@ use std::path::Path;
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geo::BoundingRect;
 use geozero::{ColumnValue, PropertyProcessor};
+use mdi_core::profile::ComparisonValues;
 use mdi_core::{Aggregate, AreaResult, Profile, Scores, aggregate};
 use mdi_format::columns as col;
 use mdi_format::metadata::{
-    Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking, SeriesBreak, YearInfo,
-    generator,
+    ComparisonInfo, Counts, DomainInfo, Files, LevelInfo, Metadata, ProfileInfo, Ranking,
+    SeriesBreak, YearInfo, generator,
 };
 use mdi_format::report::{BuildReport, CollapsedArea, Exclusion, MissingIndicator};
 use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
@@ -42,6 +43,17 @@ pub struct AtlasInfo {
     pub tables: Vec<String>,
     /// The area files used.
     pub sources: Vec<SourceInfo>,
+}
+
+/// What a build writes beside the index of each year: the index ranked over all years pooled,
+/// and the comparison variables (when the profile has any).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// The index of the same panel ranked over all years pooled (METHOD.md §6), written to
+    /// `pooled.csv` when it has two or more years.
+    pub pooled: Option<&'a Scores>,
+    /// The values of the profile's `[[comparison]]`s, written to `comparison.csv`.
+    pub comparisons: Option<&'a ComparisonValues>,
 }
 
 /// Counts of a written atlas, for the command line's summary.
@@ -479,7 +491,10 @@ impl<'a> Atlas<'a> {
 }
 
 /// Write the atlas' files into the folder `dir` (the temporary folder of a
-/// [`mdi_format::StagedAtlas`], which the caller commits once the tiles are written too).
+/// [`mdi_format::StagedAtlas`], which the caller commits once the tiles are written too):
+/// `scores.csv`, `areas.fgb`, `metadata.json`, `build-report.json`; `pooled.csv` when
+/// `extras` has pooled scores of two or more years, and `comparison.csv` when it has
+/// comparisons.
 ///
 /// # Errors
 /// [`GeoError::Io`] when a file cannot be written, [`GeoError::Format`] when FlatGeobuf
@@ -490,12 +505,31 @@ pub fn write_atlas(
     scores: &Scores,
     hierarchy: &Hierarchy,
     info: &AtlasInfo,
+    extras: &Extras<'_>,
 ) -> Result<AtlasSummary> {
     let (join_report, rows_of) = join(scores, &hierarchy.levels[0]);
     let atlas = Atlas::new(scores, hierarchy, rows_of);
-    write_scores_csv(dir, scores, &atlas.unscored())?;
+    let unscored = atlas.unscored();
+    write_scores_csv(dir, files::SCORES, scores, &unscored)?;
+    let mut written = Files::default();
+    if let Some(pooled) = extras
+        .pooled
+        .filter(|p| p.ranking == mdi_core::profile::Ranking::Pooled && atlas.years.len() >= 2)
+    {
+        write_scores_csv(dir, files::POOLED, pooled, &unscored)?;
+        written.pooled = Some(files::POOLED.into());
+    }
+    if let Some(c) = extras
+        .comparisons
+        .filter(|_| !profile.comparisons.is_empty())
+    {
+        write_comparison_csv(dir, c)?;
+        written.comparison = Some(files::COMPARISON.into());
+    }
     write_areas_fgb(&dir.join(files::AREAS), info, &atlas)?;
-    metadata(profile, info, &atlas, &join_report).write(dir)?;
+    let mut meta = metadata(profile, info, &atlas, &join_report);
+    meta.files = written;
+    meta.write(dir)?;
     build_report(info, &atlas, &join_report).write(dir)?;
     Ok(AtlasSummary {
         areas: hierarchy
@@ -514,11 +548,20 @@ pub fn write_atlas(
     })
 }
 
-/// `scores.csv`, as `mdi-atlas compute` writes it.
-fn write_scores_csv(dir: &Path, scores: &Scores, unscored: &[Unscored]) -> Result<()> {
-    let path = dir.join(files::SCORES);
+/// `scores.csv` (or `pooled.csv`, `name`), as `mdi-atlas compute` writes it.
+fn write_scores_csv(dir: &Path, name: &str, scores: &Scores, unscored: &[Unscored]) -> Result<()> {
+    let path = dir.join(name);
     let mut buf = Vec::new();
     mdi_format::write_scores(scores, unscored, &mut buf).map_err(io(&path, "cannot write"))?;
+    std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
+}
+
+/// `comparison.csv`.
+fn write_comparison_csv(dir: &Path, values: &ComparisonValues) -> Result<()> {
+    let path = dir.join(files::COMPARISON);
+    let mut buf = Vec::new();
+    mdi_format::comparison::write_comparison(values, &mut buf)
+        .map_err(io(&path, "cannot write"))?;
     std::fs::write(&path, buf).map_err(io(&path, "cannot write"))
 }
 
@@ -645,6 +688,17 @@ fn metadata(
         files: Files::default(),
         year_info: atlas.year_info(profile),
         series_breaks: series_breaks(profile),
+        comparisons: profile
+            .comparisons
+            .iter()
+            .map(|c| ComparisonInfo {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                unit: c.unit.clone(),
+                description: c.description.clone(),
+            })
+            .collect(),
+        clusters: None,
         tables: info.tables.clone(),
         sources: info.sources.clone(),
         generator: generator(),

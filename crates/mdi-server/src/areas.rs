@@ -185,6 +185,29 @@ pub struct RankedScores {
     pub domain_ranked: Vec<u32>,
 }
 
+/// One ranked area of the index unit in one year of `pooled.csv` (scores ranked over all years
+/// together, METHOD §6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PooledScore {
+    /// The area (index in [`Areas::list`]).
+    pub area: usize,
+    /// Its inhabitants.
+    pub population: Option<f64>,
+    /// The pooled MDI score.
+    pub mdi: f64,
+    /// The pooled domain scores, in the atlas's domain order.
+    pub domains: Box<[Option<f64>]>,
+}
+
+/// The pooled scores of an atlas, per year of the atlas (in its order).
+#[derive(Debug, Clone, Default)]
+pub struct PooledScores {
+    /// Per year, the areas with a pooled MDI score.
+    pub years: Vec<Vec<PooledScore>>,
+    /// Rows whose code is no area of the atlas.
+    pub unmatched: usize,
+}
+
 /// What [`Areas::load`] needs to know of the atlas.
 #[derive(Debug, Clone)]
 pub struct Schema {
@@ -478,6 +501,37 @@ impl Areas {
             year.reason = row.reason;
         }
         year.domains_missing = row.domains_missing;
+    }
+
+    /// Reads the pooled scores at `path` (`pooled.csv`, written like `scores.csv`): the rows
+    /// with a pooled MDI score, matched to the areas by code.
+    ///
+    /// # Errors
+    /// [`ServerError::Format`] naming the line and column of an invalid row.
+    pub fn read_pooled(&self, path: &Path, schema: &Schema) -> Result<PooledScores, ServerError> {
+        let mut pooled = PooledScores {
+            years: vec![Vec::new(); schema.years.len()],
+            unmatched: 0,
+        };
+        mdi_format::read_scores(path, &schema.domains, &mut |row| {
+            let Some(y) = schema.years.iter().position(|&v| v == row.year) else {
+                return;
+            };
+            let Some(mdi) = row.mdi.score.filter(|_| row.mdi.rank.is_some()) else {
+                return;
+            };
+            let Some(area) = self.get(&row.code) else {
+                pooled.unmatched += 1;
+                return;
+            };
+            pooled.years[y].push(PooledScore {
+                area,
+                population: row.population,
+                mdi,
+                domains: row.domains.iter().map(|c| c.score).collect(),
+            });
+        })?;
+        Ok(pooled)
     }
 
     /// Adds the codes with scores but no polygon as areas of the index unit without

@@ -9,14 +9,25 @@ use std::time::SystemTime;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use mdi_format::files;
 use mdi_format::metadata::{Metadata, ProfileInfo, Ranking};
 use mdi_format::tiles::{PropertySet, TilesMeta};
 use serde::Serialize;
 
-use crate::areas::{Areas, Schema};
+use crate::areas::{Areas, PooledScores, Schema};
 use crate::error::ServerError;
+use crate::report::CompareTable;
 use crate::search::{Entry, SearchIndex};
+
+/// The file names of atlas format 1.3 (TODO(issue 14): `mdi_format::files` once it has them).
+mod files {
+    pub use mdi_format::files::*;
+    /// `pooled.csv`.
+    pub const POOLED: &str = "pooled.csv";
+    /// `comparison.csv`.
+    pub const COMPARISON: &str = "comparison.csv";
+    /// `contiguity.gal`.
+    pub const CONTIGUITY: &str = "contiguity.gal";
+}
 use crate::tiles::TileStore;
 
 /// A domain of the index.
@@ -82,6 +93,72 @@ pub struct AtlasMeta {
     pub series_breaks: Vec<mdi_format::metadata::SeriesBreak>,
 }
 
+/// The queen contiguity of the index unit's areas with a polygon (`contiguity.gal`).
+#[derive(Debug, Clone)]
+pub struct Contiguity {
+    /// The neighbour lists, in the order of the file.
+    pub weights: mdi_core::analysis::spatial::Weights,
+    /// The area (index in [`Areas::list`]) of each entry; `None` for a code the atlas lacks.
+    pub areas: Vec<Option<usize>>,
+}
+
+/// The inputs of the analysis (atlas format 1.3), each `None` when the atlas lacks the file.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisFiles {
+    /// `pooled.csv`: the index ranked over all years together.
+    pub pooled: Option<PooledScores>,
+    /// `comparison.csv`: the comparison indicators, with their names from `metadata.json`.
+    pub comparison: Option<CompareTable>,
+    /// `contiguity.gal`.
+    pub contiguity: Option<Contiguity>,
+}
+
+impl AnalysisFiles {
+    /// Reads `pooled.csv`, `comparison.csv` and `contiguity.gal` of the atlas at `dir`, those
+    /// that exist.
+    ///
+    /// # Errors
+    /// [`ServerError`] naming the file that cannot be read or is invalid.
+    pub fn load(
+        dir: &Path,
+        meta: &AtlasMeta,
+        areas: &Areas,
+        schema: &Schema,
+    ) -> Result<AnalysisFiles, ServerError> {
+        let pooled_path = dir.join(files::POOLED);
+        let pooled = if pooled_path.exists() {
+            Some(areas.read_pooled(&pooled_path, schema)?)
+        } else {
+            None
+        };
+        let comparison_path = dir.join(files::COMPARISON);
+        let comparison = if comparison_path.exists() {
+            let table = CompareTable::read(&comparison_path)?;
+            let _ = meta; // TODO(issue 14): names from metadata.json `comparisons` (format 1.3)
+            Some(table)
+        } else {
+            None
+        };
+        let contiguity = if dir.join(files::CONTIGUITY).exists() {
+            let path = dir.join(files::CONTIGUITY);
+            let text = String::from_utf8_lossy(&read(&path)?).into_owned();
+            let (weights, codes) = mdi_core::analysis::spatial::Weights::from_gal(&text)
+                .map_err(|message| ServerError::Atlas { path, message })?;
+            Some(Contiguity {
+                weights,
+                areas: codes.iter().map(|c| areas.get(c)).collect(),
+            })
+        } else {
+            None
+        };
+        Ok(AnalysisFiles {
+            pooled,
+            comparison,
+            contiguity,
+        })
+    }
+}
+
 /// Identifies the files of an atlas on disk, to notice when a new build replaced them: the
 /// directory's inode, and the modification time and size of `metadata.json` and
 /// `atlas.pmtiles`.
@@ -122,6 +199,8 @@ pub struct Atlas {
     pub areas: Areas,
     /// Name and code search over the areas.
     pub search: SearchIndex,
+    /// The inputs of the analysis and the report.
+    pub analysis: AnalysisFiles,
     /// The files when they were read.
     pub fingerprint: Option<Fingerprint>,
     /// When it was loaded.
@@ -215,7 +294,8 @@ fn search_index(areas: &Areas) -> SearchIndex {
 
 impl Atlas {
     /// Loads the atlas directory `dir` (written by `mdi-atlas build`): `metadata.json`,
-    /// `atlas.pmtiles` (into memory), `areas.fgb` and `scores.csv`.
+    /// `atlas.pmtiles` (into memory), `areas.fgb` and `scores.csv`, and when present
+    /// `pooled.csv`, `comparison.csv` and `contiguity.gal` ([`AnalysisFiles`]).
     ///
     /// # Errors
     /// [`ServerError`] naming the file that is missing or invalid; a missing `atlas.pmtiles`
@@ -262,6 +342,7 @@ impl Atlas {
             (tiles, api)
         });
         let ((tiles, tiles_time), (areas, search, areas_time)) = (tiles?, api?);
+        let analysis = AnalysisFiles::load(dir, &meta, &areas, &schema)?;
         tracing::info!(
             atlas = %dir.display(),
             tiles = tiles.len(),
@@ -277,6 +358,7 @@ impl Atlas {
             tiles,
             areas,
             search,
+            analysis,
             fingerprint,
             loaded_at: SystemTime::now(),
         })

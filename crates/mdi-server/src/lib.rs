@@ -27,6 +27,7 @@ pub mod extract;
 pub mod http;
 pub mod lifecycle;
 pub mod metrics;
+pub mod report;
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -4,10 +4,12 @@
 //! - [`tiles`]: vector tiles, TileJSON, the GDAL tileset metadata;
 //! - [`api`]: the JSON API (`/api/…`);
 //! - [`styles`]: the MapLibre style and its QGIS flavor;
+//! - [`report`]: the report of the atlas or an area (`/api/report`);
 //! - [`files`]: downloads, the web client, health and metrics.
 
 pub mod api;
 pub mod files;
+pub mod report;
 pub mod styles;
 pub mod tiles;
 
@@ -100,7 +102,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the server.
-pub static ROUTES: [RouteSpec; 14] = [
+pub static ROUTES: [RouteSpec; 16] = [
     RouteSpec {
         path: "/tiles/{z}/{x}/{y}",
         family: Family::Tiles,
@@ -182,6 +184,26 @@ pub static ROUTES: [RouteSpec; 14] = [
         example: Some("/api/breaks"),
         caching: Caching::Revalidate,
         handler: || get(api::breaks),
+    },
+    RouteSpec {
+        path: "/api/report",
+        family: Family::Api,
+        label: "/api/report",
+        description: "the report of the whole atlas: district measures, trends, persistence, \
+                      divergence, correlations, clusters; <code>?format=html</code> printable, \
+                      <code>md</code>, <code>&amp;year=&amp;from_year=</code>",
+        example: Some("/api/report"),
+        caching: Caching::Revalidate,
+        handler: || get(report::whole),
+    },
+    RouteSpec {
+        path: "/api/report/{code}",
+        family: Family::Api,
+        label: "/api/report/{code}",
+        description: "the report of one area (<code>?format=html</code> printable, <code>md</code>)",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(report::area),
     },
     RouteSpec {
         path: "/download/{file}",

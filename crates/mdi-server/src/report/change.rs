@@ -1,0 +1,259 @@
+//! Change over time (METHOD §6): trends of pooled scores, persistence and transitions of the
+//! per-year deciles, and β-divergence on pooled scores.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use super::stats::change::{Regression, ols, persistence as persist, transitions};
+
+use super::model::{Divergence, GemeenteDivergence, PersistenceOut, TransitionsOut, Trend};
+use super::scope::Scope;
+use crate::areas::PooledScore;
+
+/// At most this many points of the divergence chart (every k-th area beyond).
+const MAX_POINTS: usize = 2_000;
+
+/// The fewest areas of a gemeente for its own divergence regression.
+const MIN_GEMEENTE_AREAS: usize = 10;
+
+/// The pooled scores per year: `pooled.csv`, or `scores.csv` itself when the atlas was ranked
+/// pooled; `None` for an atlas with neither.
+pub(crate) fn pooled<'a>(scope: &Scope<'a>) -> Option<Cow<'a, [Vec<PooledScore>]>> {
+    if let Some(p) = &scope.atlas.analysis.pooled {
+        return Some(Cow::Borrowed(&p.years));
+    }
+    if scope.atlas.meta.ranking != "pooled" {
+        return None;
+    }
+    let years = (0..scope.atlas.meta.years.len())
+        .map(|y| {
+            scope
+                .areas
+                .list
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.level == 0)
+                .filter_map(|(i, a)| {
+                    let v = a.years.get(y)?;
+                    let mdi = v.mdi.as_ref().filter(|s| s.rank.is_some())?;
+                    Some(PooledScore {
+                        area: i,
+                        population: v.population,
+                        mdi: mdi.score,
+                        domains: v
+                            .domains
+                            .iter()
+                            .map(|d| d.as_ref().map(|s| s.score))
+                            .collect(),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Some(Cow::Owned(years))
+}
+
+/// The population-weighted mean of `value` over the rows in scope.
+fn weighted(
+    scope: &Scope<'_>,
+    rows: &[PooledScore],
+    value: impl Fn(&PooledScore) -> Option<f64>,
+) -> Option<f64> {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for r in rows.iter().filter(|r| scope.in_scope[r.area]) {
+        if let (Some(v), Some(p)) = (value(r), r.population.filter(|p| *p > 0.0)) {
+            sum += p * v;
+            weight += p;
+        }
+    }
+    (weight > 0.0).then(|| sum / weight)
+}
+
+/// One trend from the means per year.
+fn trend(
+    domain: &str,
+    name: &str,
+    years: &[i32],
+    mean: Vec<Option<f64>>,
+    breaks: Vec<i32>,
+) -> Trend {
+    let with_data: Vec<f64> = mean.iter().flatten().copied().collect();
+    let change = (with_data.len() >= 2).then(|| with_data[with_data.len() - 1] - with_data[0]);
+    Trend {
+        domain: domain.into(),
+        name: name.into(),
+        years: years.to_vec(),
+        mean,
+        change,
+        worsening: change.is_some_and(|c| c > 0.0),
+        breaks,
+    }
+}
+
+/// The trends of the MDI and every domain: the population-weighted mean pooled score per year.
+pub(crate) fn trends(scope: &Scope<'_>) -> Vec<Trend> {
+    let Some(pooled) = pooled(scope) else {
+        return Vec::new();
+    };
+    let meta = &scope.atlas.meta;
+    let breaks = |domain: Option<&str>| {
+        let mut years: Vec<i32> = meta
+            .series_breaks
+            .iter()
+            .filter(|b| domain.is_none_or(|d| b.domain == d))
+            .map(|b| b.year)
+            .collect();
+        years.sort_unstable();
+        years.dedup();
+        years
+    };
+    let mut out = vec![trend(
+        "mdi",
+        "MDI",
+        &meta.years,
+        pooled
+            .iter()
+            .map(|rows| weighted(scope, rows, |r| Some(r.mdi)))
+            .collect(),
+        breaks(None),
+    )];
+    for (k, d) in meta.domains.iter().enumerate() {
+        let mean = pooled
+            .iter()
+            .map(|rows| weighted(scope, rows, |r| r.domains.get(k).copied().flatten()))
+            .collect();
+        out.push(trend(
+            &d.id,
+            &d.name,
+            &meta.years,
+            mean,
+            breaks(Some(&d.id)),
+        ));
+    }
+    out
+}
+
+/// Persistence and transitions of the national MDI deciles of the areas in scope between the
+/// start and the report's year; `None` when they are the same year or no area is ranked in
+/// both.
+pub(crate) fn persistence(scope: &Scope<'_>) -> (Option<PersistenceOut>, Option<TransitionsOut>) {
+    let (from, to) = (scope.from, scope.y);
+    if from >= to {
+        return (None, None);
+    }
+    let decile = |i: usize, y: usize| {
+        scope
+            .at(i, y)?
+            .mdi
+            .as_ref()
+            .filter(|s| s.rank.is_some())?
+            .decile
+            .filter(|d| (1..=10).contains(d))
+    };
+    let pairs: Vec<(u8, u8)> = scope
+        .ranked(to)
+        .filter_map(|(i, _)| Some((decile(i, from)?, decile(i, to)?)))
+        .collect();
+    if pairs.is_empty() {
+        return (None, None);
+    }
+    let p = persist(&pairs);
+    let t = transitions(&pairs);
+    let (from_year, to_year) = (scope.year(from), scope.year(to));
+    (
+        Some(PersistenceOut {
+            from_year,
+            to_year,
+            worst_at_end: p.worst_at_end,
+            also_worst_at_start: p.also_worst_at_start,
+            share: p.share,
+        }),
+        Some(TransitionsOut {
+            from_year,
+            to_year,
+            counts: t.from.iter().map(|r| r.to_vec()).collect(),
+            shares: t.shares.iter().map(|r| r.to_vec()).collect(),
+        }),
+    )
+}
+
+/// Per area of the index unit in scope with a pooled MDI in both years: (area, MDI at the
+/// start, change).
+fn changes(scope: &Scope<'_>) -> Vec<(usize, f64, f64)> {
+    let Some(pooled) = pooled(scope) else {
+        return Vec::new();
+    };
+    let (from, to) = (scope.from, scope.y);
+    if from >= to {
+        return Vec::new();
+    }
+    let start: HashMap<usize, f64> = pooled[from]
+        .iter()
+        .filter(|r| scope.in_scope[r.area])
+        .map(|r| (r.area, r.mdi))
+        .collect();
+    let mut out: Vec<(usize, f64, f64)> = pooled[to]
+        .iter()
+        .filter_map(|r| start.get(&r.area).map(|&s| (r.area, s, r.mdi - s)))
+        .collect();
+    out.sort_by_key(|c| c.0);
+    out
+}
+
+/// OLS of change on start over `points`.
+fn regress(points: &[(usize, f64, f64)]) -> Option<Regression> {
+    let x: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let y: Vec<f64> = points.iter().map(|p| p.2).collect();
+    ols(&x, &y, None)
+}
+
+/// β-divergence of the areas in scope (METHOD §6), unweighted OLS on pooled MDI scores.
+pub(crate) fn divergence(scope: &Scope<'_>) -> Option<Divergence> {
+    let points = changes(scope);
+    let r = regress(&points)?;
+    let stride = points.len().div_ceil(MAX_POINTS).max(1);
+    Some(Divergence {
+        beta: r.beta,
+        ci_low: r.ci_low,
+        ci_high: r.ci_high,
+        n: r.n,
+        from_year: scope.year(scope.from),
+        to_year: scope.year(scope.y),
+        p_value: r.p_value,
+        alpha: r.alpha,
+        scores: "pooled".into(),
+        points: points.iter().step_by(stride).map(|p| (p.1, p.2)).collect(),
+    })
+}
+
+/// β-divergence within each gemeente in scope with at least [`MIN_GEMEENTE_AREAS`] areas.
+pub(crate) fn divergence_by_gemeente(scope: &Scope<'_>) -> Vec<GemeenteDivergence> {
+    let level = scope.gemeente_level();
+    if level == 0 || scope.area_level() < level {
+        return Vec::new();
+    }
+    let mut groups: BTreeMap<usize, Vec<(usize, f64, f64)>> = BTreeMap::new();
+    for p in changes(scope) {
+        if let Some(g) = scope.ancestor_at[p.0].get(level).copied().flatten() {
+            groups.entry(g).or_default().push(p);
+        }
+    }
+    let mut out: Vec<GemeenteDivergence> = groups
+        .into_iter()
+        .filter(|(_, p)| p.len() >= MIN_GEMEENTE_AREAS)
+        .filter_map(|(g, p)| {
+            let r = regress(&p)?;
+            let a = &scope.areas.list[g];
+            Some(GemeenteDivergence {
+                code: a.code.to_string(),
+                name: a.name.to_string(),
+                beta: r.beta,
+                ci_low: r.ci_low,
+                ci_high: r.ci_high,
+                n: r.n,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}

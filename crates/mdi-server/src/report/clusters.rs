@@ -1,0 +1,85 @@
+//! Spatial clusters of the MDI: local Moran's I over the nation's ranked areas (the classes of
+//! the tiles' `cluster_<year>`), global Moran's I over the report's areas.
+
+use std::collections::BTreeMap;
+
+use mdi_core::analysis::spatial::{Cluster, classify, local_moran, moran};
+
+use super::ReportOptions;
+use super::model::Clusters;
+use super::scope::Scope;
+
+/// Significance level of the local clusters, as the build's.
+const ALPHA: f64 = 0.05;
+
+/// The clusters of the report's year; `None` without `contiguity.gal` or with fewer than
+/// three ranked areas in it.
+pub(crate) fn clusters(scope: &Scope<'_>, options: &ReportOptions) -> Option<Clusters> {
+    let contiguity = scope.atlas.analysis.contiguity.as_ref()?;
+    let y = scope.y;
+    // The ranked areas of the year with a polygon: the weights subset to them.
+    let score = |entry: usize| -> Option<f64> {
+        let i = contiguity.areas.get(entry).copied().flatten()?;
+        let s = scope.at(i, y)?.mdi.as_ref()?;
+        s.rank.map(|_| s.score)
+    };
+    let keep: Vec<bool> = (0..contiguity.weights.n())
+        .map(|e| score(e).is_some())
+        .collect();
+    let (w, old) = contiguity.weights.subset(&keep);
+    let values: Vec<f64> = old.iter().filter_map(|&e| score(e)).collect();
+    if values.len() != old.len() || values.len() < 3 {
+        return None;
+    }
+    let local = local_moran(&values, &w, options.permutations, options.seed);
+    let classes = classify(&local, &w, ALPHA, options.fdr);
+    // The report's areas among them, and Moran's I over those alone.
+    let area_of = |k: usize| contiguity.areas[old[k]];
+    let mine: Vec<bool> = (0..old.len())
+        .map(|k| area_of(k).is_some_and(|i| scope.in_scope[i]))
+        .collect();
+    let global = if mine.iter().all(|&m| m) {
+        moran(&values, &w, options.permutations, options.seed)
+    } else {
+        let (ws, sub) = w.subset(&mine);
+        let v: Vec<f64> = sub.iter().map(|&k| values[k]).collect();
+        moran(&v, &ws, options.permutations, options.seed)
+    };
+    let mut out = Clusters {
+        year: scope.year(y),
+        moran_i: global.as_ref().map(|g| g.i),
+        p_value: global.as_ref().map(|g| g.p_sim),
+        z_norm: global.as_ref().map(|g| g.z_norm),
+        permutations: options.permutations,
+        seed: options.seed,
+        fdr: options.fdr,
+        hotspots: Vec::new(),
+        coldspots: Vec::new(),
+        outliers: Vec::new(),
+        islands: Vec::new(),
+        counts: BTreeMap::new(),
+    };
+    for (k, class) in classes.iter().enumerate() {
+        let Some(i) = area_of(k).filter(|_| mine[k]) else {
+            continue;
+        };
+        let code = scope.areas.list[i].code.to_string();
+        *out.counts.entry(class.code().to_string()).or_default() += 1;
+        match class {
+            Cluster::HighHigh => out.hotspots.push(code),
+            Cluster::LowLow => out.coldspots.push(code),
+            Cluster::HighLow | Cluster::LowHigh => out.outliers.push(code),
+            Cluster::Island => out.islands.push(code),
+            Cluster::NotSignificant => {}
+        }
+    }
+    for list in [
+        &mut out.hotspots,
+        &mut out.coldspots,
+        &mut out.outliers,
+        &mut out.islands,
+    ] {
+        list.sort();
+    }
+    Some(out)
+}
