@@ -2,6 +2,7 @@
 // client also works when the server sits behind a proxy under a path prefix.
 
 import type * as G from './generated/api';
+import type * as R from './generated/report';
 
 // The response types are generated from the server's Rust types (crates/mdi-server, ts-rs):
 // web/src/generated/api.ts. CI fails while that file is stale; regenerate it with
@@ -25,66 +26,13 @@ export type Breaks = G.BreaksResponse;
 export type PointResult = G.PointResponse;
 export type YearInfo = G.YearInfo;
 
-// The report (/api/report/{code}, issue 14): written from the contract's JSON (docs/API.md) until
-// the server's generated types carry it. Only the parts the panel shows are typed in detail.
-/** The six district measures' national ranks (1 = most deprived) among the districts of the level. */
-export type ReportRanks = Record<'average_score' | 'average_rank' | 'extent' | 'local_concentration' | 'proportion_worst_decile' | 'share_worst_decile', number | null>;
-/** District measures of an area (METHOD §1.8/§5), latest year; `of` = districts of its level. */
-export interface ReportDistrict {
-  areas: number;
-  population: number;
-  average_score: number;
-  average_rank: number;
-  extent: number;
-  local_concentration: number;
-  proportion_worst_decile: number;
-  share_worst_decile: number;
-  decile_shares: number[];
-  ranks: ReportRanks;
-  of: number;
-}
-/** Population-weighted mean pooled score per year of the MDI ("mdi") or a domain; null where no data. */
-export interface ReportTrend {
-  domain: string;
-  name: string;
-  years: number[];
-  mean: (number | null)[];
-  change: number | null;
-  worsening: boolean;
-  breaks: number[];
-}
-export interface ReportPersistence {
-  from_year: number;
-  to_year: number;
-  worst_at_end: number;
-  also_worst_at_start: number;
-  share: number | null;
-}
-/** β of Δ pooled MDI on pooled MDI at from_year (unweighted OLS), its 95 % interval and n. */
-export interface ReportDivergence {
-  beta: number;
-  ci_low: number;
-  ci_high: number;
-  n: number;
-  from_year: number;
-  to_year: number;
-  p_value: number;
-  alpha: number;
-  scores: string;
-}
-export interface Report {
-  atlas: { title: string; synthetic: boolean };
-  area: { code: string; name: string; level: string } | null;
-  year: number;
-  years: number[];
-  headline: string[];
-  share_worst_decile: number | null;
-  district: ReportDistrict | null;
-  trends: ReportTrend[];
-  persistence: ReportPersistence | null;
-  divergence: ReportDivergence | null;
-  caveats: string[];
-}
+// The report (/api/report/{code}, issue 14; docs/REPORT.md), generated from the server's Rust
+// types too (web/src/generated/report.ts).
+export type Report = R.Report;
+export type ReportDistrict = R.District;
+export type ReportTrend = R.Trend;
+export type ReportPersistence = R.PersistenceOut;
+export type ReportDivergence = R.Divergence;
 
 /** TileJSON 3.0 as the server writes it (not an API type of docs/API.md). */
 export interface TileJson {
