@@ -133,6 +133,7 @@ test('the gemeente panel shows the measures, headline, persistence and divergenc
     const want = d.ci_low > 0 ? /divergentie/ : d.ci_high < 0 ? /convergentie/ : /geen aantoonbaar verschil/;
     assert.match(shown.divergence.text, want, `β ${d.beta} [${d.ci_low}, ${d.ci_high}]`);
   } else assert.equal(shown.divergence, null);
+  await page.$eval('#report', (el) => el.scrollIntoView());
   await h.screenshot(page, 'desktop-gemeente-report.png');
 });
 

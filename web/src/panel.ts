@@ -183,7 +183,8 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
   const scale = h('p', { class: 'muted small', 'data-field': 'decile-scale' }, t('decileScale'));
   // A wijk or gemeente: its analysis (/api/report/{code}), filled in by main.ts once loaded.
   const report = isUnit ? null : reportSection();
-  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), scale, ...notes, ...charts, ...(report ? [report] : []), actions);
+  // (right after the facts: its headline is the panel's main message for the area)
+  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), scale, ...notes, ...(report ? [report] : []), ...charts, actions);
   for (const b of byId('panel-body').querySelectorAll<HTMLButtonElement>('button[data-code]')) {
     b.addEventListener('click', () => ctx.onSelect(b.dataset.code!));
   }
