@@ -2,6 +2,7 @@
 // client also works when the server sits behind a proxy under a path prefix.
 
 import type * as G from './generated/api';
+import type * as R from './generated/report';
 
 // The response types are generated from the server's Rust types (crates/mdi-server, ts-rs):
 // web/src/generated/api.ts. CI fails while that file is stale; regenerate it with
@@ -24,6 +25,14 @@ export type SearchResponse = G.SearchResponse;
 export type Breaks = G.BreaksResponse;
 export type PointResult = G.PointResponse;
 export type YearInfo = G.YearInfo;
+
+// The report (/api/report/{code}, issue 14; docs/REPORT.md), generated from the server's Rust
+// types too (web/src/generated/report.ts).
+export type Report = R.Report;
+export type ReportDistrict = R.District;
+export type ReportTrend = R.Trend;
+export type ReportPersistence = R.PersistenceOut;
+export type ReportDivergence = R.Divergence;
 
 /** TileJSON 3.0 as the server writes it (not an API type of docs/API.md). */
 export interface TileJson {
@@ -67,5 +76,6 @@ export const api = {
     ),
   breaks: (weights: string, year: number) =>
     getJson<Breaks>(`api/breaks?weights=${encodeURIComponent(weights)}&year=${year}`),
+  report: (code: string) => getJson<Report>(`api/report/${encodeURIComponent(code)}`),
   point: (lon: number, lat: number) => getJson<PointResult>(`api/point?lon=${lon}&lat=${lat}`),
 };

@@ -10,7 +10,7 @@
 import type { ExpressionSpecification } from 'maplibre-gl';
 import COLOURS from '../../crates/mdi-server/src/colours.json';
 import type { Breaks, Meta } from './api';
-import { domainName, fmtSigned, t } from './i18n';
+import { domainName, fmtSigned, t, type Key } from './i18n';
 import { DWD, type AppState, type Palette } from './state';
 
 export const NODATA_COLOR: string = COLOURS.nodata;
@@ -64,6 +64,8 @@ export interface LegendClass {
   color: string;
   /** Longer words for the class (the legend item's tooltip and accessible name); else label. */
   title?: string;
+  /** The class as the tiles write it, where that is text (clusters: `high-high`, …); data-class then. */
+  key?: string;
 }
 
 export type Props = Record<string, unknown>;
@@ -81,6 +83,8 @@ export interface ClassConfig {
   describe(cls: number | null): string;
   /** True when the top class is the "every year" class of the persistence view. */
   persistence: boolean;
+  /** A class whose features in view the legend counts (persistence: every year; clusters: hotspots). */
+  countClass?: { cls: number; label: (n: number) => string };
   /** Below zoom `fallbackFrom` the map draws `fallback` (the MDI) instead: see withZoomFallback. */
   fallback?: ClassConfig;
   fallbackFrom?: number;
@@ -264,6 +268,8 @@ export function classConfig(inp: ClassInput): ClassConfig {
     });
   }
 
+  if (s.view === 'clusters') return withZoomFallback(inp, clustersConfig(s), false, true);
+
   if (s.view === 'persistence') {
     const isDwd = v === DWD;
     const years = meta.years;
@@ -296,6 +302,7 @@ export function classConfig(inp: ClassInput): ClassConfig {
       },
       describe: (c) => (c === null ? t('noValue') : c === T ? t('everyYear') : t('yearsLabel', { n: c })),
       persistence: true,
+      countClass: { cls: T, label: (n) => t('legendPersistenceCount', { n }) },
     });
   }
 
@@ -315,12 +322,14 @@ function describeChange(isDwd: boolean, d: number): string {
  * decile), draw the MDI decile instead: a zoom `step` at the top of the expression, which MapLibre
  * evaluates per tile zoom, so no tiles are requested and nothing else changes.
  */
-function withZoomFallback(inp: ClassInput, cfg: ClassConfig, weighted = false): ClassConfig {
-  const usesDomains = weighted || inp.state.variable !== 'mdi';
+function withZoomFallback(inp: ClassInput, cfg: ClassConfig, weighted = false, clusters = false): ClassConfig {
+  const usesDomains = weighted || clusters || inp.state.variable !== 'mdi';
   const from = weighted ? inp.scoreFromZoom : inp.decileFromZoom;
   if (!usesDomains || from <= inp.meta.min_zoom) return cfg;
-  // The same view of the MDI (value, change or persistence), without re-weighting.
-  const base = classConfig({ ...inp, state: { ...inp.state, variable: 'mdi', weights: null }, breaks: null });
+  // The same view of the MDI (value, change or persistence), without re-weighting; for the
+  // clusters (absent from the `minimal` property set) the MDI deciles of the year.
+  const view = clusters ? 'value' : inp.state.view;
+  const base = classConfig({ ...inp, state: { ...inp.state, variable: 'mdi', weights: null, view }, breaks: null });
   return {
     ...cfg,
     fill: ['step', ['zoom'], base.fill, from, cfg.fill] as unknown as ExpressionSpecification,
@@ -334,5 +343,44 @@ function withZoomFallback(inp: ClassInput, cfg: ClassConfig, weighted = false): 
 export function zoomFallbackActive(inp: ClassInput, zoom: number): boolean {
   const weighted = !!inp.state.weights && inp.state.variable === 'mdi' && inp.state.view === 'value';
   if (weighted) return Math.floor(zoom) < inp.scoreFromZoom;
+  if (inp.state.view === 'clusters') return Math.floor(zoom) < inp.decileFromZoom;
   return inp.state.variable !== 'mdi' && Math.floor(zoom) < inp.decileFromZoom;
+}
+
+/**
+ * The cluster classes of the tiles' `cluster_<year>` (mdi_core Cluster::code(), local Moran's I on
+ * the year's MDI score; "high" = high score = more deprived), in legend order, with their colours:
+ * ColorBrewer RdBu ends for the clusters (red = deprived), their light tints for the outliers, a
+ * near-white for "not significant" and a pale tan for areas without neighbours, all apart from the
+ * no-data grey. Web client only (the server's styles draw deciles).
+ */
+export const CLUSTERS: { key: string; color: string; label: Key; title: Key }[] = [
+  { key: 'high-high', color: '#b2182b', label: 'clusterHH', title: 'clusterHHTitle' },
+  { key: 'low-low', color: '#2166ac', label: 'clusterLL', title: 'clusterLLTitle' },
+  { key: 'high-low', color: '#f4a582', label: 'clusterHL', title: 'clusterHLTitle' },
+  { key: 'low-high', color: '#92c5de', label: 'clusterLH', title: 'clusterLHTitle' },
+  { key: 'not-significant', color: '#f4f4ee', label: 'clusterNS', title: 'clusterNSTitle' },
+  { key: 'island', color: '#d9c89e', label: 'clusterIsland', title: 'clusterIslandTitle' },
+];
+
+/** The clusters map of one year: a `match` on the text property; empty (not ranked) is no data. */
+function clustersConfig(s: AppState): ClassConfig {
+  const prop = `cluster_${s.year}`;
+  const classes: LegendClass[] = CLUSTERS.map((c, i) => ({ cls: i + 1, key: c.key, label: t(c.label), title: t(c.title), color: c.color }));
+  const args: string[] = [];
+  for (const c of CLUSTERS) args.push(c.key, c.color);
+  const fill = ['match', ['coalesce', get(prop), ''], ...args, NODATA_COLOR] as unknown as ExpressionSpecification;
+  return {
+    title: t('titleClusters', { year: s.year }),
+    note: t('legendClusters', { year: s.year }),
+    classes,
+    fill,
+    value: (p) => {
+      const i = CLUSTERS.findIndex((c) => c.key === p[prop]);
+      return i === -1 ? null : i + 1;
+    },
+    describe: (c) => (c === null ? t('noValue') : classes[c - 1]?.title ?? t('noValue')),
+    persistence: false,
+    countClass: { cls: 1, label: (n) => t('legendClustersCount', { n }) },
+  };
 }

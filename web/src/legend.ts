@@ -11,13 +11,14 @@ export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error
   const items = cfg.classes.map((c) =>
     h(
       'li',
-      { class: 'legend-item', 'data-class': String(c.cls), 'data-color': c.color, title: c.title ?? c.label, 'aria-label': c.title ?? c.label },
+      { class: 'legend-item', 'data-class': c.key ?? String(c.cls), 'data-color': c.color, title: c.title ?? c.label, 'aria-label': c.title ?? c.label },
       h('span', { class: 'swatch', style: `background:${c.color}`, 'aria-hidden': 'true' }),
       h('span', { class: 'legend-label' }, c.label),
     ),
   );
   const parts: (Node | null)[] = [
-    h('ul', { class: 'legend-scale', role: 'list' }, ...items),
+    // Categories (clusters) are a list with labels beside the swatches; classes on a scale a row.
+    h('ul', { class: cfg.classes.some((c) => c.key) ? 'legend-scale categorical' : 'legend-scale', role: 'list' }, ...items),
     h('p', { class: 'legend-note' }, cfg.note),
     h(
       'p',

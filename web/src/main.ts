@@ -4,12 +4,13 @@
 // updates the panel. window.mdi exposes the hooks of the test contract (web/README.md) for tests and benchmarks.
 
 import { Map as MlMap, NavigationControl, prewarm, ScaleControl, setWorkerUrl, type MapGeoJSONFeature, type MapMouseEvent } from 'maplibre-gl';
-import { api, type Area, type Breaks, type SearchResult } from './api';
+import { api, type Area, type Breaks, type Report, type SearchResult } from './api';
 import { BACKGROUND_COLOR, classConfig, decileColor, decileZooms, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
 import { byId, debounce, h } from './dom';
 import { areaCsv, download, exportPng } from './export';
 import { applyStatic, getLang, levelName, reasonText, setLang, t, type Key } from './i18n';
 import { renderLegend } from './legend';
+import { fillReport, reportError } from './report';
 import { closePanel, panelError, panelLoading, renderPanel } from './panel';
 import { initQgis } from './qgis';
 import { initSearch } from './search';
@@ -70,6 +71,11 @@ async function start(): Promise<void> {
   const hasField = (prefix: string) => fields.length === 0 || fields.some((f) => f.startsWith(prefix));
   const available = (v: string) => v === 'mdi' || hasField(v === DWD ? `${DWD}_` : `${v}_decile_`);
   const zooms = decileZooms(meta);
+  // Atlas format 1.3 tiles carry cluster_<year> (local Moran's I of the year's MDI).
+  const hasClusters = hasField('cluster_');
+  // A link to the clusters map of an atlas without them shows the value map.
+  const supported = (s: AppState): AppState => (s.view === 'clusters' && !hasClusters ? { ...s, view: 'value' } : s);
+  state = supported(state);
 
   // ---- class breaks for re-weighting (/api/breaks), cached per weights and year ----
   const breaksCache = new Map<string, Promise<Breaks>>();
@@ -178,11 +184,12 @@ async function start(): Promise<void> {
   const announce = (msg: string) => {
     live.textContent = msg;
   };
-  let persistenceCount: string | undefined;
+  let classCount: string | undefined;
   let countDirty = true;
   const notice = (): string | undefined => {
     if (state.weights && !weighted(state)) return t('weightsIgnored');
     if (zoomFallbackActive(classInput(), map.getZoom())) {
+      if (state.view === 'clusters') return t('zoomNoticeClusters');
       return weighted(state) ? t('zoomNoticeWeights') : t('zoomNotice', { variable: variableName(meta, state.variable) });
     }
     return undefined;
@@ -191,7 +198,7 @@ async function start(): Promise<void> {
     renderLegend(shownConfig(cfg, map.getZoom()), {
       pending,
       ...(breaksError && weighted(state) ? { error: breaksError } : {}),
-      ...(cfg.persistence && persistenceCount ? { count: persistenceCount } : {}),
+      ...(shownConfig(cfg, map.getZoom()).countClass && classCount ? { count: classCount } : {}),
       ...(notice() ? { notice: notice()! } : {}),
     });
 
@@ -211,7 +218,7 @@ async function start(): Promise<void> {
     cfg = classConfig(classInput());
     map.setPaintProperty(FILL, 'fill-color', cfg.fill);
     countDirty = true;
-    persistenceCount = undefined;
+    classCount = undefined;
     legend();
   };
   const recolourSoon = debounce(() => void recolour(), 120);
@@ -235,6 +242,25 @@ async function start(): Promise<void> {
     selectedFeature = f;
     if (f) featureState(f, { selected: true });
   };
+  // The analysis of a wijk or gemeente (/api/report/{code}), cached per code.
+  const reportCache = new Map<string, Promise<Report>>();
+  const showReport = async (area: Area) => {
+    const section = document.getElementById('report');
+    if (!section) return;
+    let p = reportCache.get(area.code);
+    if (!p) {
+      p = api.report(area.code);
+      p.catch(() => reportCache.delete(area.code));
+      reportCache.set(area.code, p);
+    }
+    try {
+      const r = await p;
+      // The panel may show another area (or language) by now: fill only the section asked for.
+      if (section.isConnected) fillReport(section, area.code, r, levelName(area.level, area.level_name));
+    } catch (e) {
+      if (section.isConnected) reportError(section, (e as Error).message);
+    }
+  };
   const showPanel = () => {
     if (!current) return;
     renderPanel(current, {
@@ -245,6 +271,7 @@ async function start(): Promise<void> {
       onZoom: (bbox) => map.fitBounds(bbox, { padding: padding(), maxZoom: 14 }),
       onCsv: () => current && download(new Blob([areaCsv(current, meta)], { type: 'text/csv;charset=utf-8' }), `${current.code}.csv`),
     });
+    void showReport(current);
   };
   const describeArea = (a: Area): string => {
     const y = a.years.find((x) => x.year === state.year);
@@ -310,10 +337,16 @@ async function start(): Promise<void> {
     const years = meta.years.map((y): [string, string] => [String(y), String(y)]);
     options(sel('year'), years);
     options(sel('compare-year'), years);
-    const viewKey: Record<string, Key> = { value: 'viewValue', change: 'viewChange', persistence: 'viewPersistence' };
+    const viewKey: Record<string, Key> = { value: 'viewValue', change: 'viewChange', persistence: 'viewPersistence', clusters: 'viewClusters' };
     options(sel('view'), VIEWS.map((v) => [v, t(viewKey[v]!)]));
     // A change map needs two years.
     if (meta.years.length < 2) sel('view').options[VIEWS.indexOf('change')]!.disabled = true;
+    // Clusters need the tiles' cluster_<year> (atlas format 1.3).
+    if (!hasClusters) {
+      const o = sel('view').options[VIEWS.indexOf('clusters')]!;
+      o.disabled = true;
+      o.textContent += ` (${t('clustersMissing')})`;
+    }
     const palKey: Record<string, Key> = { ylorrd: 'palYlorrd', viridis: 'palViridis', cividis: 'palCividis' };
     options(sel('palette'), PALETTES.map((p) => [p, t(palKey[p]!)]));
   };
@@ -324,8 +357,10 @@ async function start(): Promise<void> {
     sel('view').value = state.view;
     sel('palette').value = state.palette;
     byId('compare-field').classList.toggle('inactive', state.view !== 'change');
-    // The change map has its own diverging palette; the sequential choice does not apply there.
-    byId('palette-field').classList.toggle('inactive', state.view === 'change');
+    // The change and clusters maps have their own palettes; the sequential choice does not apply.
+    byId('palette-field').classList.toggle('inactive', state.view === 'change' || state.view === 'clusters');
+    // The clusters are those of the MDI score, whatever variable is chosen.
+    byId('variable-field').classList.toggle('inactive', state.view === 'clusters');
     weightsUi.sync(state.weights);
   };
   const relabelMap = () => {
@@ -348,7 +383,7 @@ async function start(): Promise<void> {
   // ---- the one way state changes ----
   async function setState(partial: Partial<AppState>, opts: { fly?: boolean; focus?: boolean; debounce?: boolean } = {}): Promise<void> {
     const prev = state;
-    state = normalize(meta, state, partial);
+    state = supported(normalize(meta, state, partial));
     if (state.lang !== prev.lang) {
       setLang(state.lang);
       applyStatic();
@@ -530,17 +565,19 @@ async function start(): Promise<void> {
   });
   map.on('moveend', () => (countDirty = true));
   map.on('idle', () => {
-    if (!cfg.persistence || !countDirty) return;
+    // The class the legend counts in view (persistence: every year; clusters: hotspots), from
+    // the rendered features, by the same rule as the paint (cfg.value); not in the MDI fallback.
+    const counted = shownConfig(cfg, map.getZoom()).countClass;
+    if (!counted || !countDirty) return;
     countDirty = false;
-    const top = cfg.classes[cfg.classes.length - 1]!.cls;
     const seen = new Set<string | number>();
     let count = 0;
     for (const f of map.queryRenderedFeatures({ layers: [FILL] })) {
       if (f.id === undefined || seen.has(f.id)) continue;
       seen.add(f.id);
-      if (cfg.value(f.properties as Record<string, unknown>, map.getZoom()) === top) count++;
+      if (cfg.value(f.properties as Record<string, unknown>, map.getZoom()) === counted.cls) count++;
     }
-    persistenceCount = t('legendPersistenceCount', { n: count });
+    classCount = counted.label(count);
     legend();
   });
 

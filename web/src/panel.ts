@@ -7,6 +7,7 @@ import type { Area, AreaYear, BBox, Meta } from './api';
 import { classShares, domainBars, trendLine } from './charts';
 import { byId, h } from './dom';
 import { domainName, fmtInt, fmtPct, levelName, reasonText, t } from './i18n';
+import { reportSection } from './report';
 
 export interface PanelContext {
   meta: Meta;
@@ -180,7 +181,10 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
   );
 
   const scale = h('p', { class: 'muted small', 'data-field': 'decile-scale' }, t('decileScale'));
-  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), scale, ...notes, ...charts, actions);
+  // A wijk or gemeente: its analysis (/api/report/{code}), filled in by main.ts once loaded.
+  const report = isUnit ? null : reportSection();
+  // (right after the facts: its headline is the panel's main message for the area)
+  byId('panel-body').replaceChildren(head, h('dl', { class: 'facts' }, ...facts), scale, ...notes, ...(report ? [report] : []), ...charts, actions);
   for (const b of byId('panel-body').querySelectorAll<HTMLButtonElement>('button[data-code]')) {
     b.addEventListener('click', () => ctx.onSelect(b.dataset.code!));
   }

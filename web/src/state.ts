@@ -5,9 +5,10 @@
 import type { Meta } from './api';
 import { LANGS, type Lang } from './i18n';
 
-export type View = 'value' | 'change' | 'persistence';
+/** The map modes: one year's deciles, change between two years, persistence, and LISA clusters (tile property `cluster_<year>`). */
+export type View = 'value' | 'change' | 'persistence' | 'clusters';
 export type Palette = 'ylorrd' | 'viridis' | 'cividis';
-export const VIEWS: View[] = ['value', 'change', 'persistence'];
+export const VIEWS: View[] = ['value', 'change', 'persistence', 'clusters'];
 export const PALETTES: Palette[] = ['ylorrd', 'viridis', 'cividis'];
 export const DWD = 'domains_in_worst_decile';
 
