@@ -983,7 +983,7 @@ fn web_client(args: &ServeArgs) -> Result<Option<PathBuf>> {
 }
 
 fn run_report(args: &ReportArgs) -> Result<()> {
-    let atlas = mdi_server::Atlas::load(&args.atlas)
+    let atlas = mdi_server::Atlas::load_without_tiles(&args.atlas)
         .with_context(|| format!("cannot load the atlas {}", args.atlas.display()))?;
     let compare = args
         .compare

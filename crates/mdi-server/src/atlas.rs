@@ -141,13 +141,17 @@ impl AnalysisFiles {
             None
         };
         let contiguity = if dir.join(files::CONTIGUITY).exists() {
-            let path = dir.join(files::CONTIGUITY);
-            let text = String::from_utf8_lossy(&read(&path)?).into_owned();
-            let (weights, codes) = mdi_core::analysis::spatial::Weights::from_gal(&text)
-                .map_err(|message| ServerError::Atlas { path, message })?;
+            let gal = mdi_format::contiguity::Contiguity::read(dir)?;
+            let weights =
+                mdi_core::analysis::spatial::Weights::new(gal.neighbours).map_err(|message| {
+                    ServerError::Atlas {
+                        path: dir.join(files::CONTIGUITY),
+                        message,
+                    }
+                })?;
             Some(Contiguity {
                 weights,
-                areas: codes.iter().map(|c| areas.get(c)).collect(),
+                areas: gal.codes.iter().map(|c| areas.get(c)).collect(),
             })
         } else {
             None
@@ -303,11 +307,24 @@ impl Atlas {
     /// [`ServerError`] naming the file that is missing or invalid; a missing `atlas.pmtiles`
     /// says how to make it.
     pub fn load(dir: &Path) -> Result<Atlas, ServerError> {
+        Atlas::load_parts(dir, true)
+    }
+
+    /// Loads an atlas directory without its tiles (an empty [`TileStore`]): what `mdi-atlas
+    /// report` needs, for atlases built with or without tiles.
+    ///
+    /// # Errors
+    /// As [`Atlas::load`], except that a missing `atlas.pmtiles` is no error.
+    pub fn load_without_tiles(dir: &Path) -> Result<Atlas, ServerError> {
+        Atlas::load_parts(dir, false)
+    }
+
+    fn load_parts(dir: &Path, with_tiles: bool) -> Result<Atlas, ServerError> {
         let fingerprint = Fingerprint::of(dir);
         let meta_path = dir.join(files::METADATA);
         let meta = AtlasMeta::parse(&meta_path, &read(&meta_path)?)?;
         let pmtiles = dir.join(files::PMTILES);
-        if !pmtiles.exists() {
+        if with_tiles && !pmtiles.exists() {
             return Err(ServerError::Atlas {
                 path: pmtiles,
                 message: format!(
@@ -327,6 +344,9 @@ impl Atlas {
         let (tiles, api) = std::thread::scope(|scope| {
             let tiles = scope.spawn(|| {
                 let t = std::time::Instant::now();
+                if !with_tiles {
+                    return Ok((TileStore::empty(), t.elapsed()));
+                }
                 let store = TileStore::from_bytes(&pmtiles, Bytes::from(read(&pmtiles)?))?;
                 Ok::<_, ServerError>((store, t.elapsed()))
             });

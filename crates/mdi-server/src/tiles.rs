@@ -71,6 +71,23 @@ pub enum Lookup {
 }
 
 impl TileStore {
+    /// A store without tiles, for an atlas loaded only for its data
+    /// ([`crate::Atlas::load_without_tiles`]): every address is [`Lookup::Empty`] or invalid.
+    pub fn empty() -> TileStore {
+        TileStore {
+            data: Bytes::new(),
+            index: HashMap::new(),
+            contents: Vec::new(),
+            gzip: false,
+            min_zoom: 0,
+            max_zoom: 0,
+            bounds: [-180.0, -85.051_129, 180.0, 85.051_129],
+            center: (0.0, 0.0, 0),
+            metadata: serde_json::Value::Null,
+            archive_bytes: 0,
+        }
+    }
+
     /// Indexes a PMTiles v3 archive of MVT tiles held in `bytes`.
     ///
     /// # Errors

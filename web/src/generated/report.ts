@@ -220,11 +220,21 @@ years: Array<number>,
  */
 mean: Array<number | null>,
 /**
- * The last mean with data less the first; `null` with fewer than two.
+ * The last mean with data less the first, never across a series break: over the longest
+ * stretch of years without a break (the later of equally long ones); `null` with fewer
+ * than two years with data in it.
  */
 change: number | null,
 /**
- * Whether the mean rose (more deprived) between the first and the last year with data.
+ * The first year of `change`.
+ */
+change_from: number | null,
+/**
+ * The last year of `change`.
+ */
+change_to: number | null,
+/**
+ * Whether the mean rose (more deprived) over `change`.
  */
 worsening: boolean,
 /**
@@ -465,4 +475,13 @@ islands: Array<string>,
 /**
  * Areas per class (`high-high`, …, `island`).
  */
-counts: { [key in string]: number }, };
+counts: { [key in string]: number },
+/**
+ * Getis–Ord Gi* (self included, row-standardised queen weights, the same permutations):
+ * codes of the areas with a significantly high local mean (z > 0).
+ */
+gi_hotspots: Array<string>,
+/**
+ * Gi*: codes of the areas with a significantly low local mean (z < 0).
+ */
+gi_coldspots: Array<string>, };

@@ -116,87 +116,6 @@ impl Weights {
         (Weights { neighbours }, old)
     }
 
-    /// The weights in PySAL's GAL format with the layer name `areas` (see
-    /// [`Weights::to_gal_layer`]).
-    pub fn to_gal(&self, ids: &[&str]) -> String {
-        self.to_gal_layer(ids, "areas")
-    }
-
-    /// The weights in PySAL's GAL format: a header `0 <n> <layer> code`, then per area a line
-    /// `<id> <k>` and a line with its k neighbours' ids (empty for an island). `ids[i]` is area
-    /// i's id; ids must not contain whitespace. Missing ids are written as the index.
-    pub fn to_gal_layer(&self, ids: &[&str], layer: &str) -> String {
-        let id = |i: usize| {
-            ids.get(i)
-                .map_or_else(|| i.to_string(), |s| (*s).to_string())
-        };
-        let mut out = format!("0 {} {} code\n", self.n(), layer);
-        for (i, list) in self.neighbours.iter().enumerate() {
-            out.push_str(&format!("{} {}\n", id(i), list.len()));
-            let names: Vec<String> = list.iter().map(|&j| id(j as usize)).collect();
-            out.push_str(&names.join(" "));
-            out.push('\n');
-        }
-        out
-    }
-
-    /// Reads PySAL's GAL format (header `<n>` or `0 <n> <layer> <id variable>`, then per area a
-    /// line `<id> <k>` and a line of k neighbour ids, as libpysal reads it). Returns the weights
-    /// and the ids in file order. Errors name the line and what was expected.
-    pub fn from_gal(text: &str) -> Result<(Weights, Vec<String>), String> {
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
-        let (_, header) = lines
-            .next()
-            .ok_or("GAL: empty file, expected a header line")?;
-        let fields: Vec<&str> = header.split_whitespace().collect();
-        let n_field = if fields.len() > 1 {
-            fields[1]
-        } else {
-            fields.first().copied().unwrap_or("")
-        };
-        let n: usize = n_field
-            .parse()
-            .map_err(|_| format!("GAL line 1: expected the number of areas, found {header:?}"))?;
-        let mut ids = Vec::with_capacity(n);
-        let mut raw: Vec<(usize, Vec<String>)> = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (no, line) = lines
-                .next()
-                .ok_or_else(|| format!("GAL: file ends after {} of {n} areas", ids.len()))?;
-            let (id, k) = parse_gal_area(no, line)?;
-            let (no2, list) = lines.next().unwrap_or((no + 1, ""));
-            let list: Vec<String> = list.split_whitespace().map(str::to_string).collect();
-            if list.len() != k {
-                return Err(format!(
-                    "GAL line {no2}: expected {k} neighbour ids of {id}, found {}",
-                    list.len()
-                ));
-            }
-            ids.push(id);
-            raw.push((no2, list));
-        }
-        let index: std::collections::HashMap<&str, u32> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.as_str(), i as u32))
-            .collect();
-        if index.len() != ids.len() {
-            return Err("GAL: an area id occurs twice, expected unique ids".to_string());
-        }
-        let mut neighbours = Vec::with_capacity(n);
-        for (no, list) in raw {
-            let mut v = Vec::with_capacity(list.len());
-            for s in &list {
-                let j = index
-                    .get(s.as_str())
-                    .ok_or_else(|| format!("GAL line {no}: neighbour {s:?} is not an area id"))?;
-                v.push(*j);
-            }
-            neighbours.push(v);
-        }
-        Ok((Weights::new(neighbours)?, ids))
-    }
-
     /// The row-standardised weight of every neighbour of area i: 1/k_i (0 for an island).
     fn row_weight(&self, i: usize) -> f64 {
         let k = self.neighbours[i].len();
@@ -215,20 +134,6 @@ impl Weights {
             })
             .collect()
     }
-}
-
-/// Parses a GAL area line `<id> <k>`.
-fn parse_gal_area(no: usize, line: &str) -> Result<(String, usize), String> {
-    let mut it = line.split_whitespace();
-    let (Some(id), Some(k), None) = (it.next(), it.next(), it.next()) else {
-        return Err(format!(
-            "GAL line {no}: expected `<id> <number of neighbours>`, found {line:?}"
-        ));
-    };
-    let k = k
-        .parse()
-        .map_err(|_| format!("GAL line {no}: expected a number of neighbours, found {k:?}"))?;
-    Ok((id.to_string(), k))
 }
 
 /// Global Moran's I (esda.Moran with transformation 'r', two-tailed).
@@ -694,29 +599,6 @@ mod tests {
         assert_eq!(s.neighbours(1), &[2]);
         assert_eq!(s.neighbours(2), &[1, 3]);
         assert_eq!(s.islands(), vec![0]);
-    }
-
-    #[test]
-    fn gal_round_trip_and_errors() {
-        let w = Weights::new(vec![vec![1, 2], vec![0], vec![0], vec![]]).unwrap();
-        let text = w.to_gal_layer(&["BU1", "BU2", "BU3", "BU4"], "buurt");
-        assert_eq!(
-            text,
-            "0 4 buurt code\nBU1 2\nBU2 BU3\nBU2 1\nBU1\nBU3 1\nBU1\nBU4 0\n\n"
-        );
-        let (back, ids) = Weights::from_gal(&text).unwrap();
-        assert_eq!(back, w);
-        assert_eq!(ids, vec!["BU1", "BU2", "BU3", "BU4"]);
-        // The plain libpysal header (just n), and an island as the last line without a newline.
-        let (w2, _) = Weights::from_gal("2\na 1\nb\nb 1\na").unwrap();
-        assert_eq!(w2.neighbours(1), &[0]);
-        let err = Weights::from_gal("0 2 x code\na 1\nc\nb 0\n\n").unwrap_err();
-        assert!(err.contains("line 3") && err.contains("\"c\""), "{err}");
-        let err = Weights::from_gal("0 2 x code\na 2\nb\n").unwrap_err();
-        assert!(
-            err.contains("line 3") && err.contains("expected 2"),
-            "{err}"
-        );
     }
 
     #[test]

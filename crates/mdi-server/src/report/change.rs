@@ -77,14 +77,38 @@ fn trend(
     mean: Vec<Option<f64>>,
     breaks: Vec<i32>,
 ) -> Trend {
-    let with_data: Vec<f64> = mean.iter().flatten().copied().collect();
-    let change = (with_data.len() >= 2).then(|| with_data[with_data.len() - 1] - with_data[0]);
+    // Compare only within one stretch without a series break: the longest (the later one of
+    // equally long stretches), counted in years with data.
+    let with_data: Vec<(i32, f64)> = years
+        .iter()
+        .zip(&mean)
+        .filter_map(|(&y, m)| Some((y, (*m)?)))
+        .collect();
+    let stretch = |y: i32| breaks.iter().filter(|&&b| b <= y).count();
+    let mut best: Option<(usize, usize)> = None; // (first, last) index into with_data
+    let mut start = 0;
+    for k in 0..with_data.len() {
+        let ends =
+            k + 1 == with_data.len() || stretch(with_data[k + 1].0) != stretch(with_data[k].0);
+        if ends {
+            if best.is_none_or(|(a, b)| k - start >= b - a) {
+                best = Some((start, k));
+            }
+            start = k + 1;
+        }
+    }
+    let span = best
+        .filter(|(a, b)| b > a)
+        .map(|(a, b)| (with_data[a], with_data[b]));
+    let change = span.map(|(a, b)| b.1 - a.1);
     Trend {
         domain: domain.into(),
         name: name.into(),
         years: years.to_vec(),
         mean,
         change,
+        change_from: span.map(|(a, _)| a.0),
+        change_to: span.map(|(_, b)| b.0),
         worsening: change.is_some_and(|c| c > 0.0),
         breaks,
     }
@@ -96,11 +120,17 @@ pub(crate) fn trends(scope: &Scope<'_>) -> Vec<Trend> {
         return Vec::new();
     };
     let meta = &scope.atlas.meta;
+    // The years from the report's start year to its year.
+    let span = scope.from.min(scope.y)..=scope.y;
+    let years = &meta.years[span.clone()];
+    let pooled = &pooled[span];
     let breaks = |domain: Option<&str>| {
         let mut years: Vec<i32> = meta
             .series_breaks
             .iter()
             .filter(|b| domain.is_none_or(|d| b.domain == d))
+            .filter(|b| years.first().is_some_and(|f| b.year > *f))
+            .filter(|b| years.last().is_some_and(|l| b.year <= *l))
             .map(|b| b.year)
             .collect();
         years.sort_unstable();
@@ -110,7 +140,7 @@ pub(crate) fn trends(scope: &Scope<'_>) -> Vec<Trend> {
     let mut out = vec![trend(
         "mdi",
         "MDI",
-        &meta.years,
+        years,
         pooled
             .iter()
             .map(|rows| weighted(scope, rows, |r| Some(r.mdi)))
@@ -122,13 +152,7 @@ pub(crate) fn trends(scope: &Scope<'_>) -> Vec<Trend> {
             .iter()
             .map(|rows| weighted(scope, rows, |r| r.domains.get(k).copied().flatten()))
             .collect();
-        out.push(trend(
-            &d.id,
-            &d.name,
-            &meta.years,
-            mean,
-            breaks(Some(&d.id)),
-        ));
+        out.push(trend(&d.id, &d.name, years, mean, breaks(Some(&d.id))));
     }
     out
 }

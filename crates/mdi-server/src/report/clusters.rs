@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use mdi_core::analysis::spatial::{Cluster, classify, local_moran, moran};
+use mdi_core::analysis::spatial::{
+    Cluster, Weights, classify, fdr_threshold, getis_ord_star, local_moran, moran,
+};
 
 use super::ReportOptions;
 use super::model::Clusters;
@@ -58,7 +60,23 @@ pub(crate) fn clusters(scope: &Scope<'_>, options: &ReportOptions) -> Option<Clu
         outliers: Vec::new(),
         islands: Vec::new(),
         counts: BTreeMap::new(),
+        gi_hotspots: Vec::new(),
+        gi_coldspots: Vec::new(),
     };
+    let code = |k: usize| {
+        area_of(k)
+            .filter(|_| mine[k])
+            .map(|i| scope.areas.list[i].code.to_string())
+    };
+    for (k, hot) in getis_ord(&values, &w, options) {
+        if let Some(c) = code(k) {
+            if hot {
+                out.gi_hotspots.push(c);
+            } else {
+                out.gi_coldspots.push(c);
+            }
+        }
+    }
     for (k, class) in classes.iter().enumerate() {
         let Some(i) = area_of(k).filter(|_| mine[k]) else {
             continue;
@@ -78,8 +96,28 @@ pub(crate) fn clusters(scope: &Scope<'_>, options: &ReportOptions) -> Option<Clu
         &mut out.coldspots,
         &mut out.outliers,
         &mut out.islands,
+        &mut out.gi_hotspots,
+        &mut out.gi_coldspots,
     ] {
         list.sort();
     }
     Some(out)
+}
+
+/// The areas where Getis–Ord Gi* is significant (p_sim below α, or below the false-discovery
+/// cut-off over the areas with neighbours), with `true` for a high local mean (z > 0).
+fn getis_ord(values: &[f64], w: &Weights, options: &ReportOptions) -> Vec<(usize, bool)> {
+    let gi = getis_ord_star(values, w, options.permutations, options.seed);
+    let with_neighbours: Vec<usize> = (0..w.n()).filter(|&k| w.cardinality(k) > 0).collect();
+    let cut = if options.fdr {
+        let p: Vec<f64> = with_neighbours.iter().map(|&k| gi.p_sim[k]).collect();
+        fdr_threshold(&p, ALPHA)
+    } else {
+        ALPHA
+    };
+    with_neighbours
+        .into_iter()
+        .filter(|&k| gi.p_sim.get(k).is_some_and(|&p| p < cut) && gi.z[k] != 0.0)
+        .map(|k| (k, gi.z[k] > 0.0))
+        .collect()
 }

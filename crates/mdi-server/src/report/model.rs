@@ -131,9 +131,15 @@ pub struct Trend {
     pub years: Vec<i32>,
     /// Per year, the population-weighted mean pooled score; `null` without data.
     pub mean: Vec<Option<f64>>,
-    /// The last mean with data less the first; `null` with fewer than two.
+    /// The last mean with data less the first, never across a series break: over the longest
+    /// stretch of years without a break (the later of equally long ones); `null` with fewer
+    /// than two years with data in it.
     pub change: Option<f64>,
-    /// Whether the mean rose (more deprived) between the first and the last year with data.
+    /// The first year of `change`.
+    pub change_from: Option<i32>,
+    /// The last year of `change`.
+    pub change_to: Option<i32>,
+    /// Whether the mean rose (more deprived) over `change`.
     pub worsening: bool,
     /// The years of series breaks of the domain's indicators (all domains for the MDI).
     pub breaks: Vec<i32>,
@@ -276,4 +282,9 @@ pub struct Clusters {
     pub islands: Vec<String>,
     /// Areas per class (`high-high`, …, `island`).
     pub counts: BTreeMap<String, u32>,
+    /// Getis–Ord Gi* (self included, row-standardised queen weights, the same permutations):
+    /// codes of the areas with a significantly high local mean (z > 0).
+    pub gi_hotspots: Vec<String>,
+    /// Gi*: codes of the areas with a significantly low local mean (z < 0).
+    pub gi_coldspots: Vec<String>,
 }

@@ -293,11 +293,37 @@ fn analysis_blocks(r: &Report, out: &mut Vec<Block>) {
         }));
         if !c.hotspots.is_empty() {
             out.push(Block::Para(format!(
-                "Brandhaarden (hoog-hoog): {}.",
-                c.hotspots.join(", ")
+                "Brandhaarden (lokale Moran, hoog-hoog): {}.",
+                code_list(&c.hotspots)
             )));
         }
+        out.push(Block::Para(format!(
+            "Getis-Ord Gi*: {} gebieden met een significant hoog en {} met een significant laag \
+             gemiddelde van zichzelf en hun buren{}.",
+            c.gi_hotspots.len(),
+            c.gi_coldspots.len(),
+            if c.gi_hotspots.is_empty() {
+                String::new()
+            } else {
+                format!(" (hoog: {})", code_list(&c.gi_hotspots))
+            }
+        )));
     }
+}
+
+/// At most 40 codes, then how many more (the JSON form has them all).
+fn code_list(codes: &[String]) -> String {
+    const SHOWN: usize = 40;
+    let mut s = codes
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if codes.len() > SHOWN {
+        s.push_str(&format!(" en {} meer", codes.len() - SHOWN));
+    }
+    s
 }
 
 /// The blocks of the report, in order.
