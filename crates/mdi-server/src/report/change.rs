@@ -158,13 +158,12 @@ pub(crate) fn trends(scope: &Scope<'_>) -> Vec<Trend> {
 }
 
 /// Persistence and transitions of the national MDI deciles of the areas in scope between the
-/// start and the report's year; `None` when they are the same year or no area is ranked in
-/// both.
+/// years of [`Scope::change`] (the start and the report's year where they are comparable);
+/// `None` without two comparable years or when no area is ranked in both.
 pub(crate) fn persistence(scope: &Scope<'_>) -> (Option<PersistenceOut>, Option<TransitionsOut>) {
-    let (from, to) = (scope.from, scope.y);
-    if from >= to {
+    let Some((from, to)) = scope.change else {
         return (None, None);
-    }
+    };
     let decile = |i: usize, y: usize| {
         scope
             .at(i, y)?
@@ -207,10 +206,9 @@ fn changes(scope: &Scope<'_>) -> Vec<(usize, f64, f64)> {
     let Some(pooled) = pooled(scope) else {
         return Vec::new();
     };
-    let (from, to) = (scope.from, scope.y);
-    if from >= to {
+    let Some((from, to)) = scope.change else {
         return Vec::new();
-    }
+    };
     let start: HashMap<usize, f64> = pooled[from]
         .iter()
         .filter(|r| scope.in_scope[r.area])
@@ -241,8 +239,8 @@ pub(crate) fn divergence(scope: &Scope<'_>) -> Option<Divergence> {
         ci_low: r.ci_low,
         ci_high: r.ci_high,
         n: r.n,
-        from_year: scope.year(scope.from),
-        to_year: scope.year(scope.y),
+        from_year: scope.change.map_or(0, |c| scope.year(c.0)),
+        to_year: scope.change.map_or(0, |c| scope.year(c.1)),
         p_value: r.p_value,
         alpha: r.alpha,
         scores: "pooled".into(),

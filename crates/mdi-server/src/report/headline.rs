@@ -168,11 +168,12 @@ pub(crate) fn caveats(scope: &Scope<'_>, report: &Report) -> Vec<String> {
     for b in &scope.atlas.meta.series_breaks {
         if b.year > from && b.year <= to {
             out.push(format!(
-                "Reeksbreuk in {} ({}) in {}: {} — veranderingen tussen {from} en {to} lopen over deze breuk.",
-                b.indicator, b.domain, b.year, b.note
+                "Reeksbreuk in {} ({}) in {}: {} — de MDI en dit domein zijn voor en na {} niet vergelijkbaar.",
+                b.indicator, b.domain, b.year, b.note, b.year
             ));
         }
     }
+    out.extend(change_span_caveat(scope));
     let mut sources: Vec<(&str, usize)> = report
         .comparators
         .iter()
@@ -192,6 +193,32 @@ pub(crate) fn caveats(scope: &Scope<'_>, report: &Report) -> Vec<String> {
         );
     }
     out
+}
+
+/// Where persistence and divergence compare other years than asked, or cannot compare: why.
+fn change_span_caveat(scope: &Scope<'_>) -> Option<String> {
+    let (from, to) = (scope.from, scope.y);
+    if from >= to || scope.change == Some((from, to)) {
+        return None;
+    }
+    let reasons: Vec<String> = (from + 1..=to)
+        .filter_map(|b| super::scope::incomparable(scope.atlas, b))
+        .collect();
+    let why = reasons.join("; ");
+    Some(match scope.change {
+        Some((a, b)) => format!(
+            "Hardnekkigheid en divergentie vergelijken {} met {} in plaats van {} met {}: {why}.",
+            scope.year(a),
+            scope.year(b),
+            scope.year(from),
+            scope.year(to)
+        ),
+        None => format!(
+            "Geen hardnekkigheid en divergentie: geen twee vergelijkbare jaren tussen {} en {} ({why}).",
+            scope.year(from),
+            scope.year(to)
+        ),
+    })
 }
 
 #[cfg(test)]

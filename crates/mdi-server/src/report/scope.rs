@@ -16,6 +16,10 @@ pub(crate) struct Scope<'a> {
     pub y: usize,
     /// The start year of the changes (index).
     pub from: usize,
+    /// The years (indices) between which persistence and divergence compare: the longest
+    /// comparable stretch within `from`..=`y` ([`comparable_span`]); `None` when no two years
+    /// are comparable.
+    pub change: Option<(usize, usize)>,
     /// Per area: an area of the index unit in the report's area.
     pub in_scope: Vec<bool>,
     /// Per area: its ancestor at each level (index = level; `None` above the top or without
@@ -59,6 +63,7 @@ impl<'a> Scope<'a> {
             area,
             y,
             from,
+            change: comparable_span(atlas, from, y),
             in_scope,
             ancestor_at,
         }
@@ -133,4 +138,52 @@ impl<'a> Scope<'a> {
             .position(|l| l.id == "gemeente")
             .unwrap_or(self.atlas.meta.levels.len().saturating_sub(1))
     }
+}
+
+/// Why the MDI of year index `b` cannot be compared with that of the year before it: a series
+/// break of one of its indicators in that year, or other domains with data (`year_info`).
+pub(crate) fn incomparable(atlas: &Atlas, b: usize) -> Option<String> {
+    let meta = &atlas.meta;
+    let year = *meta.years.get(b)?;
+    let prev = *meta.years.get(b.checked_sub(1)?)?;
+    if let Some(br) = meta.series_breaks.iter().find(|s| s.year == year) {
+        return Some(format!(
+            "reeksbreuk in {} ({}) in {year}",
+            br.indicator, br.domain
+        ));
+    }
+    let domains = |y: i32| {
+        meta.year_info
+            .iter()
+            .find(|i| i.year == y)
+            .map(|i| &i.domains_with_data)
+    };
+    match (domains(prev), domains(year)) {
+        (Some(a), Some(c)) if a != c => Some(format!(
+            "andere domeinen met gegevens in {prev} ({}) dan in {year} ({})",
+            a.join(", "),
+            c.join(", ")
+        )),
+        _ => None,
+    }
+}
+
+/// The longest stretch of consecutive years within `from`..=`y` (indices) in which every year
+/// is comparable with the one before ([`incomparable`]); of equally long stretches the later.
+/// `None` when the stretch is a single year.
+pub(crate) fn comparable_span(atlas: &Atlas, from: usize, y: usize) -> Option<(usize, usize)> {
+    if from >= y {
+        return None;
+    }
+    let mut best = (from, from);
+    let mut start = from;
+    for b in from + 1..=y {
+        if incomparable(atlas, b).is_some() {
+            start = b;
+        }
+        if b - start >= best.1 - best.0 {
+            best = (start, b);
+        }
+    }
+    (best.1 > best.0).then_some(best)
 }
