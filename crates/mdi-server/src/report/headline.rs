@@ -1,5 +1,7 @@
 //! The headline sentences and the caveats of a report, in Dutch.
 
+use std::collections::BTreeMap;
+
 use super::model::Report;
 use super::scope::Scope;
 
@@ -117,25 +119,36 @@ pub(crate) fn headline(scope: &Scope<'_>, report: &Report) -> Vec<String> {
 /// The sentence on the domains that worsened and improved.
 fn trend_sentence(report: &Report, out: &mut Vec<String>) {
     let domains: Vec<_> = report.trends.iter().filter(|t| t.domain != "mdi").collect();
+    // The span most domains' changes cover; a domain measured over another span (a series
+    // break) says its own.
+    let mut spans: BTreeMap<(i32, i32), usize> = BTreeMap::new();
+    for t in domains.iter().filter(|t| t.change.is_some()) {
+        if let (Some(a), Some(b)) = (t.change_from, t.change_to) {
+            *spans.entry((a, b)).or_default() += 1;
+        }
+    }
+    let Some((&(first, last), _)) = spans.iter().max_by_key(|(span, n)| (**n, span.1 - span.0))
+    else {
+        return;
+    };
     let names = |worse: bool| -> Vec<String> {
         domains
             .iter()
             .filter(|t| t.change.is_some() && t.worsening == worse)
-            .map(|t| t.name.to_lowercase())
+            .map(|t| match (t.change_from, t.change_to) {
+                (Some(a), Some(b)) if (a, b) != (first, last) => {
+                    format!("{} ({a}–{b})", t.name.to_lowercase())
+                }
+                _ => t.name.to_lowercase(),
+            })
             .collect()
     };
     let (worse, better) = (names(true), names(false));
-    let (Some(first), Some(last)) = (report.years.first(), report.years.last()) else {
-        return;
-    };
-    if worse.is_empty() && better.is_empty() {
-        return;
-    }
     let mut s = format!("Tussen {first} en {last} (gepoolde scores) ");
     if worse.is_empty() {
-        s.push_str("verbeterden alle domeinen.");
+        s.push_str(&format!("verbeterden {}.", list(&better)));
     } else if better.is_empty() {
-        s.push_str("verslechterden alle domeinen.");
+        s.push_str(&format!("verslechterden {}.", list(&worse)));
     } else {
         s.push_str(&format!(
             "verslechterde {}; {} verbeterde{}.",

@@ -44,6 +44,15 @@ fn p_value(p: f64) -> String {
     }
 }
 
+/// `p = 0,0123`, or `p < 0,0001`.
+fn p_is(p: f64) -> String {
+    if p < 1e-4 {
+        "p < 0,0001".into()
+    } else {
+        format!("p = {}", nl(p, 4))
+    }
+}
+
 /// A rank `r van n`.
 fn rank(r: Option<u32>, of: usize) -> String {
     r.map_or_else(|| "–".into(), |r| format!("{r} van {of}"))
@@ -138,8 +147,9 @@ fn change_blocks(r: &Report, out: &mut Vec<Block>) {
     if r.trends.is_empty() {
         out.push(Block::Para("Geen gepoolde scores in deze atlas.".into()));
     } else {
-        let first = r.years.first().copied().unwrap_or_default();
-        let last = r.years.last().copied().unwrap_or_default();
+        let years = &r.trends[0].years;
+        let first = years.first().copied().unwrap_or_default();
+        let last = years.last().copied().unwrap_or_default();
         out.push(Block::Table(Table {
             head: vec![
                 "domein".into(),
@@ -158,7 +168,12 @@ fn change_blocks(r: &Report, out: &mut Vec<Block>) {
                         t.name.clone(),
                         opt(t.mean.first().copied().flatten(), 2),
                         opt(t.mean.last().copied().flatten(), 2),
-                        opt(t.change, 2),
+                        match (t.change, t.change_from, t.change_to) {
+                            (Some(c), Some(a), Some(b)) if (a, b) != (first, last) => {
+                                format!("{} ({a}–{b})", nl(c, 2))
+                            }
+                            (c, ..) => opt(c, 2),
+                        },
                         match t.change {
                             None => "–".into(),
                             Some(_) if t.worsening => "verslechterd".into(),
@@ -209,8 +224,8 @@ fn divergence_blocks(r: &Report, out: &mut Vec<Block>) {
     let Some(d) = &r.divergence else { return };
     out.push(Block::Heading("Divergentie".into()));
     out.push(Block::Para(format!(
-        "Regressie van de verandering van de gepoolde MDI ({}–{}) op de gepoolde MDI in {}: β = {} (95 %-BI {} tot {}, p = {}, n = {}). β > 0 betekent dat gebieden met meer achterstand minder vooruitgingen.",
-        d.from_year, d.to_year, d.from_year, nl(d.beta, 3), nl(d.ci_low, 3), nl(d.ci_high, 3), p_value(d.p_value), d.n
+        "Regressie van de verandering van de gepoolde MDI ({}–{}) op de gepoolde MDI in {}: β = {} (95 %-BI {} tot {}, {}, n = {}). β > 0 betekent dat gebieden met meer achterstand minder vooruitgingen.",
+        d.from_year, d.to_year, d.from_year, nl(d.beta, 3), nl(d.ci_low, 3), nl(d.ci_high, 3), p_is(d.p_value), d.n
     )));
     if let Some(svg) = divergence_chart(d) {
         out.push(Block::Chart(svg));
