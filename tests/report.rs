@@ -534,3 +534,52 @@ async fn the_route_equals_the_command() {
     let (status, _, _) = get(&app, "/api/report?format=pdf").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn area_changes_are_the_ranks_and_percentiles_of_scores_csv() {
+    let h = hierarchy(demo());
+    let scores = read_scores(&demo().join("scores.csv"));
+    let gemeente = "GM9902";
+    let r: Value =
+        serde_json::from_str(&report(&["--format", "json", "--area", gemeente])).unwrap();
+    let (from, to) = (
+        r["persistence"]["from_year"].as_i64().unwrap(),
+        r["persistence"]["to_year"].as_i64().unwrap(),
+    );
+    // Rank and decile per (code, year), and the number ranked nationally per year.
+    let ranked = |y: i64| -> HashMap<String, (f64, i64)> {
+        scores
+            .iter()
+            .filter(|s| s["year"] == y.to_string() && !s["mdi_rank"].is_empty())
+            .map(|s| {
+                let rank: f64 = s["mdi_rank"].parse().unwrap();
+                (s["code"].clone(), (rank, s["mdi_decile"].parse().unwrap()))
+            })
+            .collect()
+    };
+    let (a, b) = (ranked(from), ranked(to));
+    let (n0, n1) = (a.len() as f64, b.len() as f64);
+    let mine: Vec<&String> = b
+        .keys()
+        .filter(|c| a.contains_key(*c) && gemeente_of(&h, c).as_deref() == Some(gemeente))
+        .collect();
+    let changes = r["area_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), mine.len());
+    let mut last = f64::INFINITY;
+    for c in changes {
+        let code = c["code"].as_str().unwrap().to_string();
+        let ((r0, d0), (r1, d1)) = (a[&code], b[&code]);
+        assert_eq!(c["rank_from"].as_f64().unwrap(), r0, "{code}");
+        assert_eq!(c["rank_to"].as_f64().unwrap(), r1, "{code}");
+        assert_eq!(c["decile_from"], d0);
+        assert_eq!(c["decile_to"], d1);
+        // METHOD §6: Δq = 100·(r0/N0 − r1/N1), positive = toward rank 1.
+        let dq = 100.0 * (r0 / n0 - r1 / n1);
+        let got = c["percentile_change"].as_f64().unwrap();
+        assert!((got - dq).abs() < 1e-9, "{code}: {got} vs {dq}");
+        assert!(got <= last, "sorted by change, largest first");
+        last = got;
+    }
+    // The whole-atlas report leaves the per-area list to the area reports.
+    assert!(whole()["area_changes"].as_array().unwrap().is_empty());
+}

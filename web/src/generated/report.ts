@@ -54,6 +54,12 @@ persistence: PersistenceOut | null,
  */
 transitions: TransitionsOut | null,
 /**
+ * Per area of the index unit in an area report (empty for the whole atlas): its national
+ * rank and decile in the two years compared and the change (METHOD §6), largest move
+ * toward rank 1 first.
+ */
+area_changes: Array<AreaChange>,
+/**
  * Divergence: the regression of the change in pooled MDI on the pooled MDI at the start.
  */
 divergence: Divergence | null,
@@ -287,6 +293,44 @@ counts: Array<Array<number>>,
  * The counts as shares of their row (0 where a row is empty).
  */
 shares: Array<Array<number>>, };
+
+/**
+ * One area's change between the two years compared (persistence's `from_year`, `to_year`).
+ */
+export type AreaChange = {
+/**
+ * The code.
+ */
+code: string,
+/**
+ * The name.
+ */
+name: string,
+/**
+ * National MDI rank at the start (1 = most deprived).
+ */
+rank_from: number,
+/**
+ * National MDI rank at the end.
+ */
+rank_to: number,
+/**
+ * National decile at the start.
+ */
+decile_from: number,
+/**
+ * National decile at the end.
+ */
+decile_to: number,
+/**
+ * Percentile change `100·(r0/N0 − r1/N1)`: positive = moved toward rank 1 (relatively
+ * more deprived); N differs between years, so percentiles, not ranks, are compared.
+ */
+percentile_change: number,
+/**
+ * The change of the pooled MDI score (comparable in level); `null` without pooled scores.
+ */
+pooled_change: number | null, };
 
 /**
  * β-divergence on pooled MDI scores (METHOD §6): OLS of `MDI_t1 − MDI_t0` on `MDI_t0`.

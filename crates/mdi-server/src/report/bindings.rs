@@ -8,8 +8,8 @@ use std::any::TypeId;
 use ts_rs::{Config, Dependency, TS};
 
 use super::model::{
-    Clusters, Comparator, CorrelationOut, District, DistrictRanks, Divergence, GemeenteDivergence,
-    PersistenceOut, Report, ReportArea, ReportAtlas, TransitionsOut, Trend,
+    AreaChange, Clusters, Comparator, CorrelationOut, District, DistrictRanks, Divergence,
+    GemeenteDivergence, PersistenceOut, Report, ReportArea, ReportAtlas, TransitionsOut, Trend,
 };
 
 /// The file, relative to the workspace root.
@@ -56,6 +56,7 @@ pub fn typescript() -> String {
         decl::<Trend>(&cfg),
         decl::<PersistenceOut>(&cfg),
         decl::<TransitionsOut>(&cfg),
+        decl::<AreaChange>(&cfg),
         decl::<Divergence>(&cfg),
         decl::<GemeenteDivergence>(&cfg),
         decl::<CorrelationOut>(&cfg),

@@ -4,9 +4,13 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use mdi_core::analysis::change::{Regression, ols, persistence as persist, transitions};
+use mdi_core::analysis::change::{
+    Regression, ols, percentile_change, persistence as persist, transitions,
+};
 
-use super::model::{Divergence, GemeenteDivergence, PersistenceOut, TransitionsOut, Trend};
+use super::model::{
+    AreaChange, Divergence, GemeenteDivergence, PersistenceOut, TransitionsOut, Trend,
+};
 use super::scope::Scope;
 use crate::areas::PooledScore;
 
@@ -277,5 +281,49 @@ pub(crate) fn divergence_by_gemeente(scope: &Scope<'_>) -> Vec<GemeenteDivergenc
         })
         .collect();
     out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
+/// Per area of the index unit in scope (an area report only), ranked in both years of
+/// [`Scope::change`]: ranks, deciles, percentile change and pooled change, largest percentile
+/// change first (ties by code).
+pub(crate) fn area_changes(scope: &Scope<'_>) -> Vec<AreaChange> {
+    let (Some(_), Some((from, to))) = (scope.area, scope.change) else {
+        return Vec::new();
+    };
+    let national = |y: usize| scope.areas.ranked[0].get(y).copied().unwrap_or(0);
+    let (n0, n1) = (national(from), national(to));
+    let pooled_at = |y: usize| -> HashMap<usize, f64> {
+        pooled(scope).map_or_else(HashMap::new, |p| {
+            p[y].iter().map(|r| (r.area, r.mdi)).collect()
+        })
+    };
+    let (p0, p1) = (pooled_at(from), pooled_at(to));
+    let rank_decile = |i: usize, y: usize| {
+        let s = scope.at(i, y)?.mdi.as_ref()?;
+        Some((s.rank?, s.decile?))
+    };
+    let mut out: Vec<AreaChange> = scope
+        .ranked(to)
+        .filter_map(|(i, a)| {
+            let (r0, d0) = rank_decile(i, from)?;
+            let (r1, d1) = rank_decile(i, to)?;
+            Some(AreaChange {
+                code: a.code.to_string(),
+                name: a.name.to_string(),
+                rank_from: r0,
+                rank_to: r1,
+                decile_from: d0,
+                decile_to: d1,
+                percentile_change: percentile_change(r0, n0, r1, n1),
+                pooled_change: p0.get(&i).zip(p1.get(&i)).map(|(a, b)| b - a),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.percentile_change
+            .total_cmp(&a.percentile_change)
+            .then_with(|| a.code.cmp(&b.code))
+    });
     out
 }

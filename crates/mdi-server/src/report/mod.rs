@@ -145,6 +145,7 @@ pub fn build(
         trends: change::trends(&scope),
         persistence: None,
         transitions: None,
+        area_changes: change::area_changes(&scope),
         divergence: change::divergence(&scope),
         divergence_by_gemeente: change::divergence_by_gemeente(&scope),
         correlations: Vec::new(),

@@ -35,6 +35,10 @@ pub struct Report {
     pub persistence: Option<PersistenceOut>,
     /// The MDI decile transitions between `from_year` and `to_year`.
     pub transitions: Option<TransitionsOut>,
+    /// Per area of the index unit in an area report (empty for the whole atlas): its national
+    /// rank and decile in the two years compared and the change (METHOD §6), largest move
+    /// toward rank 1 first.
+    pub area_changes: Vec<AreaChange>,
     /// Divergence: the regression of the change in pooled MDI on the pooled MDI at the start.
     pub divergence: Option<Divergence>,
     /// The same regression per gemeente (gemeenten with at least 10 areas).
@@ -143,6 +147,28 @@ pub struct Trend {
     pub worsening: bool,
     /// The years of series breaks of the domain's indicators (all domains for the MDI).
     pub breaks: Vec<i32>,
+}
+
+/// One area's change between the two years compared (persistence's `from_year`, `to_year`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AreaChange {
+    /// The code.
+    pub code: String,
+    /// The name.
+    pub name: String,
+    /// National MDI rank at the start (1 = most deprived).
+    pub rank_from: u32,
+    /// National MDI rank at the end.
+    pub rank_to: u32,
+    /// National decile at the start.
+    pub decile_from: u8,
+    /// National decile at the end.
+    pub decile_to: u8,
+    /// Percentile change `100·(r0/N0 − r1/N1)`: positive = moved toward rank 1 (relatively
+    /// more deprived); N differs between years, so percentiles, not ranks, are compared.
+    pub percentile_change: f64,
+    /// The change of the pooled MDI score (comparable in level); `null` without pooled scores.
+    pub pooled_change: Option<f64>,
 }
 
 /// Persistence of the worst decile (METHOD §6).

@@ -3,7 +3,7 @@
 
 use super::charts::{decile_chart, divergence_chart, trend_chart};
 use super::headline::{nl, percent};
-use super::model::{District, Report};
+use super::model::{AreaChange, District, Report};
 
 /// A table: a header row and rows of cells (plain text).
 struct Table {
@@ -216,7 +216,59 @@ fn change_blocks(r: &Report, out: &mut Vec<Block>) {
                 .collect(),
         }));
     }
+    area_change_blocks(r, out);
     divergence_blocks(r, out);
+}
+
+/// The areas that moved most toward and away from rank 1 (the JSON form has every area).
+fn area_change_blocks(r: &Report, out: &mut Vec<Block>) {
+    const SHOWN: usize = 10;
+    let Some(p) = r
+        .persistence
+        .as_ref()
+        .filter(|_| !r.area_changes.is_empty())
+    else {
+        return;
+    };
+    out.push(Block::Heading(format!(
+        "Verandering per gebied ({}–{})",
+        p.from_year, p.to_year
+    )));
+    let n = r.area_changes.len();
+    let mut shown: Vec<&AreaChange> = r.area_changes.iter().take(SHOWN).collect();
+    shown.extend(
+        r.area_changes
+            .iter()
+            .skip(SHOWN.max(n.saturating_sub(SHOWN))),
+    );
+    out.push(Block::Para(format!(
+        "Verschuiving in percentielen van de landelijke rang (positief = relatief meer achterstand); \
+         de {} grootste stijgers en dalers van {n} gebieden.",
+        SHOWN.min(n)
+    )));
+    out.push(Block::Table(Table {
+        head: strings(&[
+            "code",
+            "naam",
+            "rang",
+            "deciel",
+            "percentielen",
+            "gepoolde score",
+        ]),
+        rows: shown
+            .iter()
+            .map(|c| {
+                vec![
+                    c.code.clone(),
+                    c.name.clone(),
+                    format!("{} → {}", c.rank_from, c.rank_to),
+                    format!("{} → {}", c.decile_from, c.decile_to),
+                    nl(c.percentile_change, 1),
+                    opt(c.pooled_change, 2),
+                ]
+            })
+            .collect(),
+    }));
 }
 
 /// The divergence regression, nationally and per gemeente.
