@@ -512,6 +512,8 @@ async fn the_route_equals_the_command() {
     assert!(ct.unwrap().starts_with("application/json"));
     let api: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(api, cli);
+    // The whole-atlas report reuses the national local statistics the area's report computed
+    // (cached on the loaded atlas) and still equals the command's, computed afresh.
     let (status, _, body) = get(&app, "/api/report").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(&serde_json::from_slice::<Value>(&body).unwrap(), whole());

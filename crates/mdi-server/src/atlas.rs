@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use mdi_format::files;
@@ -92,7 +92,14 @@ pub struct Contiguity {
     pub weights: mdi_core::analysis::spatial::Weights,
     /// The area (index in [`Areas::list`]) of each entry; `None` for a code the atlas lacks.
     pub areas: Vec<Option<usize>>,
+    /// The national local statistics already computed, by (year index, permutations, seed):
+    /// the permutation tests over every ranked area are the costly part of a report, and the
+    /// same for every area's report (see `report::clusters`).
+    pub local: std::sync::Arc<std::sync::Mutex<LocalCache>>,
 }
+
+/// [`Contiguity::local`].
+pub type LocalCache = HashMap<(usize, u32, u64), std::sync::Arc<crate::report::NationalLocal>>;
 
 /// The inputs of the analysis (atlas format 1.3), each `None` when the atlas lacks the file.
 #[derive(Debug, Clone, Default)]
@@ -152,6 +159,7 @@ impl AnalysisFiles {
             Some(Contiguity {
                 weights,
                 areas: gal.codes.iter().map(|c| areas.get(c)).collect(),
+                local: std::sync::Arc::default(),
             })
         } else {
             None

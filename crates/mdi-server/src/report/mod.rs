@@ -23,6 +23,7 @@ pub mod model;
 pub mod render;
 mod scope;
 
+pub use clusters::NationalLocal;
 pub use compare::{CompareRow, CompareTable};
 pub use model::Report;
 pub use render::{render_html, render_markdown};
