@@ -67,6 +67,22 @@ pub fn trend_chart(trends: &[Trend]) -> Option<String> {
             .y_desc("gemiddelde gepoolde score")
             .draw()
             .ok()?;
+        // Series breaks: a grey line just before each break year; no change is read across it.
+        let mut breaks: Vec<i32> = trends
+            .iter()
+            .flat_map(|t| t.breaks.iter().copied())
+            .collect();
+        breaks.sort_unstable();
+        breaks.dedup();
+        for b in breaks {
+            let x = f64::from(b) - 0.5;
+            chart
+                .draw_series(LineSeries::new(
+                    [(x, y0), (x, y1)],
+                    BLACK.mix(0.35).stroke_width(1),
+                ))
+                .ok()?;
+        }
         for (k, t) in trends.iter().enumerate() {
             let colour = COLOURS[k % COLOURS.len()];
             let width = if t.domain == "mdi" { 3 } else { 1 };
