@@ -366,6 +366,9 @@ pub struct Level {
     pub optional: bool,
     /// How the parent (the next level) is found; `None` on the top level.
     pub parent: Option<ParentRule>,
+    /// The Web Mercator zooms `(first, last)` at which this level is the map's choropleth by
+    /// default (`zooms = [10, 14]`); `None`: from the data (`docs/TILES.md`).
+    pub zooms: Option<(u8, u8)>,
 }
 
 /// A complete, validated profile.
@@ -464,6 +467,7 @@ struct RawLevel {
     parent: Option<Spanned<RawParent>>,
     #[serde(default)]
     optional: bool,
+    zooms: Option<Spanned<Vec<u8>>>,
 }
 
 #[derive(Deserialize)]
@@ -1093,7 +1097,21 @@ fn levels(src: &Src<'_>, raw: &[Spanned<RawLevel>]) -> Result<Vec<Level>> {
                 }
             }
         };
+        let zooms = match &l.zooms {
+            None => None,
+            Some(z) => match z.get_ref().as_slice() {
+                &[a, b] if a <= b && b <= 18 => Some((a, b)),
+                _ => {
+                    return src.err(
+                        z.span().start,
+                        "level.zooms",
+                        "expected [first, last] with first ≤ last ≤ 18, e.g. zooms = [10, 14]",
+                    );
+                }
+            },
+        };
         out.push(Level {
+            zooms,
             layer: l.layer.clone().unwrap_or_else(|| id.clone()),
             name: l.name.clone().unwrap_or_else(|| id.clone()),
             id,

@@ -39,7 +39,7 @@ pub mod tiles;
 
 pub use error::{FormatError, Result};
 pub use id::feature_id;
-pub use metadata::{FORMAT_VERSION, FormatVersion, Metadata};
+pub use metadata::{BandSource, FORMAT_VERSION, FormatVersion, LevelBand, Metadata, ZoomRange};
 pub use reason::Reason;
 pub use report::BuildReport;
 pub use scores::{ScoreRow, Unscored, read_scores, write_scores};

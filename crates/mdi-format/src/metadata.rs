@@ -33,7 +33,7 @@ pub struct FormatVersion {
 /// 1.3: `comparisons`, `clusters`, `files.pooled`, `files.comparison`, `files.contiguity`
 /// (`pooled.csv`, `comparison.csv`, `contiguity.gal`), the `cluster_<year>` columns and the
 /// contiguity islands in the build report.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 3 };
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 4 };
 
 impl FormatVersion {
     /// The version of an atlas written before `format_version` existed.
@@ -139,6 +139,58 @@ pub struct LevelInfo {
     /// The level above (`wijk`), if any.
     #[serde(default)]
     pub parent: Option<String>,
+    /// The zoom band the profile asks for (`[[level]] zooms = [min, max]`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_zooms: Option<ZoomRange>,
+    /// The zooms at which this level is the map's choropleth by default (written by the
+    /// tiler; `None` before tiling, or for a level that is never the default: its band is
+    /// empty between its finer and its coarser neighbour).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<LevelBand>,
+    /// The zooms whose tiles carry this level's polygons (written by the tiler). Below them a
+    /// coarser level carries the choropleth (`docs/TILES.md`, *Dense inputs*).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_zooms: Option<ZoomRange>,
+}
+
+/// A range of zooms, both ends included (Web Mercator XYZ zooms, as the tiles').
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoomRange {
+    /// The first zoom.
+    pub min: u8,
+    /// The last zoom.
+    pub max: u8,
+}
+
+impl ZoomRange {
+    /// Whether `z` is in the range.
+    pub fn contains(self, z: u8) -> bool {
+        (self.min..=self.max).contains(&z)
+    }
+}
+
+/// Where a level's zoom band came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BandSource {
+    /// From the data: the first zoom at which the level's median area is legible
+    /// (`docs/TILES.md`, *Level by zoom*).
+    Data,
+    /// From the profile (`[[level]] zooms`).
+    Profile,
+    /// From the command line (`--level-zooms`).
+    CommandLine,
+}
+
+/// The zooms at which a level is the choropleth of the map by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelBand {
+    /// The first zoom.
+    pub min: u8,
+    /// The last zoom.
+    pub max: u8,
+    /// Where the band came from.
+    pub source: BandSource,
 }
 
 /// Counts of areas.

@@ -165,6 +165,27 @@ pub struct ZoomReport {
     pub minimal_shapes: usize,
     /// Tiles over the size cap that were simplified harder: `[x, y, factor]`.
     pub simplified_harder: Vec<(u32, u32, u32)>,
+    /// Polygon layers left out of this zoom because they did not fit the cap with every
+    /// simplification; a coarser level carries the choropleth here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<String>,
+    /// Groups of neighbouring areas of one layer with the same value in every property the
+    /// zoom carries, drawn as one feature (with the representative's id) because the layer
+    /// did not fit otherwise and no coarser level could carry it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coalesced: Vec<CoalescedGroup>,
+}
+
+/// Areas of one layer drawn as one feature at a zoom (`ZoomReport::coalesced`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoalescedGroup {
+    /// The polygon layer.
+    pub layer: String,
+    /// The code of the area whose feature id and properties the group's feature carries
+    /// (the first code of the group in code order).
+    pub into: String,
+    /// The other areas of the group, in code order.
+    pub members: Vec<String>,
 }
 
 /// What the tiling came to.

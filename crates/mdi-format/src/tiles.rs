@@ -88,6 +88,12 @@ pub struct TileLevel {
     pub code_prefix: String,
     /// The label point layer (`buurten_labels`).
     pub labels: String,
+    /// The zooms at which the level is the choropleth by default (as `metadata.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<crate::metadata::LevelBand>,
+    /// The zooms whose tiles carry the level's polygons (as `metadata.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_zooms: Option<crate::metadata::ZoomRange>,
 }
 
 /// The `mdi` block of the tile archive's JSON metadata: what a client needs to read the tiles.

@@ -738,6 +738,12 @@ fn metadata(
             areas: l.areas.len(),
             derived: l.areas.iter().all(|a| a.source.is_none()),
             parent: hierarchy.levels.get(li + 1).map(|p| p.level.id.clone()),
+            requested_zooms: l
+                .level
+                .zooms
+                .map(|(min, max)| mdi_format::ZoomRange { min, max }),
+            band: None,
+            tile_zooms: None,
         })
         .collect();
     let domains = profile

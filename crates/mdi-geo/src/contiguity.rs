@@ -115,6 +115,7 @@ mod tests {
                 name_fields: Vec::new(),
                 optional: false,
                 parent: None,
+                zooms: None,
             },
             areas: vec![
                 area("BU1", square(0.0, 0.0)),

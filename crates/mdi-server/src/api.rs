@@ -79,6 +79,9 @@ pub struct MetaResponse {
     /// Series breaks: from `year` on an indicator is defined differently, so its domain and
     /// the MDI are not comparable across that year.
     pub series_breaks: Vec<SeriesBreak>,
+    /// The background map's MapLibre style URL that the server was started with
+    /// (`serve --basemap URL`); null: no background map by default.
+    pub basemap: Option<String>,
 }
 
 /// A series break of the profile.
@@ -162,6 +165,25 @@ pub struct LevelInfo {
     pub code_prefix: String,
     /// Number of areas.
     pub areas: usize,
+    /// The zooms at which the level is the map's choropleth by default (`null`: never, or
+    /// an atlas tiled before level bands); the client follows these bands in its automatic
+    /// level mode.
+    pub band: Option<ZoomBand>,
+    /// The zooms whose tiles carry the level's polygons (`null`: unknown, every zoom).
+    pub tile_zooms: Option<ZoomBand>,
+}
+
+/// A range of Web Mercator zooms, both ends included.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ZoomBand {
+    /// The first zoom.
+    pub min: u8,
+    /// The last zoom.
+    pub max: u8,
+    /// Where it came from: `data`, `profile` or `command-line` (absent for tile zooms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub source: Option<String>,
 }
 
 impl From<&Level> for LevelInfo {
@@ -172,6 +194,23 @@ impl From<&Level> for LevelInfo {
             name: l.name.clone(),
             code_prefix: l.code_prefix.clone(),
             areas: l.areas,
+            band: l.band.map(|b| ZoomBand {
+                min: b.min,
+                max: b.max,
+                source: Some(
+                    match b.source {
+                        mdi_format::BandSource::Data => "data",
+                        mdi_format::BandSource::Profile => "profile",
+                        mdi_format::BandSource::CommandLine => "command-line",
+                    }
+                    .into(),
+                ),
+            }),
+            tile_zooms: l.tile_zooms.map(|z| ZoomBand {
+                min: z.min,
+                max: z.max,
+                source: None,
+            }),
         }
     }
 }
@@ -488,6 +527,7 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
         }),
         built_at: m.built_at.clone(),
         generator: m.generator.clone(),
+        basemap: None,
         downloads,
         year_info: m.year_info.iter().map(YearInfo::from).collect(),
         series_breaks: m

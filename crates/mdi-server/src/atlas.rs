@@ -47,6 +47,10 @@ pub struct Level {
     pub code_prefix: String,
     /// Number of areas.
     pub areas: usize,
+    /// The zooms at which the level is the choropleth by default (`metadata.json`).
+    pub band: Option<mdi_format::LevelBand>,
+    /// The zooms whose tiles carry the level's polygons.
+    pub tile_zooms: Option<mdi_format::ZoomRange>,
 }
 
 /// What `metadata.json` says about the atlas, as the routes use it.
@@ -266,6 +270,8 @@ impl From<Metadata> for AtlasMeta {
                     name: l.name,
                     code_prefix: l.code_prefix,
                     areas: l.areas,
+                    band: l.band,
+                    tile_zooms: l.tile_zooms,
                 })
                 .collect(),
             year_info: m.year_info,

@@ -11,7 +11,7 @@ use ts_rs::{Config, Dependency, TS};
 use crate::api::{
     AreaRef, AreaResponse, BreaksResponse, DomainInfo, DomainOut, LevelInfo, MetaResponse,
     ParentOut, PointResponse, ProfileInfo, PropertySet, ScoreOut, SearchResponse, SearchResult,
-    SeriesBreak, WeightOut, WithinRank, YearInfo, YearOut,
+    SeriesBreak, WeightOut, WithinRank, YearInfo, YearOut, ZoomBand,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::search::MatchKind;
@@ -56,6 +56,7 @@ fn declarations(cfg: &Config) -> Vec<Decl> {
         decl::<ErrorBody>(cfg),
         decl::<DomainInfo>(cfg),
         decl::<LevelInfo>(cfg),
+        decl::<ZoomBand>(cfg),
         decl::<PropertySet>(cfg),
         decl::<ProfileInfo>(cfg),
         decl::<YearInfo>(cfg),

@@ -34,6 +34,9 @@ pub struct TileOptions {
     /// The cap on a gzipped tile, in bytes. A tile over it is simplified harder (the tolerance
     /// doubled, up to 64 times); features are never dropped.
     pub max_tile_bytes: usize,
+    /// Zoom bands asked for on the command line, by level id (`--level-zooms buurt=10-14`):
+    /// they win over the profile's and the data's (`docs/TILES.md`, *Level by zoom*).
+    pub level_zooms: std::collections::BTreeMap<String, mdi_format::ZoomRange>,
 }
 
 impl Default for TileOptions {
@@ -45,6 +48,7 @@ impl Default for TileOptions {
             buffer: 64,
             tolerance: 1.0,
             max_tile_bytes: 500_000,
+            level_zooms: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -779,6 +783,8 @@ fn tiles_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) ->
                 name: l.title.clone(),
                 code_prefix: l.code_prefix.clone(),
                 labels: format!("{}_labels", l.name),
+                band: None,
+                tile_zooms: None,
             })
             .collect(),
         feature_id: mdi_format::id::RULE.into(),

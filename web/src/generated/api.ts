@@ -92,7 +92,12 @@ year_info: Array<YearInfo>,
  * Series breaks: from `year` on an indicator is defined differently, so its domain and
  * the MDI are not comparable across that year.
  */
-series_breaks: Array<SeriesBreak>, };
+series_breaks: Array<SeriesBreak>,
+/**
+ * The background map's MapLibre style URL that the server was started with
+ * (`serve --basemap URL`); null: no background map by default.
+ */
+basemap: string | null, };
 
 /**
  * `/api/areas/{code}`: one area in every year, with its parents.
@@ -275,7 +280,34 @@ code_prefix: string,
 /**
  * Number of areas.
  */
-areas: number, };
+areas: number,
+/**
+ * The zooms at which the level is the map's choropleth by default (`null`: never, or
+ * an atlas tiled before level bands); the client follows these bands in its automatic
+ * level mode.
+ */
+band: ZoomBand | null,
+/**
+ * The zooms whose tiles carry the level's polygons (`null`: unknown, every zoom).
+ */
+tile_zooms: ZoomBand | null, };
+
+/**
+ * A range of Web Mercator zooms, both ends included.
+ */
+export type ZoomBand = {
+/**
+ * The first zoom.
+ */
+min: number,
+/**
+ * The last zoom.
+ */
+max: number,
+/**
+ * Where it came from: `data`, `profile` or `command-line` (absent for tile zooms).
+ */
+source?: string, };
 
 /**
  * The property set the tiles of a zoom carry (`docs/TILES.md`).
