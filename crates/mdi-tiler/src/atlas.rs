@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::archive::{ArchiveStats, write_mbtiles, write_pmtiles};
 use crate::error::{Result, TilerError};
-use mdi_format::BuildReport;
 use mdi_format::files::{MBTILES, PMTILES};
 use mdi_format::report::TileReport;
+use mdi_format::{BuildReport, Metadata};
 
-use crate::generate::{TileOptions, generate};
+use crate::generate::{LevelZooms, TileOptions, generate};
 use crate::input::read_atlas;
 
 /// What [`tile_atlas`] wrote.
@@ -53,7 +53,7 @@ pub fn tile_atlas(
         })?;
         removed = Some(mb);
     }
-    record(dir, &set.report)?;
+    record(dir, &set.report, &set.levels)?;
     Ok(TileSummary {
         archives,
         report: set.report,
@@ -61,10 +61,17 @@ pub fn tile_atlas(
     })
 }
 
-/// Add `tiles` to `build-report.json` (rewritten atomically).
-fn record(dir: &Path, report: &TileReport) -> Result<()> {
+/// Add `tiles` to `build-report.json`, and each level's band and tile zooms to
+/// `metadata.json` (both rewritten atomically).
+fn record(dir: &Path, report: &TileReport, levels: &[LevelZooms]) -> Result<()> {
     let mut build = BuildReport::read(dir)?;
     build.tiles = Some(report.clone());
     build.write(dir)?;
+    let mut meta = Metadata::read(dir)?;
+    for (info, zooms) in meta.levels.iter_mut().zip(levels) {
+        info.band = zooms.band;
+        info.tile_zooms = zooms.tiles;
+    }
+    meta.write(dir)?;
     Ok(())
 }

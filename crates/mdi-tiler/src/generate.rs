@@ -7,15 +7,18 @@ use geo_types::{Coord, MultiPolygon};
 use rayon::prelude::*;
 use serde_json::{Map, Value as Json, json};
 
+use mdi_format::report::CoalescedGroup;
 use mdi_format::tiles::{TileLevel, TilesMeta};
+use mdi_format::{BandSource, LevelBand, ZoomRange};
 
 use crate::TileCoord;
 use crate::archive::ArchiveMeta;
 use crate::clip::{Clipper, GridPoint, GridPolygon};
 use crate::encode::{EncodeFeature, EncodeLayer, TileGeometry, encode_tile, gzip};
 use crate::error::{Result, TilerError};
-use crate::input::{PropKind, TileFeature, TileInput};
+use crate::input::{Prop, PropKind, TileFeature, TileInput};
 use crate::label::pole_of_inaccessibility;
+use crate::levels::{self, BandInput};
 use crate::topology::{Arc, TopoPolygon, Topology, WorldPoint, world_of_lonlat};
 
 /// How to tile.
@@ -65,7 +68,34 @@ pub struct TileSet {
     pub meta: ArchiveMeta,
     /// What was done.
     pub report: TileReport,
+    /// Per level (index unit first): its band and the zooms its tiles carry.
+    pub levels: Vec<LevelZooms>,
 }
+
+/// A level's zooms after tiling.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelZooms {
+    /// The zooms at which it is the choropleth by default (`None`: never).
+    pub band: Option<LevelBand>,
+    /// The zooms whose tiles carry its polygons (`None`: no tiles).
+    pub tiles: Option<ZoomRange>,
+}
+
+/// What a zoom draws: the items (areas) it carries, and groups of same-class neighbours that
+/// it draws as one feature.
+struct ZoomPlan {
+    /// The items drawn (each group by its first item), ascending.
+    drawn: Vec<usize>,
+    /// Per group (by its first item): the other items, and the count property.
+    groups: HashMap<usize, (Vec<usize>, Prop)>,
+    /// The first property set to try (the last when groups are formed: their members are
+    /// equal only in its properties).
+    first_set: usize,
+}
+
+/// The property of a feature that stands for a group of same-class neighbours: the number of
+/// areas it unites (`docs/TILES.md`, *Dense inputs*).
+pub const COALESCED: &str = "coalesced";
 
 /// A finished tile: its address and gzipped bytes.
 type Tile = (TileCoord, Vec<u8>);
@@ -117,6 +147,54 @@ pub fn generate(
             ),
         });
     }
+    let prepared = prepare(input, options);
+
+    // From the highest zoom down: a level left out of a zoom (too dense) is left out of every
+    // lower zoom as well, so that each level's tiles cover one run of zooms.
+    let n_layers = input.layers.len();
+    let mut present = vec![true; n_layers];
+    let mut tiles_from: Vec<Option<u8>> = vec![None; n_layers];
+    let mut made = Vec::new();
+    for z in (options.min_zoom..=options.max_zoom).rev() {
+        let (t, report) = prepared.zoom_degrading(z, &mut present)?;
+        for (li, from) in tiles_from.iter_mut().enumerate() {
+            if present[li] {
+                *from = Some(z);
+            }
+        }
+        made.push((t, report));
+        progress(z);
+    }
+    made.reverse();
+    let mut tiles = Vec::new();
+    let mut zooms = Vec::new();
+    for (t, report) in made {
+        tiles.extend(t);
+        zooms.push(report);
+    }
+    let levels = level_zooms(input, options, &tiles_from)?;
+    let meta = archive_meta(input, options, &zooms, &levels);
+    let report = TileReport {
+        arcs: prepared.topology.arcs.len(),
+        arc_vertices: prepared.topology.arcs.iter().map(|a| a.points.len()).sum(),
+        zooms,
+        label_only: prepared
+            .items
+            .iter()
+            .filter(|(_, f)| f.collapsed)
+            .map(|(li, f)| (input.layers[*li].level.clone(), f.code.clone()))
+            .collect(),
+    };
+    Ok(TileSet {
+        tiles,
+        meta,
+        report,
+        levels,
+    })
+}
+
+/// The per-run state: the features flattened, the topology, label points and property sets.
+fn prepare<'a>(input: &'a TileInput, options: &'a TileOptions) -> Prepared<'a> {
     let items: Vec<(usize, &TileFeature)> = input
         .layers
         .iter()
@@ -168,7 +246,7 @@ pub fn generate(
         .fold(None, |acc: Option<(f64, f64)>, y| {
             Some(acc.map_or((y, y), |(lo, hi)| (lo.min(y), hi.max(y))))
         });
-    let prepared = Prepared {
+    Prepared {
         input,
         items,
         topology,
@@ -176,33 +254,72 @@ pub fn generate(
         allowed,
         y_extent,
         options,
-    };
-
-    let mut tiles = Vec::new();
-    let mut zooms = Vec::new();
-    for z in options.min_zoom..=options.max_zoom {
-        let (t, report) = prepared.zoom(z)?;
-        tiles.extend(t);
-        zooms.push(report);
-        progress(z);
     }
-    let meta = archive_meta(input, options, &zooms);
-    let report = TileReport {
-        arcs: prepared.topology.arcs.len(),
-        arc_vertices: prepared.topology.arcs.iter().map(|a| a.points.len()).sum(),
-        zooms,
-        label_only: prepared
-            .items
-            .iter()
-            .filter(|(_, f)| f.collapsed)
-            .map(|(li, f)| (input.layers[*li].level.clone(), f.code.clone()))
-            .collect(),
-    };
-    Ok(TileSet {
-        tiles,
-        meta,
-        report,
-    })
+}
+
+/// Per level: its band and the zooms its tiles carry; fails when a band asked for starts
+/// below the first zoom at which the level fits the cap.
+fn level_zooms(
+    input: &TileInput,
+    options: &TileOptions,
+    tiles_from: &[Option<u8>],
+) -> Result<Vec<LevelZooms>> {
+    let inputs: Vec<BandInput> = input
+        .layers
+        .iter()
+        .zip(tiles_from)
+        .map(|(l, &from)| BandInput {
+            median_side: levels::median_side(
+                l.features
+                    .iter()
+                    .filter(|f| !f.collapsed)
+                    .map(|f| &f.geometry),
+            ),
+            requested: options
+                .level_zooms
+                .get(&l.level)
+                .map(|r| (*r, BandSource::CommandLine))
+                .or(l.requested_zooms.map(|r| (r, BandSource::Profile))),
+            tiles_from: from,
+        })
+        .collect();
+    let bands = levels::plan_bands(&inputs, options.min_zoom, options.max_zoom);
+    let mut out = Vec::with_capacity(bands.len());
+    for ((l, band), input_band) in input.layers.iter().zip(bands).zip(&inputs) {
+        let tiles = input_band.tiles_from.map(|min| ZoomRange {
+            min,
+            max: options.max_zoom,
+        });
+        if let (Some(b), Some(t)) = (band, tiles)
+            && b.source != BandSource::Data
+            && b.min < t.min
+        {
+            let how = match b.source {
+                BandSource::CommandLine => "--level-zooms",
+                _ => "the profile's [[level]] zooms",
+            };
+            return Err(TilerError::Input {
+                path: how.into(),
+                message: format!(
+                    "level `{}` is asked to be the map from zoom {} ({how} {}-{}), but its \
+                     {} areas fit the cap of {} bytes per tile only from zoom {}: ask for \
+                     {}={}-{}, or leave its band to the data",
+                    l.level,
+                    b.min,
+                    b.min,
+                    b.max,
+                    l.features.len(),
+                    options.max_tile_bytes,
+                    t.min,
+                    l.level,
+                    t.min,
+                    b.max.max(t.min)
+                ),
+            });
+        }
+        out.push(LevelZooms { band, tiles });
+    }
+    Ok(out)
 }
 
 /// A zoom's tiles made with one property set, before the report.
@@ -229,6 +346,8 @@ struct Bands<'a> {
     last: u32,
     /// Columns per band.
     width: u32,
+    /// What the zoom draws.
+    plan: &'a ZoomPlan,
 }
 
 /// The report of a zoom without tiles.
@@ -243,9 +362,144 @@ fn empty_zoom(z: u8) -> (Vec<Tile>, ZoomReport) {
 }
 
 impl Prepared<'_> {
-    /// Every tile of zoom `z`, with the richest property set with which every tile fits the
-    /// cap; with the last set, tiles that still do not fit are simplified harder.
-    fn zoom(&self, z: u8) -> Result<(Vec<Tile>, ZoomReport)> {
+    /// Every tile of zoom `z` with the layers marked in `present`, degrading until every tile
+    /// fits the cap: [`Self::zoom`] (lighter property sets, then harder simplification); then
+    /// the finest layer left out (a coarser one carries the choropleth; `present` is updated);
+    /// with one layer left, its same-class neighbours drawn as one feature.
+    fn zoom_degrading(&self, z: u8, present: &mut [bool]) -> Result<(Vec<Tile>, ZoomReport)> {
+        let mut coalesce = false;
+        loop {
+            let plan = self.plan(present, coalesce);
+            match self.zoom(z, &plan) {
+                Ok((tiles, mut report)) => {
+                    report.omitted = self
+                        .input
+                        .layers
+                        .iter()
+                        .zip(present.iter())
+                        .filter(|(_, p)| !**p)
+                        .map(|(l, _)| l.name.clone())
+                        .collect();
+                    report.coalesced = self.coalesced_report(&plan);
+                    return Ok((tiles, report));
+                }
+                Err(TilerError::TileTooLarge { .. })
+                    if present.iter().filter(|p| **p).count() > 1 =>
+                {
+                    if let Some(finest) = present.iter().position(|p| *p) {
+                        present[finest] = false;
+                    }
+                }
+                Err(TilerError::TileTooLarge { .. }) if !coalesce => coalesce = true,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The plan of a zoom: the items of the `present` layers; with `coalesce`, the
+    /// neighbours of the coarsest present layer that are equal in every property of the last
+    /// (lightest) property set grouped.
+    fn plan(&self, present: &[bool], coalesce: bool) -> ZoomPlan {
+        let drawn: Vec<usize> = (0..self.items.len())
+            .filter(|&i| present[self.items[i].0])
+            .collect();
+        let last_set = PropertySet::ALL.len() - 1;
+        if !coalesce {
+            return ZoomPlan {
+                drawn,
+                groups: HashMap::new(),
+                first_set: 0,
+            };
+        }
+        let Some(top) = present.iter().rposition(|p| *p) else {
+            return ZoomPlan {
+                drawn,
+                groups: HashMap::new(),
+                first_set: last_set,
+            };
+        };
+        let layer_items: Vec<usize> = drawn
+            .iter()
+            .copied()
+            .filter(|&i| self.items[i].0 == top)
+            .collect();
+        let allowed = &self.allowed[last_set].0;
+        let key = |i: usize| {
+            let f = self.items[i].1;
+            f.properties
+                .iter()
+                .filter(|(k, _)| allowed[usize::from(*k)])
+                .collect::<Vec<_>>()
+        };
+        let groups =
+            levels::same_class_groups(&layer_items, &self.shared_borders(&layer_items), key);
+        let mut member = vec![false; self.items.len()];
+        let mut by_first = HashMap::new();
+        for g in groups {
+            for &m in &g[1..] {
+                member[m] = true;
+            }
+            let count = Prop::UInt(g.len() as u64);
+            by_first.insert(g[0], (g[1..].to_vec(), count));
+        }
+        ZoomPlan {
+            drawn: drawn.into_iter().filter(|&i| !member[i]).collect(),
+            groups: by_first,
+            first_set: last_set,
+        }
+    }
+
+    /// Pairs of `items` (ascending) that share an arc of the topology (a border).
+    fn shared_borders(&self, items: &[usize]) -> Vec<(usize, usize)> {
+        let mut by_arc: Vec<(u32, usize)> = items
+            .iter()
+            .flat_map(|&i| {
+                self.topology.shapes[i]
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(move |r| (r.arc, i))
+            })
+            .collect();
+        by_arc.sort_unstable();
+        by_arc.dedup();
+        let mut pairs: Vec<(usize, usize)> = by_arc
+            .chunk_by(|a, b| a.0 == b.0)
+            .flat_map(|run| {
+                run.iter().flat_map(move |a| {
+                    run.iter()
+                        .filter(move |b| b.1 > a.1)
+                        .map(move |b| (a.1, b.1))
+                })
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    /// The report of a plan's groups, by code.
+    fn coalesced_report(&self, plan: &ZoomPlan) -> Vec<CoalescedGroup> {
+        let mut out: Vec<CoalescedGroup> = plan
+            .groups
+            .iter()
+            .map(|(&first, (members, _))| CoalescedGroup {
+                layer: self.input.layers[self.items[first].0].name.clone(),
+                into: self.items[first].1.code.clone(),
+                members: members
+                    .iter()
+                    .map(|&m| self.items[m].1.code.clone())
+                    .collect(),
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (&a.layer, &a.into).cmp(&(&b.layer, &b.into)));
+        out
+    }
+
+    /// Every tile of zoom `z` for `plan`, with the richest property set (from
+    /// `plan.first_set`) with which every tile fits the cap; with the last set, tiles that
+    /// still do not fit are simplified harder.
+    fn zoom(&self, z: u8, plan: &ZoomPlan) -> Result<(Vec<Tile>, ZoomReport)> {
         let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
         let tol2 = (self.options.tolerance / scale).powi(2);
         let arcs: Vec<Vec<GridPoint>> = self
@@ -254,7 +508,7 @@ impl Prepared<'_> {
             .par_iter()
             .map(|a| snap_arc(a, tol2, scale))
             .collect();
-        let columns = self.tile_columns(z, scale, &arcs);
+        let columns = self.tile_columns(z, scale, &arcs, plan);
         let (Some(first), Some(last)) = (
             columns.iter().flatten().map(|c| c.0).min(),
             columns.iter().flatten().map(|c| c.1).max(),
@@ -272,15 +526,18 @@ impl Prepared<'_> {
             first,
             last,
             width,
+            plan,
         };
-        for set in 0..PropertySet::ALL.len() {
+        for set in plan.first_set..PropertySet::ALL.len() {
             // `None`: a tile is over the cap; try the next, smaller property set.
             let Some(made) = self.tiles_with_set(&bands, set)? else {
                 continue;
             };
             let mut areas = vec![0usize; self.input.layers.len()];
             for (i, &(li, _)) in self.items.iter().enumerate() {
-                areas[li] += usize::from(made.has_polygon[i]);
+                if made.has_polygon[i] {
+                    areas[li] += 1 + plan.groups.get(&i).map_or(0, |(m, _)| m.len());
+                }
             }
             return self.finish_zoom(z, set, made.tiles, areas, made.minimal_shapes);
         }
@@ -290,16 +547,21 @@ impl Prepared<'_> {
     /// The first and last tile column each area touches at zoom `z` (its polygon with the
     /// buffer, and its label point), `None` for an area with nothing to draw; so that the zoom
     /// can be made in bands of columns without assembling every area in every band.
-    fn tile_columns(&self, z: u8, scale: f64, arcs: &[Vec<GridPoint>]) -> Vec<Option<(u32, u32)>> {
+    fn tile_columns(
+        &self,
+        z: u8,
+        scale: f64,
+        arcs: &[Vec<GridPoint>],
+        plan: &ZoomPlan,
+    ) -> Vec<Option<(u32, u32)>> {
         let lookup = |a: u32| &arcs[a as usize];
         let extent = i64::from(self.options.extent);
         let buffer = i64::from(self.options.buffer);
         let last_tile = (1i64 << z) - 1;
-        self.items
+        plan.drawn
             .par_iter()
-            .enumerate()
-            .map(|(i, _)| {
-                let rings = assemble(&self.topology.shapes[i], &lookup);
+            .map(|&i| {
+                let rings = self.rings(i, plan, &lookup);
                 let flat: Vec<&[GridPoint]> = rings.iter().flatten().map(Vec::as_slice).collect();
                 let mut range = bbox(&flat).map(|[x0, _, x1, _]| {
                     (
@@ -355,13 +617,14 @@ impl Prepared<'_> {
         let arcs = bands.arcs;
         let lookup = |a: u32| &arcs[a as usize];
         let wanted = |t: (u32, u32)| (b0..=b1).contains(&t.0);
-        let per_item: Vec<(Vec<Piece>, bool)> = self
-            .items
+        let plan = bands.plan;
+        let per_item: Vec<(Vec<Piece>, bool)> = plan
+            .drawn
             .par_iter()
-            .enumerate()
-            .filter(|(i, _)| bands.columns[*i].is_some_and(|(a, b)| a <= b1 && b >= b0))
-            .map_init(Clipper::new, |clipper, (i, _)| {
-                self.pieces(clipper, i, z, &lookup, &wanted)
+            .zip(bands.columns.par_iter())
+            .filter(|(_, c)| c.is_some_and(|(a, b)| a <= b1 && b >= b0))
+            .map_init(Clipper::new, |clipper, (&i, _)| {
+                self.pieces(clipper, i, z, &lookup, &wanted, plan)
             })
             .collect();
         let mut pieces: Vec<Piece> = Vec::new();
@@ -379,11 +642,11 @@ impl Prepared<'_> {
             .par_iter()
             .map_init(Clipper::new, |clipper, group| {
                 let (x, y) = group[0].tile;
-                let bytes = gzip(&self.encode(group, set));
+                let bytes = gzip(&self.encode(group, set, plan));
                 if bytes.len() <= cap {
                     Ok(Some((TileCoord { z, x, y }, bytes, None)))
                 } else if last_set {
-                    self.simplify_harder(clipper, z, group, set).map(Some)
+                    self.simplify_harder(clipper, z, group, set, plan).map(Some)
                 } else {
                     Ok(None)
                 }
@@ -453,6 +716,7 @@ impl Prepared<'_> {
         z: u8,
         group: &[Piece],
         set: usize,
+        plan: &ZoomPlan,
     ) -> Result<Encoded> {
         let (x, y) = group[0].tile;
         let coord = TileCoord { z, x, y };
@@ -461,6 +725,14 @@ impl Prepared<'_> {
         let needed: BTreeSet<u32> = items
             .iter()
             .flat_map(|&i| {
+                std::iter::once(i).chain(
+                    plan.groups
+                        .get(&i)
+                        .into_iter()
+                        .flat_map(|g| g.0.iter().copied()),
+                )
+            })
+            .flat_map(|i| {
                 self.topology.shapes[i]
                     .iter()
                     .flatten()
@@ -485,7 +757,7 @@ impl Prepared<'_> {
             let lookup = |a: u32| arcs.get(&a).unwrap_or(&empty);
             let mut pieces: Vec<Piece> = Vec::new();
             for &i in &items {
-                let (mut ps, _) = self.pieces(clipper, i, z, &lookup, &|t| t == (x, y));
+                let (mut ps, _) = self.pieces(clipper, i, z, &lookup, &|t| t == (x, y), plan);
                 // Never drop: an area that had a polygon here keeps at least a minimal one.
                 let had_polygon = originals.get(&i).copied();
                 if let Some(orig) = had_polygon
@@ -510,7 +782,7 @@ impl Prepared<'_> {
                 pieces.extend(ps.into_iter().filter(|p| p.tile == (x, y)));
             }
             pieces.sort_unstable_by_key(|p| (p.slot, p.item));
-            let bytes = gzip(&self.encode(&pieces, set));
+            let bytes = gzip(&self.encode(&pieces, set, plan));
             last = bytes.len();
             if bytes.len() <= self.options.max_tile_bytes {
                 return Ok((coord, bytes, Some(factor)));
@@ -525,7 +797,7 @@ impl Prepared<'_> {
         })
     }
 
-    fn encode(&self, pieces: &[Piece], set: usize) -> Vec<u8> {
+    fn encode(&self, pieces: &[Piece], set: usize, plan: &ZoomPlan) -> Vec<u8> {
         let (poly_keys, label_keys) = &self.allowed[set];
         let keys = &self.input.keys;
         let n = self.input.layers.len();
@@ -551,12 +823,17 @@ impl Prepared<'_> {
                         .map(|p| {
                             let f = self.items[p.item].1;
                             let allowed = if slot < n { poly_keys } else { label_keys };
-                            let properties = f
+                            let mut properties: Vec<(&str, &Prop)> = f
                                 .properties
                                 .iter()
                                 .filter(|(k, _)| allowed[usize::from(*k)])
                                 .map(|(k, v)| (keys[usize::from(*k)].0.as_str(), v))
                                 .collect();
+                            if slot < n
+                                && let Some((_, count)) = plan.groups.get(&p.item)
+                            {
+                                properties.push((COALESCED, count));
+                            }
                             EncodeFeature {
                                 id: f.id,
                                 properties,
@@ -570,6 +847,23 @@ impl Prepared<'_> {
         encode_tile(&layers, self.options.extent)
     }
 
+    /// The rings of item `i` on the zoom's grid, with those of the items its group unites
+    /// (shared borders run both ways and vanish in the clipper's non-zero union).
+    fn rings<'b>(
+        &self,
+        i: usize,
+        plan: &ZoomPlan,
+        arcs: &dyn Fn(u32) -> &'b Vec<GridPoint>,
+    ) -> Vec<Vec<Vec<GridPoint>>> {
+        let mut rings = assemble(&self.topology.shapes[i], arcs);
+        if let Some((members, _)) = plan.groups.get(&i) {
+            for &m in members {
+                rings.extend(assemble(&self.topology.shapes[m], arcs));
+            }
+        }
+        rings
+    }
+
     /// The pieces of feature `i` at zoom `z`: its polygon cut to every tile it touches (or only
     /// to `only`), and its label point. Returns whether a minimal shape stood in for a polygon.
     fn pieces<'b>(
@@ -579,6 +873,7 @@ impl Prepared<'_> {
         z: u8,
         arcs: &dyn Fn(u32) -> &'b Vec<GridPoint>,
         wanted: &dyn Fn((u32, u32)) -> bool,
+        plan: &ZoomPlan,
     ) -> (Vec<Piece>, bool) {
         let (li, feature) = self.items[i];
         let n_layers = self.input.layers.len();
@@ -588,7 +883,7 @@ impl Prepared<'_> {
         let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
         let mut out = Vec::new();
 
-        let rings = assemble(&self.topology.shapes[i], arcs);
+        let rings = self.rings(i, plan, arcs);
         let flat: Vec<&[GridPoint]> = rings.iter().flatten().map(Vec::as_slice).collect();
         if let Some([x0, y0, x1, y1]) = bbox(&flat) {
             let tx0 = ((x0 - buffer).div_euclid(extent)).clamp(0, last_tile);
@@ -739,18 +1034,32 @@ fn bbox(rings: &[&[GridPoint]]) -> Option<[i64; 4]> {
 }
 
 /// The archive metadata: names, bounds, and `vector_layers` with every field.
-fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) -> ArchiveMeta {
+fn archive_meta(
+    input: &TileInput,
+    options: &TileOptions,
+    zooms: &[ZoomReport],
+    levels: &[LevelZooms],
+) -> ArchiveMeta {
     let b = data_bounds(input);
-    let fields = LayerFields::new(input);
+    let mut fields = LayerFields::new(input);
+    fields.coalesced = input
+        .layers
+        .iter()
+        .map(|l| {
+            zooms
+                .iter()
+                .any(|z| z.coalesced.iter().any(|g| g.layer == l.name))
+        })
+        .collect();
     let mut json = Map::new();
     json.insert(
         "vector_layers".into(),
-        Json::Array(vector_layers(input, options, &fields)),
+        Json::Array(vector_layers(input, options, &fields, levels)),
     );
     json.insert("tilestats".into(), tilestats(input, &fields));
     json.insert(
         TilesMeta::KEY.into(),
-        serde_json::to_value(tiles_meta(input, options, zooms)).unwrap_or_default(),
+        serde_json::to_value(tiles_meta(input, options, zooms, levels)).unwrap_or_default(),
     );
     ArchiveMeta {
         name: input.title.clone(),
@@ -770,21 +1079,27 @@ fn archive_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) 
 }
 
 /// The `mdi` block of the archive metadata: what a client needs to read the tiles.
-fn tiles_meta(input: &TileInput, options: &TileOptions, zooms: &[ZoomReport]) -> TilesMeta {
+fn tiles_meta(
+    input: &TileInput,
+    options: &TileOptions,
+    zooms: &[ZoomReport],
+    levels: &[LevelZooms],
+) -> TilesMeta {
     TilesMeta {
         years: input.years.clone(),
         domains: input.domains.clone(),
         levels: input
             .layers
             .iter()
-            .map(|l| TileLevel {
+            .zip(levels)
+            .map(|(l, z)| TileLevel {
                 id: l.level.clone(),
                 layer: l.name.clone(),
                 name: l.title.clone(),
                 code_prefix: l.code_prefix.clone(),
                 labels: format!("{}_labels", l.name),
-                band: None,
-                tile_zooms: None,
+                band: z.band,
+                tile_zooms: z.tiles,
             })
             .collect(),
         feature_id: mdi_format::id::RULE.into(),
@@ -827,6 +1142,8 @@ struct LayerFields<'a> {
     input: &'a TileInput,
     /// Per layer, per key: used by some feature.
     used: Vec<Vec<bool>>,
+    /// Per layer: some zoom draws groups of its areas as one feature ([`COALESCED`]).
+    coalesced: Vec<bool>,
 }
 
 impl<'a> LayerFields<'a> {
@@ -845,7 +1162,11 @@ impl<'a> LayerFields<'a> {
                 u
             })
             .collect();
-        LayerFields { input, used }
+        LayerFields {
+            input,
+            used,
+            coalesced: Vec::new(),
+        }
     }
 
     /// The keys (name, kind) that layer `li` uses, in key order.
@@ -861,15 +1182,27 @@ impl<'a> LayerFields<'a> {
 
 /// The TileJSON `vector_layers`: the polygon layers with their fields, then the label layers
 /// with `name`.
-fn vector_layers(input: &TileInput, options: &TileOptions, fields: &LayerFields<'_>) -> Vec<Json> {
+fn vector_layers(
+    input: &TileInput,
+    options: &TileOptions,
+    fields: &LayerFields<'_>,
+    levels: &[LevelZooms],
+) -> Vec<Json> {
     let label_fields = json!({"name": "String"});
     let mut vector_layers = Vec::new();
     for (li, l) in input.layers.iter().enumerate() {
-        let fields: Map<String, Json> = fields
+        let mut layer_fields: Map<String, Json> = fields
             .of(li)
             .map(|(k, t)| (k.clone(), json!(t.tilejson())))
             .collect();
-        vector_layers.push(json!({"id": l.name, "description": format!("{} (polygons)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": fields}));
+        if fields.coalesced.get(li).copied().unwrap_or(false) {
+            layer_fields.insert(COALESCED.into(), json!("Number"));
+        }
+        let minzoom = levels
+            .get(li)
+            .and_then(|z| z.tiles)
+            .map_or(options.min_zoom, |t| t.min);
+        vector_layers.push(json!({"id": l.name, "description": format!("{} (polygons)", l.title), "minzoom": minzoom, "maxzoom": options.max_zoom, "fields": layer_fields}));
     }
     for l in &input.layers {
         vector_layers.push(json!({"id": format!("{}_labels", l.name), "description": format!("{}: label points (pole of inaccessibility)", l.title), "minzoom": options.min_zoom, "maxzoom": options.max_zoom, "fields": label_fields}));
@@ -1034,6 +1367,7 @@ mod tests {
                     title: "Buurten".into(),
                     code_prefix: "BU".into(),
                     features: buurten,
+                    requested_zooms: None,
                 },
                 TileLayer {
                     level: "gemeente".into(),
@@ -1041,6 +1375,7 @@ mod tests {
                     title: "Gemeenten".into(),
                     code_prefix: "GM".into(),
                     features: vec![gemeente],
+                    requested_zooms: None,
                 },
             ],
             keys: vec![("code".into(), PropKind::Text)],
@@ -1098,6 +1433,159 @@ mod tests {
             }
         }
         c
+    }
+
+    /// The decoded layers of a gzipped tile.
+    fn decode(bytes: &[u8]) -> Tile {
+        let mut d = flate2::read::GzDecoder::new(bytes);
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut d, &mut v).unwrap();
+        Tile::decode(v.as_slice()).unwrap()
+    }
+
+    #[test]
+    fn a_level_too_dense_for_a_zoom_is_left_out_where_its_parent_carries_it() {
+        let input = grid();
+        let free = generate(&input, &TileOptions::default(), &|_| {}).unwrap();
+        // A cap below what the low zooms need with both layers but above the gemeente alone.
+        let z5 = free.report.zooms[0].max_bytes;
+        let options = TileOptions {
+            max_tile_bytes: z5 * 2 / 3,
+            ..TileOptions::default()
+        };
+        let set = generate(&input, &options, &|_| {}).unwrap();
+        let omitted: Vec<u8> = set
+            .report
+            .zooms
+            .iter()
+            .filter(|z| z.omitted == ["buurten"])
+            .map(|z| z.z)
+            .collect();
+        assert!(omitted.contains(&5), "{omitted:?}");
+        // Left out of a run of the lowest zooms only, and drawn whole above it.
+        let from = set.levels[0].tiles.unwrap().min;
+        assert_eq!(omitted, (5..from).collect::<Vec<_>>());
+        for z in &set.report.zooms {
+            assert!(z.max_bytes <= options.max_tile_bytes, "z{}", z.z);
+            let buurten = z.areas.iter().find(|(l, _)| l == "buurten").unwrap().1;
+            if z.z < from {
+                assert_eq!(buurten, 0);
+            } else {
+                assert_eq!(buurten, input.layers[0].features.len() - 1, "z{}", z.z);
+            }
+        }
+        for (c, bytes) in &set.tiles {
+            let names: Vec<String> = decode(bytes)
+                .layers
+                .iter()
+                .map(|l| l.name.clone())
+                .collect();
+            assert_eq!(names.contains(&"buurten".to_string()), c.z >= from, "{c:?}");
+            assert!(names.contains(&"gemeenten".to_string()), "{c:?}");
+        }
+        // The buurten's band begins no lower than their tiles; the gemeente carries below.
+        let (b0, b1) = (set.levels[0].band.unwrap(), set.levels[1].band.unwrap());
+        assert!(b0.min >= from && b1.min == 5 && b1.max + 1 == b0.min);
+        assert_eq!(b0.source, BandSource::Data);
+        let meta = TilesMeta::from_archive(&Json::Object(set.meta.json.clone())).unwrap();
+        assert_eq!(meta.levels[0].tile_zooms, set.levels[0].tiles);
+        // Asking for the buurten from z5 cannot be met: the error says what would work.
+        let mut asked = options.clone();
+        asked
+            .level_zooms
+            .insert("buurt".into(), ZoomRange { min: 5, max: 14 });
+        let err = generate(&input, &asked, &|_| {}).err().unwrap().to_string();
+        assert!(err.contains(&format!("buurt={from}-14")), "{err}");
+    }
+
+    #[test]
+    fn one_level_too_dense_draws_same_class_neighbours_as_one_feature() {
+        let mut input = grid();
+        input.layers.truncate(1);
+        input
+            .keys
+            .push(("mdi_decile_2024".into(), PropKind::Number));
+        // Deciles by column of the 4×4 grid: 1 1 2 2 (the island and the flat area: 3).
+        for f in &mut input.layers[0].features {
+            let d = match f.code.as_bytes()[2] {
+                b'0' | b'1' => 1,
+                b'2' | b'3' => 2,
+                _ => 3,
+            };
+            f.properties.push((1, Prop::UInt(d)));
+        }
+        // One zoom: the tiles of the higher zooms carry more detail, so a cap that the
+        // lowest zoom exceeds would make them coalesce as well.
+        let one = TileOptions {
+            max_zoom: 5,
+            ..TileOptions::default()
+        };
+        let free = generate(&input, &one, &|_| {}).unwrap();
+        let options = TileOptions {
+            max_tile_bytes: free.report.zooms[0].max_bytes / 2,
+            ..one
+        };
+        let set = generate(&input, &options, &|_| {}).unwrap();
+        let z5 = &set.report.zooms[0];
+        assert!(z5.omitted.is_empty());
+        let decile = |code: &str| {
+            input.layers[0]
+                .features
+                .iter()
+                .find(|f| f.code == code)
+                .unwrap()
+                .properties[1]
+                .1
+                .clone()
+        };
+        // Two groups: the columns 0–1 and the columns 2–3, each under its first code.
+        let groups: Vec<(String, usize)> = z5
+            .coalesced
+            .iter()
+            .map(|g| (g.into.clone(), g.members.len()))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![("BU00".to_string(), 7), ("BU20".to_string(), 7)]
+        );
+        for g in &z5.coalesced {
+            assert!(g.members.iter().all(|m| decile(m) == decile(&g.into)));
+        }
+        let tile = decode(&set.tiles.iter().find(|(c, _)| c.z == 5).unwrap().1);
+        let layer = tile.layers.iter().find(|l| l.name == "buurten").unwrap();
+        // The two groups and the island (its own class) remain.
+        assert_eq!(layer.features.len(), 3);
+        let coalesced = layer.keys.iter().position(|k| k == COALESCED).unwrap() as u32;
+        let counts: Vec<u64> = layer
+            .features
+            .iter()
+            .filter_map(|f| {
+                f.tags
+                    .chunks(2)
+                    .find(|t| t[0] == coalesced)
+                    .and_then(|t| layer.values[t[1] as usize].uint_value)
+            })
+            .collect();
+        assert_eq!(counts, vec![8, 8]);
+        // One outline per group: the shared borders inside a group are gone.
+        for f in layer
+            .features
+            .iter()
+            .filter(|f| f.id != Some(crate::id::feature_id("BUISLAND", 0, "BU")))
+        {
+            assert_eq!(
+                rings(&f.geometry).iter().filter(|r| area2(r) > 0).count(),
+                1
+            );
+        }
+        assert!(
+            set.report
+                .zooms
+                .iter()
+                .all(|z| z.max_bytes <= options.max_tile_bytes)
+        );
+        let meta = &set.meta.json["vector_layers"][0]["fields"];
+        assert_eq!(meta[COALESCED], "Number");
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub struct TileLayer {
     pub code_prefix: String,
     /// The areas, in code order.
     pub features: Vec<TileFeature>,
+    /// The zoom band the profile asks for (`metadata.json` `levels[].requested_zooms`).
+    pub requested_zooms: Option<mdi_format::ZoomRange>,
 }
 
 /// Everything the tiles are made of.
@@ -263,6 +265,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
             title: l.name.clone(),
             code_prefix: l.code_prefix.clone(),
             features: Vec::new(),
+            requested_zooms: l.requested_zooms,
         })
         .collect();
 

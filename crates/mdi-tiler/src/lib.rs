@@ -22,6 +22,7 @@ pub mod error;
 pub mod generate;
 pub mod input;
 pub mod label;
+pub mod levels;
 pub mod topology;
 
 pub use atlas::{TileSummary, tile_atlas};
