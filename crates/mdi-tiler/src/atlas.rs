@@ -35,7 +35,10 @@ pub fn tile_atlas(
     progress: &(dyn Fn(u8) + Sync),
 ) -> Result<TileSummary> {
     let input = read_atlas(dir)?;
-    let set = generate(&input, options, progress)?;
+    let mut options = options.clone();
+    options.spill_dir.get_or_insert_with(|| dir.to_path_buf());
+    let set = generate(&input, &options, progress)?;
+    drop(input);
     let mut archives = Vec::new();
     let pm = dir.join(PMTILES);
     let stats = write_pmtiles(&pm, &set.meta, &set.tiles)?;

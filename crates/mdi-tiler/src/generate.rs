@@ -19,6 +19,7 @@ use crate::error::{Result, TilerError};
 use crate::input::{Prop, PropKind, TileFeature, TileInput};
 use crate::label::pole_of_inaccessibility;
 use crate::levels::{self, BandInput};
+use crate::spill::TileSpill;
 use crate::topology::{Arc, TopoPolygon, Topology, WorldPoint, world_of_lonlat};
 
 /// How to tile.
@@ -40,6 +41,9 @@ pub struct TileOptions {
     /// Zoom bands asked for on the command line, by level id (`--level-zooms buurt=10-14`):
     /// they win over the profile's and the data's (`docs/TILES.md`, *Level by zoom*).
     pub level_zooms: std::collections::BTreeMap<String, mdi_format::ZoomRange>,
+    /// Where the finished tiles wait for the archive writers (a temporary file): the system's
+    /// temporary folder when `None`; [`crate::tile_atlas`] uses the atlas directory.
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for TileOptions {
@@ -52,6 +56,7 @@ impl Default for TileOptions {
             tolerance: 1.0,
             max_tile_bytes: 500_000,
             level_zooms: std::collections::BTreeMap::new(),
+            spill_dir: None,
         }
     }
 }
@@ -62,8 +67,9 @@ pub use mdi_format::report::{TileReport, ZoomReport};
 
 /// The tiles, ready to be written to an archive.
 pub struct TileSet {
-    /// Gzipped MVT tiles, ordered by zoom, column, row.
-    pub tiles: Vec<(TileCoord, Vec<u8>)>,
+    /// Gzipped MVT tiles, in a temporary file (zooms from the highest down; the archive
+    /// writers order them).
+    pub tiles: TileSpill,
     /// The archive metadata.
     pub meta: ArchiveMeta,
     /// What was done.
@@ -154,7 +160,8 @@ pub fn generate(
     let n_layers = input.layers.len();
     let mut present = vec![true; n_layers];
     let mut tiles_from: Vec<Option<u8>> = vec![None; n_layers];
-    let mut made = Vec::new();
+    let mut tiles = TileSpill::new_in(options.spill_dir.as_deref())?;
+    let mut zooms = Vec::new();
     for z in (options.min_zoom..=options.max_zoom).rev() {
         let (t, report) = prepared.zoom_degrading(z, &mut present)?;
         for (li, from) in tiles_from.iter_mut().enumerate() {
@@ -162,16 +169,13 @@ pub fn generate(
                 *from = Some(z);
             }
         }
-        made.push((t, report));
+        for (coord, bytes) in t {
+            tiles.push(coord, &bytes)?;
+        }
+        zooms.push(report);
         progress(z);
     }
-    made.reverse();
-    let mut tiles = Vec::new();
-    let mut zooms = Vec::new();
-    for (t, report) in made {
-        tiles.extend(t);
-        zooms.push(report);
-    }
+    zooms.reverse();
     let levels = level_zooms(input, options, &tiles_from)?;
     let meta = archive_meta(input, options, &zooms, &levels);
     let report = TileReport {
@@ -1474,7 +1478,7 @@ mod tests {
                 assert_eq!(buurten, input.layers[0].features.len() - 1, "z{}", z.z);
             }
         }
-        for (c, bytes) in &set.tiles {
+        for (c, bytes) in &set.tiles.to_vec().unwrap() {
             let names: Vec<String> = decode(bytes)
                 .layers
                 .iter()
@@ -1551,7 +1555,8 @@ mod tests {
         for g in &z5.coalesced {
             assert!(g.members.iter().all(|m| decile(m) == decile(&g.into)));
         }
-        let tile = decode(&set.tiles.iter().find(|(c, _)| c.z == 5).unwrap().1);
+        let tiles = set.tiles.to_vec().unwrap();
+        let tile = decode(&tiles.iter().find(|(c, _)| c.z == 5).unwrap().1);
         let layer = tile.layers.iter().find(|l| l.name == "buurten").unwrap();
         // The two groups and the island (its own class) remain.
         assert_eq!(layer.features.len(), 3);
@@ -1598,7 +1603,7 @@ mod tests {
             let mut ids: BTreeSet<u64> = BTreeSet::new();
             let mut labels: BTreeSet<u64> = BTreeSet::new();
             let mut minimal = 0;
-            for (c, bytes) in set.tiles.iter().filter(|(c, _)| c.z == z) {
+            for (c, bytes) in set.tiles.to_vec().unwrap().iter().filter(|(c, _)| c.z == z) {
                 let raw = {
                     let mut d = flate2::read::GzDecoder::new(bytes.as_slice());
                     let mut v = Vec::new();
@@ -1679,7 +1684,7 @@ mod tests {
         .unwrap();
         let mut polys: BTreeMap<(u64, (u32, u32)), Rings> = BTreeMap::new();
         let mut points = Vec::new();
-        for (c, bytes) in &set.tiles {
+        for (c, bytes) in &set.tiles.to_vec().unwrap() {
             let mut d = flate2::read::GzDecoder::new(bytes.as_slice());
             let mut raw = Vec::new();
             std::io::Read::read_to_end(&mut d, &mut raw).unwrap();

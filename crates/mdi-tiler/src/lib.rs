@@ -23,6 +23,7 @@ pub mod generate;
 pub mod input;
 pub mod label;
 pub mod levels;
+pub mod spill;
 pub mod topology;
 
 pub use atlas::{TileSummary, tile_atlas};

@@ -23,6 +23,7 @@ use md5::{Digest, Md5};
 use rusqlite::{Connection, params};
 
 use super::{ArchiveMeta, ArchiveStats, archive_error, center_zoom, check_inputs};
+use crate::spill::TileSource;
 use crate::{Result, TileCoord};
 
 /// `PRAGMA application_id` of MBTiles 1.3: "MPBX".
@@ -73,55 +74,29 @@ CREATE UNIQUE INDEX images_id ON images (tile_id);
 /// [`ArchiveMeta`]; a coordinate outside its zoom or the zoom range, an empty tile, a coordinate
 /// given twice) or SQLite fails, [`TilerError::Io`](crate::TilerError::Io) if the file cannot be
 /// written. Both name `path`.
-pub fn write_mbtiles(
+pub fn write_mbtiles<T: TileSource + ?Sized>(
     path: &Path,
     meta: &ArchiveMeta,
-    tiles: &[(TileCoord, Vec<u8>)],
+    tiles: &T,
 ) -> Result<ArchiveStats> {
     let sorted = check_inputs(path, meta, tiles)?;
 
     // Rows in the order of the unique index: zoom, column, TMS row.
-    let mut rows: Vec<(u8, u32, u32, &[u8])> = sorted
+    let mut rows: Vec<(u8, u32, u32, usize)> = sorted
         .iter()
-        .map(|(c, data)| (c.z, c.x, tms_row(c), data.as_slice()))
+        .map(|&i| {
+            let c = tiles.coord(i);
+            (c.z, c.x, tms_row(&c), i)
+        })
         .collect();
     rows.sort_unstable_by_key(|&(z, x, row, _)| (z, x, row));
-
-    // Distinct contents in order of first appearance, each with its MD5; dedup by exact bytes.
-    let mut ids: HashMap<&[u8], String> = HashMap::new();
-    let mut by_md5: HashMap<String, &[u8]> = HashMap::new();
-    let mut map: Vec<(u8, u32, u32, String)> = Vec::with_capacity(rows.len());
-    let mut agg = Md5::new();
-    for &(z, x, row, data) in &rows {
-        let id = match ids.entry(data) {
-            Entry::Occupied(e) => e.get().clone(),
-            Entry::Vacant(e) => {
-                let id = md5_hex(data);
-                if by_md5.insert(id.clone(), data).is_some() {
-                    return Err(archive_error(
-                        path,
-                        format!("two different tiles have the same MD5 {id}"),
-                    ));
-                }
-                e.insert(id).clone()
-            }
-        };
-        agg.update(z.to_string().as_bytes());
-        agg.update(x.to_string().as_bytes());
-        agg.update(row.to_string().as_bytes());
-        agg.update(data);
-        map.push((z, x, row, id));
-    }
-    let mut images: Vec<(&str, &[u8])> = by_md5
-        .iter()
-        .map(|(id, data)| (id.as_str(), *data))
-        .collect();
-    images.sort_unstable();
-    let agg_tiles_hash = format!("{:X}", agg.finalize());
-
-    let metadata = metadata_rows(path, meta, agg_tiles_hash)?;
+    // Checked before anything is written.
+    metadata_rows(path, meta, String::new())?;
     let sql_error = |e: rusqlite::Error| archive_error(path, format!("SQLite: {e}"));
+    let mut unique = 0;
 
+    // Tiles are read one at a time; distinct contents are stored once under their MD5 (the
+    // first tile with an MD5 is kept to compare later ones byte by byte).
     let bytes = super::write_atomically(path, |_, tmp| {
         let mut conn = Connection::open(tmp).map_err(sql_error)?;
         conn.execute_batch(&format!(
@@ -134,27 +109,48 @@ pub fn write_mbtiles(
         .map_err(sql_error)?;
         let tx = conn.transaction().map_err(sql_error)?;
         tx.execute_batch(SCHEMA).map_err(sql_error)?;
+        let mut agg = Md5::new();
         {
-            let mut insert = tx
-                .prepare("INSERT INTO metadata (name, value) VALUES (?1, ?2)")
-                .map_err(sql_error)?;
-            for (name, value) in &metadata {
-                insert.execute(params![name, value]).map_err(sql_error)?;
-            }
-            let mut insert = tx
+            let mut image = tx
                 .prepare("INSERT INTO images (tile_id, tile_data) VALUES (?1, ?2)")
                 .map_err(sql_error)?;
-            for (id, data) in &images {
-                insert.execute(params![id, data]).map_err(sql_error)?;
-            }
-            let mut insert = tx
+            let mut map = tx
                 .prepare(
                     "INSERT INTO map (zoom_level, tile_column, tile_row, tile_id) \
                      VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(sql_error)?;
-            for (z, x, row, id) in &map {
-                insert.execute(params![z, x, row, id]).map_err(sql_error)?;
+            let mut first_of: HashMap<String, usize> = HashMap::new();
+            for &(z, x, row, i) in &rows {
+                let data = tiles.bytes(i)?;
+                let id = md5_hex(&data);
+                match first_of.entry(id.clone()) {
+                    Entry::Occupied(e) => {
+                        if tiles.bytes(*e.get())? != data {
+                            return Err(archive_error(
+                                path,
+                                format!("two different tiles have the same MD5 {id}"),
+                            ));
+                        }
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(i);
+                        image.execute(params![id, &*data]).map_err(sql_error)?;
+                        unique += 1;
+                    }
+                }
+                agg.update(z.to_string().as_bytes());
+                agg.update(x.to_string().as_bytes());
+                agg.update(row.to_string().as_bytes());
+                agg.update(&data);
+                map.execute(params![z, x, row, id]).map_err(sql_error)?;
+            }
+            let agg_tiles_hash = format!("{:X}", agg.finalize());
+            let mut insert = tx
+                .prepare("INSERT INTO metadata (name, value) VALUES (?1, ?2)")
+                .map_err(sql_error)?;
+            for (name, value) in &metadata_rows(path, meta, agg_tiles_hash)? {
+                insert.execute(params![name, value]).map_err(sql_error)?;
             }
         }
         tx.execute_batch(INDEXES).map_err(sql_error)?;
@@ -163,8 +159,8 @@ pub fn write_mbtiles(
     })?;
 
     Ok(ArchiveStats {
-        tiles: map.len(),
-        unique_tiles: images.len(),
+        tiles: rows.len(),
+        unique_tiles: unique,
         bytes,
     })
 }

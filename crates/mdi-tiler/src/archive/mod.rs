@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 pub use self::mbtiles::write_mbtiles;
 pub use self::pmtiles::write_pmtiles;
+use crate::spill::TileSource;
 use crate::{Result, TileCoord, TilerError};
 
 /// The highest zoom either archive accepts (the highest PMTiles v3 can address).
@@ -96,19 +97,19 @@ fn io_error(path: &Path, action: &'static str, cause: std::io::Error) -> TilerEr
     }
 }
 
-/// Checks the metadata and the tiles, and returns the tiles sorted by coordinate (zoom, column,
-/// row). Errors on a coordinate outside its zoom, a zoom outside `min_zoom..=max_zoom`, an empty
-/// tile or a coordinate given twice.
-fn check_inputs<'a>(
+/// Checks the metadata and the tiles, and returns the tiles' positions sorted by coordinate
+/// (zoom, column, row). Errors on a coordinate outside its zoom, a zoom outside
+/// `min_zoom..=max_zoom`, an empty tile or a coordinate given twice.
+fn check_inputs<T: TileSource + ?Sized>(
     path: &Path,
     meta: &ArchiveMeta,
-    tiles: &'a [(TileCoord, Vec<u8>)],
-) -> Result<Vec<&'a (TileCoord, Vec<u8>)>> {
+    tiles: &T,
+) -> Result<Vec<usize>> {
     check_meta(path, meta)?;
-    let mut sorted: Vec<&(TileCoord, Vec<u8>)> = tiles.iter().collect();
-    sorted.sort_unstable_by_key(|(coord, _)| *coord);
-    for (coord, data) in &sorted {
-        let TileCoord { z, x, y } = *coord;
+    let mut sorted: Vec<usize> = (0..tiles.count()).collect();
+    sorted.sort_unstable_by_key(|&i| tiles.coord(i));
+    for &i in &sorted {
+        let TileCoord { z, x, y } = tiles.coord(i);
         if z < meta.min_zoom || z > meta.max_zoom {
             return Err(archive_error(
                 path,
@@ -125,21 +126,33 @@ fn check_inputs<'a>(
                 format!("tile {z}/{x}/{y} does not exist: column and row must be below 2^{z}"),
             ));
         }
-        if data.is_empty() {
+        if tiles.size(i) == 0 {
             return Err(archive_error(
                 path,
                 format!("tile {z}/{x}/{y} is empty; leave empty tiles out"),
             ));
         }
     }
-    if let Some(pair) = sorted.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        let TileCoord { z, x, y } = pair[0].0;
+    if let Some(pair) = sorted
+        .windows(2)
+        .find(|pair| tiles.coord(pair[0]) == tiles.coord(pair[1]))
+    {
+        let TileCoord { z, x, y } = tiles.coord(pair[0]);
         return Err(archive_error(
             path,
             format!("tile {z}/{x}/{y} is given more than once"),
         ));
     }
     Ok(sorted)
+}
+
+/// A 64-bit hash of a tile's bytes, to find identical tiles (equal hashes are then compared
+/// byte by byte).
+fn content_hash(data: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    h.finish()
 }
 
 /// Checks the zoom range, bounds, center and extra JSON of `meta`.

@@ -1,13 +1,15 @@
 //! PMTiles v3, through the `pmtiles` crate's streaming writer.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::path::Path;
 
 use ::pmtiles::{Compression, PmTilesWriter, PmtError, TileId, TileType};
 
-use super::{ArchiveMeta, ArchiveStats, archive_error, center_zoom, check_inputs, tilejson};
-use crate::{Result, TileCoord};
+use super::{
+    ArchiveMeta, ArchiveStats, archive_error, center_zoom, check_inputs, content_hash, tilejson,
+};
+use crate::Result;
+use crate::spill::TileSource;
 
 /// Writes `tiles` to a PMTiles v3 archive at `path`, atomically (see the [module](super)).
 ///
@@ -25,10 +27,10 @@ use crate::{Result, TileCoord};
 /// [`ArchiveMeta`]; a coordinate outside its zoom or the zoom range, an empty tile, a coordinate
 /// given twice) or the writer fails, [`TilerError::Io`](crate::TilerError::Io) if the file
 /// cannot be written. Both name `path`.
-pub fn write_pmtiles(
+pub fn write_pmtiles<T: TileSource + ?Sized>(
     path: &Path,
     meta: &ArchiveMeta,
-    tiles: &[(TileCoord, Vec<u8>)],
+    tiles: &T,
 ) -> Result<ArchiveStats> {
     let sorted = check_inputs(path, meta, tiles)?;
     let pmt_error = |e: PmtError| archive_error(path, format!("PMTiles writer: {e}"));
@@ -36,33 +38,24 @@ pub fn write_pmtiles(
     // Clustered means tile data in tile-id order; the writer only checks, so sort here.
     let mut by_id = sorted
         .iter()
-        .map(|(coord, data)| {
-            let coord = ::pmtiles::TileCoord::new(coord.z, coord.x, coord.y).map_err(pmt_error)?;
-            Ok((TileId::from(coord), data.as_slice()))
+        .map(|&i| {
+            let c = tiles.coord(i);
+            let coord = ::pmtiles::TileCoord::new(c.z, c.x, c.y).map_err(pmt_error)?;
+            Ok((TileId::from(coord), i))
         })
         .collect::<Result<Vec<_>>>()?;
     by_id.sort_unstable_by_key(|(id, _)| *id);
-
-    // Dedup by exact bytes: the key of a content is the order of its first appearance. (The
-    // writer's own dedup compares 128-bit hashes, not bytes.)
-    let mut keys: HashMap<&[u8], usize> = HashMap::new();
-    let keyed: Vec<(TileId, &[u8], usize)> = by_id
-        .iter()
-        .map(|&(id, data)| {
-            let next = keys.len();
-            let key = match keys.entry(data) {
-                Entry::Occupied(e) => *e.get(),
-                Entry::Vacant(e) => *e.insert(next),
-            };
-            (id, data, key)
-        })
-        .collect();
-    let unique_tiles = keys.len();
 
     let metadata = serde_json::to_string(&tilejson(meta))
         .map_err(|e| archive_error(path, format!("serialising the metadata: {e}")))?;
     let [min_lon, min_lat, max_lon, max_lat] = meta.bounds;
 
+    // Dedup by exact bytes: the key of a content is the order of its first appearance. Tiles
+    // are read one at a time; the index keeps a hash per distinct content and the position
+    // of its first tile, and equal hashes are compared byte by byte. (The writer's own dedup
+    // compares 128-bit hashes, not bytes.)
+    let mut seen: HashMap<(u64, usize), Vec<(usize, usize)>> = HashMap::new();
+    let mut unique_tiles = 0;
     let bytes = super::write_atomically(path, |file, _| {
         let mut writer = PmTilesWriter::new(TileType::Mvt)
             // Store the tiles as given and record gzip: no second compression.
@@ -77,16 +70,33 @@ pub fn write_pmtiles(
             .dedup_by_key::<usize>()
             .create(file)
             .map_err(pmt_error)?;
-        for &(id, data, key) in &keyed {
+        for &(id, i) in &by_id {
+            let data = tiles.bytes(i)?;
+            let candidates = seen.entry((content_hash(&data), data.len())).or_default();
+            let mut key = None;
+            for &(first, k) in candidates.iter() {
+                if tiles.bytes(first)? == data {
+                    key = Some(k);
+                    break;
+                }
+            }
+            let key = match key {
+                Some(k) => k,
+                None => {
+                    candidates.push((i, unique_tiles));
+                    unique_tiles += 1;
+                    unique_tiles - 1
+                }
+            };
             writer
-                .add_tile(id.into(), data, Some(key))
+                .add_tile(id.into(), &data, Some(key))
                 .map_err(pmt_error)?;
         }
         writer.finalize().map_err(pmt_error)
     })?;
 
     Ok(ArchiveStats {
-        tiles: keyed.len(),
+        tiles: by_id.len(),
         unique_tiles,
         bytes,
     })
@@ -95,6 +105,8 @@ pub fn write_pmtiles(
 #[cfg(test)]
 mod tests {
     use std::io::Read;
+
+    use crate::TileCoord;
 
     use mdi_format::pmtiles::{ArchiveCompression, read_pmtiles, tile_id};
 
