@@ -116,7 +116,7 @@ fn a_failed_tiling_leaves_the_previous_atlas_and_archive_intact() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(
-        e.contains("tile 5/") && e.contains("over the cap of 200 bytes"),
+        e.contains("tile 14/") && e.contains("over the cap of 200 bytes"),
         "{e}"
     );
     assert_eq!(std::fs::read(atlas.join("atlas.pmtiles")).unwrap(), before);

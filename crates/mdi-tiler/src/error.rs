@@ -47,7 +47,7 @@ pub enum TilerError {
     },
     /// A tile exceeds the size cap even at the coarsest simplification.
     #[error(
-        "tile {z}/{x}/{y} is {bytes} bytes gzipped after the coarsest simplification, over the cap of {cap} bytes, with every area in it; raise --min-zoom (fewer areas per tile) or --max-tile-bytes"
+        "tile {z}/{x}/{y} is {bytes} bytes gzipped with every simplification, over the cap of {cap} bytes, even with only the top level and its same-class neighbours drawn as one; raise --max-tile-bytes (or, if {z} is the lowest zoom, --min-zoom: fewer areas per tile)"
     )]
     TileTooLarge {
         /// Zoom.

@@ -433,6 +433,7 @@ impl Prepared<'_> {
             f.properties
                 .iter()
                 .filter(|(k, _)| allowed[usize::from(*k)])
+                .map(|&(k, v)| (k, self.input.value(v)))
                 .collect::<Vec<_>>()
         };
         let groups =
@@ -831,7 +832,9 @@ impl Prepared<'_> {
                                 .properties
                                 .iter()
                                 .filter(|(k, _)| allowed[usize::from(*k)])
-                                .map(|(k, v)| (keys[usize::from(*k)].0.as_str(), v))
+                                .map(|&(k, v)| {
+                                    (keys[usize::from(k)].0.as_str(), self.input.value(v))
+                                })
                                 .collect();
                             if slot < n
                                 && let Some((_, count)) = plan.groups.get(&p.item)
@@ -1357,8 +1360,14 @@ mod tests {
     }
 
     /// A test atlas of two levels (buurten and one gemeente) whose features carry their code.
-    fn two_layers(buurten: Vec<TileFeature>, gemeente: TileFeature) -> TileInput {
+    fn two_layers(mut buurten: Vec<TileFeature>, mut gemeente: TileFeature) -> TileInput {
+        let mut values = Vec::new();
+        for f in buurten.iter_mut().chain(std::iter::once(&mut gemeente)) {
+            values.push(Prop::Text(f.code.clone()));
+            f.properties = vec![(0, values.len() as u32 - 1)];
+        }
         TileInput {
+            values,
             title: "t".into(),
             description: String::new(),
             attribution: String::new(),
@@ -1393,7 +1402,7 @@ mod tests {
             id: crate::id::feature_id(code, 0, "BU"),
             geometry,
             collapsed: false,
-            properties: vec![(0, Prop::Text(code.into()))],
+            properties: Vec::new(),
         }
     }
 
@@ -1516,7 +1525,8 @@ mod tests {
                 b'2' | b'3' => 2,
                 _ => 3,
             };
-            f.properties.push((1, Prop::UInt(d)));
+            input.values.push(Prop::UInt(d));
+            f.properties.push((1, input.values.len() as u32 - 1));
         }
         // One zoom: the tiles of the higher zooms carry more detail, so a cap that the
         // lowest zoom exceeds would make them coalesce as well.
@@ -1533,14 +1543,8 @@ mod tests {
         let z5 = &set.report.zooms[0];
         assert!(z5.omitted.is_empty());
         let decile = |code: &str| {
-            input.layers[0]
-                .features
-                .iter()
-                .find(|f| f.code == code)
-                .unwrap()
-                .properties[1]
-                .1
-                .clone()
+            let f = input.layers[0].features.iter().find(|f| f.code == code);
+            input.value(f.unwrap().properties[1].1).clone()
         };
         // Two groups: the columns 0–1 and the columns 2–3, each under its first code.
         let groups: Vec<(String, usize)> = z5

@@ -41,9 +41,10 @@ pub struct TileFeature {
     /// The polygons have no extent (the build report lists these areas); the area keeps its
     /// label point but gets no polygon.
     pub collapsed: bool,
-    /// The properties of the polygon layer as (index into [`TileInput::keys`], value), in
-    /// schema order, without empty values.
-    pub properties: Vec<(u16, Prop)>,
+    /// The properties of the polygon layer as (index into [`TileInput::keys`], index into
+    /// [`TileInput::values`]), in schema order, without empty values. Values are shared: an
+    /// entry takes 8 bytes, however many years and domains the atlas has.
+    pub properties: Vec<(u16, u32)>,
 }
 
 /// One level of the atlas: a polygon layer and its label layer.
@@ -80,6 +81,56 @@ pub struct TileInput {
     pub layers: Vec<TileLayer>,
     /// The property names and types of the polygon layers, in schema order.
     pub keys: Vec<(String, PropKind)>,
+    /// The distinct property values, which [`TileFeature::properties`] index.
+    pub values: Vec<Prop>,
+}
+
+impl TileInput {
+    /// The value of a feature's property entry.
+    pub fn value(&self, index: u32) -> &Prop {
+        &self.values[index as usize]
+    }
+}
+
+/// A hashable form of a [`Prop`] (floats by their bits), to share equal values.
+#[derive(PartialEq, Eq, Hash)]
+enum ValueKey {
+    Text(String),
+    UInt(u64),
+    Int(i64),
+    Float(u32),
+    Bool(bool),
+}
+
+impl From<&Prop> for ValueKey {
+    fn from(p: &Prop) -> Self {
+        match p {
+            Prop::Text(s) => ValueKey::Text(s.clone()),
+            Prop::UInt(u) => ValueKey::UInt(*u),
+            Prop::Int(i) => ValueKey::Int(*i),
+            Prop::Float(f) => ValueKey::Float(f.to_bits()),
+            Prop::Bool(b) => ValueKey::Bool(*b),
+        }
+    }
+}
+
+/// The distinct values seen so far, while reading.
+#[derive(Default)]
+struct Values {
+    values: Vec<Prop>,
+    index: std::collections::HashMap<ValueKey, u32>,
+}
+
+impl Values {
+    /// The index of `p`, added if new.
+    fn intern(&mut self, p: Prop) -> u32 {
+        let next = self.values.len() as u32;
+        let k = *self.index.entry(ValueKey::from(&p)).or_insert(next);
+        if k == next {
+            self.values.push(p);
+        }
+        k
+    }
 }
 
 /// The type of a property column, as listed in the archive's `vector_layers`.
@@ -182,7 +233,8 @@ fn tile_properties(
     props: &BTreeMap<String, Value>,
     cols: &[(String, String, Conv)],
     pop_cols: &[String],
-) -> Vec<(u16, Prop)> {
+    values: &mut Values,
+) -> Vec<(u16, u32)> {
     let mut properties = Vec::with_capacity(cols.len());
     for (k, (_, col, conv)) in cols.iter().enumerate() {
         let raw = if col.is_empty() {
@@ -194,9 +246,10 @@ fn tile_properties(
             props.get(col).cloned()
         };
         if let Some(p) = raw.and_then(|raw| convert(*conv, &raw)) {
-            properties.push((k as u16, p));
+            properties.push((k as u16, values.intern(p)));
         }
     }
+    properties.shrink_to_fit();
     properties
 }
 
@@ -274,6 +327,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
     let pop_cols: Vec<String> = years.iter().rev().map(col::population).collect();
     // Streamed: only the tile properties of each feature are kept.
     let mut failure: Option<TilerError> = None;
+    let mut values = Values::default();
     each_fgb_feature(&areas_path, &ReadOptions::default(), &mut |f| {
         if failure.is_some() {
             return Ok(());
@@ -300,7 +354,7 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
             ));
             return Ok(());
         };
-        let properties = tile_properties(&f.properties, &cols, &pop_cols);
+        let properties = tile_properties(&f.properties, &cols, &pop_cols, &mut values);
         let collapsed = matches!(f.properties.get(col::COLLAPSED), Some(Value::Bool(true)));
         layer.features.push(TileFeature {
             id: feature_id(&code, li, &layer.code_prefix),
@@ -324,5 +378,6 @@ pub fn read_atlas(dir: &Path) -> Result<TileInput> {
         domains,
         layers,
         keys: schema(&cols),
+        values: values.values,
     })
 }
