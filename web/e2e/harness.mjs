@@ -731,7 +731,7 @@ export async function backgroundColor(page) {
 
 /**
  * Probe what the map draws: features with interior points, a screenshot, classification to
- * the current legend. `expect(props)` gives the expected class value (or null to skip).
+ * the current legend. `expect(props, id)` gives the expected class value (or null to skip).
  * Returns {checked, mismatches: [...], alpha, items, probes}.
  */
 export const PROBE_PROPS = '^(code|name|level|nodata|water)$|_decile_|^domains_in_worst_decile_';
@@ -759,7 +759,7 @@ export async function probeColours(page, expect, { layer = 'buurten-fill', margi
     const mismatches = [];
     let checked = 0;
     for (const r of result) {
-      const v = expect(r.props);
+      const v = expect(r.props, r.id);
       if (v === null || v === undefined || Number.isNaN(v)) continue;
       const want = legendItemFor(items, v);
       checked++;

@@ -326,10 +326,7 @@ function withZoomFallback(inp: ClassInput, cfg: ClassConfig, weighted = false, c
   const usesDomains = weighted || clusters || inp.state.variable !== 'mdi';
   const from = weighted ? inp.scoreFromZoom : inp.decileFromZoom;
   if (!usesDomains || from <= inp.meta.min_zoom) return cfg;
-  // The same view of the MDI (value, change or persistence), without re-weighting; for the
-  // clusters (absent from the `minimal` property set) the MDI deciles of the year.
-  const view = clusters ? 'value' : inp.state.view;
-  const base = classConfig({ ...inp, state: { ...inp.state, variable: 'mdi', weights: null, view }, breaks: null });
+  const base = mdiConfig(inp);
   return {
     ...cfg,
     fill: ['step', ['zoom'], base.fill, from, cfg.fill] as unknown as ExpressionSpecification,
@@ -337,6 +334,38 @@ function withZoomFallback(inp: ClassInput, cfg: ClassConfig, weighted = false, c
     fallback: base,
     fallbackFrom: from,
   };
+}
+
+/**
+ * The same view of the MDI (value, change or persistence), without re-weighting; for the
+ * clusters the MDI deciles of the year. What a zoom without the domain properties (the `minimal`
+ * set) and a level above the index unit draw instead of a view of the index unit's own data.
+ */
+function mdiConfig(inp: ClassInput): ClassConfig {
+  const view = inp.state.view === 'clusters' ? 'value' : inp.state.view;
+  return classConfig({ ...inp, state: { ...inp.state, variable: 'mdi', weights: null, view }, breaks: null });
+}
+
+/**
+ * Does the view need the index unit's own properties (a domain, the count of domains in decile 1,
+ * re-weighting, clusters)? The higher levels' tiles carry the MDI only (docs/TILES.md).
+ */
+export function unitOnly(s: AppState): boolean {
+  return s.view === 'clusters' || s.variable !== 'mdi' || (!!s.weights && s.view === 'value');
+}
+
+/**
+ * The class configuration of every level's fill layer, by layer name: the index unit's is `unit`
+ * (classConfig); a higher level draws the same view where it needs only the MDI (its tiles carry
+ * `mdi_decile_Y`, `nodata`), else the MDI of that view (mdiConfig), which the legend then shows
+ * while that level is drawn.
+ */
+export function levelConfigs(inp: ClassInput, unit: ClassConfig): Record<string, ClassConfig> {
+  const [first, ...higher] = inp.meta.levels;
+  const out: Record<string, ClassConfig> = { [first!.layer]: unit };
+  const other = unitOnly(inp.state) ? mdiConfig(inp) : unit;
+  for (const l of higher) out[l.layer] = other;
+  return out;
 }
 
 /** Is the map currently showing the MDI fallback instead of the chosen variable? */

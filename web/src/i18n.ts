@@ -107,6 +107,19 @@ const nl = {
   level_buurten: 'Buurt',
   level_wijken: 'Wijk',
   level_gemeenten: 'Gemeente',
+  levels_buurten: 'Buurten',
+  levels_wijken: 'Wijken',
+  levels_gemeenten: 'Gemeenten',
+  level: 'Gebieden',
+  levelAuto: 'Automatisch (naar zoomniveau)',
+  levelUnitOnly: 'Deze kaart bestaat alleen per {unit}: de kaart toont {unit}, niet {level}.',
+  levelUnitOnlyHere: 'Deze kaart bestaat alleen per {unit}; op dit zoomniveau bevatten de tegels geen {unit}: de kaart toont de MDI van een hoger niveau. Zoom in.',
+  basemap: 'Achtergrondkaart',
+  basemapOn: 'Achtergrondkaart tonen',
+  basemapUrl: 'Stijl-URL (MapLibre-stijl)',
+  basemapApply: 'Toepassen',
+  basemapError: 'Achtergrondkaart niet geladen: {msg}',
+  basemapHelp: 'Een MapLibre-stijl (JSON) onder de atlas, bijvoorbeeld de BRT-Achtergrondkaart van PDOK. De labels van de achtergrondkaart worden niet getoond.',
   code: 'Code',
   wijk: 'Wijk',
   gemeente: 'Gemeente',
@@ -307,6 +320,19 @@ const en: Record<Key, string> = {
   level_buurten: 'Neighbourhood',
   level_wijken: 'District',
   level_gemeenten: 'Municipality',
+  levels_buurten: 'Neighbourhoods',
+  levels_wijken: 'Districts',
+  levels_gemeenten: 'Municipalities',
+  level: 'Areas',
+  levelAuto: 'Automatic (by zoom)',
+  levelUnitOnly: 'This map exists per {unit} only: the map shows {unit}, not {level}.',
+  levelUnitOnlyHere: 'This map exists per {unit} only; at this zoom the tiles hold no {unit}: the map shows the MDI of a higher level. Zoom in.',
+  basemap: 'Background map',
+  basemapOn: 'Show a background map',
+  basemapUrl: 'Style URL (MapLibre style)',
+  basemapApply: 'Apply',
+  basemapError: 'Background map not loaded: {msg}',
+  basemapHelp: 'A MapLibre style (JSON) beneath the atlas, for example PDOK\'s BRT-Achtergrondkaart. The background map\'s labels are not shown.',
   code: 'Code',
   wijk: 'District',
   gemeente: 'Municipality',
@@ -431,6 +457,12 @@ export function domainName(d: { name: string; names?: Record<string, string> | n
 
 export function levelName(layer: string, fallback: string): string {
   const key = `level_${layer}` as Key;
+  return key in nl ? t(key) : fallback;
+}
+
+/** A level's name in the plural ("Gemeenten"), for the legend and the level control. */
+export function levelsName(layer: string, fallback: string): string {
+  const key = `levels_${layer}` as Key;
   return key in nl ? t(key) : fallback;
 }
 

@@ -5,17 +5,19 @@
 
 import { Map as MlMap, NavigationControl, prewarm, ScaleControl, setWorkerUrl, type MapGeoJSONFeature, type MapMouseEvent } from 'maplibre-gl';
 import { api, type Area, type Breaks, type Report, type SearchResult } from './api';
-import { BACKGROUND_COLOR, classConfig, decileColor, decileZooms, shownConfig, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
+import { BACKGROUND_COLOR, classConfig, decileColor, decileZooms, levelConfigs, shownConfig, unitOnly, variableName, zoomFallbackActive, type ClassConfig, type ClassInput } from './classes';
 import { byId, debounce, h } from './dom';
 import { areaCsv, download, exportPng } from './export';
-import { applyStatic, getLang, levelName, reasonText, setLang, t, type Key } from './i18n';
+import { applyStatic, getLang, levelName, levelsName, reasonText, setLang, t, type Key } from './i18n';
+import { AUTO, levelPlan, type LevelPlan } from './levels';
+import { initBasemap } from './basemap';
 import { renderLegend } from './legend';
 import { fillReport, reportError } from './report';
 import { closePanel, panelError, panelLoading, renderPanel } from './panel';
 import { initQgis } from './qgis';
 import { initSearch } from './search';
-import { DWD, fromUrl, normalize, PALETTES, VIEWS, weightsParam, writeUrl, type AppState } from './state';
-import { buildStyle, CONTEXT, levelLayers, SOURCE } from './style';
+import { DWD, fromUrl, normalize, PALETTES, storeBasemap, VIEWS, weightsParam, writeUrl, type AppState } from './state';
+import { buildStyle, CONTEXT, fillId, levelLayers, SOURCE } from './style';
 import { initWeights } from './weights';
 import { renderAboutGrey, renderBreakNotice, renderDomainsNotice, yearInfo } from './yearinfo';
 
@@ -65,8 +67,10 @@ async function start(): Promise<void> {
   document.documentElement.style.setProperty('--map-background', BACKGROUND_COLOR);
   byId('synthetic-note').hidden = !meta.synthetic;
 
-  const [unit] = levelLayers(meta);
-  const FILL = `${unit}-fill`;
+  const layersByLevel = levelLayers(meta);
+  const [unit] = layersByLevel;
+  // One choropleth fill per level; the level plan says which is shown at which zoom (levels.ts).
+  const FILLS = layersByLevel.map(fillId);
   const fields = Object.keys(tilejson.vector_layers.find((l) => l.id === unit)?.fields ?? {});
   const hasField = (prefix: string) => fields.length === 0 || fields.some((f) => f.startsWith(prefix));
   const available = (v: string) => v === 'mdi' || hasField(v === DWD ? `${DWD}_` : `${v}_decile_`);
@@ -105,6 +109,9 @@ async function start(): Promise<void> {
   if (weighted(state)) await fetchBreaks(state).catch((e: Error) => (breaksError = e.message));
 
   let cfg: ClassConfig = classConfig(classInput());
+  let cfgs: Record<string, ClassConfig> = levelConfigs(classInput(), cfg);
+  const planOf = (s: AppState): LevelPlan => levelPlan(meta, s.level, unitOnly(s));
+  let plan = planOf(state);
   const colorOf = (decile: number) => decileColor(state.palette, decile);
 
   // ---- the map ----
@@ -120,12 +127,15 @@ async function start(): Promise<void> {
   };
   const [w, s, e, n] = meta.bounds;
   // Keep people near the data, but loosely: a tight maxBounds fights fitBounds with padding
-  // (phone bottom sheet) on a small atlas such as the demo.
-  const dx = Math.max(e - w, 2);
-  const dy = Math.max(n - s, 1.5);
+  // (phone bottom sheet) on a small atlas such as the demo, and would keep a small atlas from its
+  // lowest zooms (where the coarsest level's band lies): leave room for a 2048-px-wide view at
+  // the atlas' minimum zoom (MapLibre zooms in until the view fits inside maxBounds).
+  const span = (2048 / (512 * 2 ** meta.min_zoom)) * 360;
+  const dx = Math.max(e - w, 2, span / 2);
+  const dy = Math.max(n - s, 1.5, span / 3);
   const map = new MlMap({
     container: 'map',
-    style: buildStyle(meta, cfg, tilejson),
+    style: buildStyle(meta, cfgs, plan, tilejson),
     hash: 'map',
     bounds: meta.bounds,
     fitBoundsOptions: { padding: padding() },
@@ -153,6 +163,7 @@ async function start(): Promise<void> {
   const featureState = (f: { sourceLayer: string; id: string | number }, st: Record<string, boolean>) => {
     for (const source of [SOURCE, CONTEXT]) map.setFeatureState({ source, ...f }, st);
   };
+  const styleLoaded = new Promise<void>((resolve) => map.once('style.load', () => resolve()));
   // The first 'idle' comes right after 'load', in the same frame: listen from the start.
   const firstIdle = new Promise<void>((resolve) => map.once('idle', () => resolve()));
   const nextIdle = () =>
@@ -186,21 +197,44 @@ async function start(): Promise<void> {
   };
   let classCount: string | undefined;
   let countDirty = true;
+  /** The level drawn at the current zoom, and its class configuration as on screen. */
+  const drawnLayer = () => plan.at(map.getZoom());
+  const shownNow = (): ClassConfig => {
+    const layer = drawnLayer();
+    const c = shownConfig(cfgs[layer] ?? cfg, map.getZoom());
+    // The legend (and the PNG export) says which level is shown: "Gemeenten · MDI, 2024".
+    const lvl = meta.levels.find((l) => l.layer === layer);
+    return { ...c, title: `${levelsName(layer, lvl?.name ?? layer)} · ${c.title}` };
+  };
   const notice = (): string | undefined => {
     if (state.weights && !weighted(state)) return t('weightsIgnored');
+    // A domain view, re-weighting or clusters exist per index unit only: say so where another
+    // level was asked for (a fixed level, or the automatic level at this zoom).
+    const wantedLevel = levelPlan(meta, state.level, false).wantedAt(map.getZoom());
+    if (unitOnly(state) && wantedLevel !== unit) {
+      const u = meta.levels[0]!;
+      const w = meta.levels.find((l) => l.layer === wantedLevel);
+      const drawn = drawnLayer();
+      const units = levelsName(u.layer, u.name).toLowerCase();
+      const asked = levelsName(wantedLevel, w?.name ?? wantedLevel).toLowerCase();
+      return drawn === unit ? t('levelUnitOnly', { unit: units, level: asked }) : t('levelUnitOnlyHere', { unit: units, level: asked });
+    }
     if (zoomFallbackActive(classInput(), map.getZoom())) {
       if (state.view === 'clusters') return t('zoomNoticeClusters');
       return weighted(state) ? t('zoomNoticeWeights') : t('zoomNotice', { variable: variableName(meta, state.variable) });
     }
     return undefined;
   };
-  const legend = (pending = false) =>
-    renderLegend(shownConfig(cfg, map.getZoom()), {
+  const legend = (pending = false) => {
+    const shown = shownNow();
+    const note = notice();
+    renderLegend(shown, {
       pending,
       ...(breaksError && weighted(state) ? { error: breaksError } : {}),
-      ...(shownConfig(cfg, map.getZoom()).countClass && classCount ? { count: classCount } : {}),
-      ...(notice() ? { notice: notice()! } : {}),
+      ...(shown.countClass && classCount ? { count: classCount } : {}),
+      ...(note ? { notice: note } : {}),
     });
+  };
 
   // ---- recolouring: paint properties and filters only ----
   const recolour = async (): Promise<void> => {
@@ -216,11 +250,28 @@ async function start(): Promise<void> {
       if (weighted(state) && !breaksDone.has(breaksKey(state)) && !breaksError) return;
     }
     cfg = classConfig(classInput());
-    map.setPaintProperty(FILL, 'fill-color', cfg.fill);
+    cfgs = levelConfigs(classInput(), cfg);
+    plan = planOf(state);
+    applyLevels();
     countDirty = true;
     classCount = undefined;
     legend();
   };
+  // Paint and zoom range of each level's fill, set only where they changed: each change makes
+  // MapLibre lay out the source's tiles again in the worker (no tile is requested).
+  const applied = new Map<string, { fill: string; min: number; max: number }>();
+  const applyLevels = () => {
+    for (const layer of layersByLevel) {
+      const id = fillId(layer);
+      const fill = JSON.stringify(cfgs[layer]!.fill);
+      const r = plan.ranges[layer]!;
+      const was = applied.get(id);
+      if (was && (was.min !== r.minzoom || was.max !== r.maxzoom)) map.setLayerZoomRange(id, r.minzoom, r.maxzoom);
+      if (was && was.fill !== fill) map.setPaintProperty(id, 'fill-color', cfgs[layer]!.fill);
+      applied.set(id, { fill, min: r.minzoom, max: r.maxzoom });
+    }
+  };
+  applyLevels();
   const recolourSoon = debounce(() => void recolour(), 120);
 
   // ---- selection and panel ----
@@ -349,6 +400,8 @@ async function start(): Promise<void> {
     }
     const palKey: Record<string, Key> = { ylorrd: 'palYlorrd', viridis: 'palViridis', cividis: 'palCividis' };
     options(sel('palette'), PALETTES.map((p) => [p, t(palKey[p]!)]));
+    // The level control: automatic (by zoom), then the levels from the coarsest down.
+    options(sel('level'), [[AUTO, t('levelAuto')], ...[...meta.levels].reverse().map((l): [string, string] => [l.id, levelsName(l.layer, l.name)])]);
   };
   const syncControls = () => {
     sel('variable').value = state.variable;
@@ -356,6 +409,11 @@ async function start(): Promise<void> {
     sel('compare-year').value = String(state.compareYear);
     sel('view').value = state.view;
     sel('palette').value = state.palette;
+    sel('level').value = state.level;
+    // Domain views, re-weighting and clusters are drawn per index unit, whatever the level.
+    byId('level-field').classList.toggle('inactive', unitOnly(state));
+    byId<HTMLInputElement>('basemap-on').checked = !!state.basemap;
+    if (state.basemap) byId<HTMLInputElement>('basemap-url').value = state.basemap;
     byId('compare-field').classList.toggle('inactive', state.view !== 'change');
     // The change and clusters maps have their own palettes; the sequential choice does not apply.
     byId('palette-field').classList.toggle('inactive', state.view === 'change' || state.view === 'clusters');
@@ -379,6 +437,19 @@ async function start(): Promise<void> {
     void setState(wts ? { weights: wts, variable: 'mdi', view: 'value' } : { weights: null }, { debounce: !!wts });
   });
   const qgis = initQgis(meta);
+  const basemap = initBasemap(map, {
+    background: 'background',
+    fills: FILLS,
+    styleLoaded,
+    onStatus: (error, layers) => {
+      const el = byId('basemap-status');
+      el.hidden = !error;
+      el.classList.toggle('error', !!error);
+      el.textContent = error ? t('basemapError', { msg: error }) : '';
+      el.dataset.layers = String(layers);
+      syncControls();
+    },
+  });
 
   // ---- the one way state changes ----
   async function setState(partial: Partial<AppState>, opts: { fly?: boolean; focus?: boolean; debounce?: boolean } = {}): Promise<void> {
@@ -396,6 +467,7 @@ async function start(): Promise<void> {
     if (state.year !== prev.year || state.lang !== prev.lang) showYearInfo();
     renderBreakNotice(meta, state.view, state.variable, state.year, state.compareYear);
     writeUrl(meta, state);
+    if (state.basemap !== prev.basemap) void basemap.set(state.basemap);
     if (opts.debounce) {
       legend(true);
       recolourSoon();
@@ -431,6 +503,20 @@ async function start(): Promise<void> {
   sel('compare-year').addEventListener('change', () => void setState({ compareYear: Number(sel('compare-year').value) }));
   sel('view').addEventListener('change', () => void setState({ view: sel('view').value as AppState['view'] }));
   sel('palette').addEventListener('change', () => void setState({ palette: sel('palette').value as AppState['palette'] }));
+  sel('level').addEventListener('change', () => void setState({ level: sel('level').value }));
+  // The background map: the checkbox shows or hides the style of the URL field; a new URL in the
+  // field replaces the one shown (while the checkbox is on).
+  const bmOn = byId<HTMLInputElement>('basemap-on');
+  const bmUrl = byId<HTMLInputElement>('basemap-url');
+  const setBasemap = (url: string | null) => {
+    storeBasemap(url);
+    void setState({ basemap: url });
+  };
+  bmOn.addEventListener('change', () => setBasemap(bmOn.checked ? bmUrl.value.trim() || null : null));
+  bmUrl.addEventListener('change', () => {
+    if (bmOn.checked) setBasemap(bmUrl.value.trim() || null);
+  });
+  if (!state.basemap && meta.basemap) bmUrl.value = meta.basemap;
   byId('lang').addEventListener('click', () => void setState({ lang: getLang() === 'nl' ? 'en' : 'nl' }));
   // Closing the panel: focus that was in it (or nowhere) returns to what opened it (the search
   // field, the map, a control), else to the search field; focus elsewhere stays where it is.
@@ -461,7 +547,7 @@ async function start(): Promise<void> {
     const btn = byId<HTMLButtonElement>('export-png');
     btn.disabled = true;
     try {
-      download(await exportPng(map, shownConfig(cfg, map.getZoom()), meta), `mdi-atlas-${state.variable}-${state.year}.png`);
+      download(await exportPng(map, shownNow(), meta), `mdi-atlas-${state.variable}-${state.year}.png`);
     } catch (e) {
       announce(t('exportFailed', { msg: (e as Error).message }));
     } finally {
@@ -481,28 +567,30 @@ async function start(): Promise<void> {
 
   // ---- hover, tooltip, click ----
   const tooltip = byId('tooltip');
-  let hovered: string | number | undefined;
+  let hovered: { sourceLayer: string; id: string | number } | undefined;
   const clearHover = () => {
-    if (hovered !== undefined) featureState({ sourceLayer: unit!, id: hovered }, { hover: false });
+    if (hovered !== undefined) featureState(hovered, { hover: false });
     hovered = undefined;
     tooltip.hidden = true;
   };
-  map.on('mousemove', FILL, (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
+  // The level drawn at a feature's zoom: its own class configuration.
+  const cfgOf = (f: MapGeoJSONFeature): ClassConfig => cfgs[f.sourceLayer ?? unit!] ?? cfg;
+  map.on('mousemove', FILLS, (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
     const f = ev.features?.[0];
     if (!f || f.id === undefined) return clearHover();
     map.getCanvas().style.cursor = 'pointer';
     const props = f.properties as Record<string, unknown>;
-    const shown = shownConfig(cfg, map.getZoom());
-    const value = cfg.value(props, map.getZoom());
+    const shown = shownConfig(cfgOf(f), map.getZoom());
+    const value = cfgOf(f).value(props, map.getZoom());
     // The `minimal` property set of low zooms has neither name nor code: the tooltip then gives
     // only what the tiles know.
     const label = props['name'] ?? props['code'];
     const what = hoverWhat(props, value, shown.describe(value));
     const text = label === undefined || label === null || label === '' ? what : `${String(label)}: ${what}`;
-    if (f.id !== hovered) {
+    if (f.id !== hovered?.id || f.sourceLayer !== hovered?.sourceLayer) {
       clearHover();
-      hovered = f.id;
-      featureState({ sourceLayer: unit!, id: f.id }, { hover: true });
+      hovered = { sourceLayer: f.sourceLayer ?? unit!, id: f.id };
+      featureState(hovered, { hover: true });
       announce(text);
     }
     tooltip.textContent = text;
@@ -526,18 +614,18 @@ async function start(): Promise<void> {
     if (!ranked && props['water'] !== true && !(`reason_${state.year}` in props)) return t('legendNoDataWhy');
     return described;
   }
-  map.on('mouseleave', FILL, () => {
+  map.on('mouseleave', FILLS, () => {
     map.getCanvas().style.cursor = '';
     clearHover();
   });
   const codeAt = async (f: MapGeoJSONFeature, lngLat: { lng: number; lat: number }): Promise<string | null> => {
     const code = (f.properties as Record<string, unknown>)['code'];
     if (typeof code === 'string') return code;
-    // The `minimal` property set has no code: ask the server which buurt is here.
+    // The `minimal` property set has no code: ask the server which area of the drawn level is here.
     const res = await api.point(lngLat.lng, lngLat.lat);
-    return res.areas[0]?.code ?? null;
+    return (res.areas.find((a) => a.level === f.sourceLayer) ?? res.areas[0])?.code ?? null;
   };
-  map.on('click', FILL, async (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
+  map.on('click', FILLS, async (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
     const f = ev.features?.[0];
     if (!f) return;
     const code = await codeAt(f, ev.lngLat);
@@ -547,7 +635,7 @@ async function start(): Promise<void> {
   map.getCanvas().addEventListener('keydown', async (ev) => {
     if (ev.key !== 'Enter') return;
     const c = map.project(map.getCenter());
-    const f = map.queryRenderedFeatures(c, { layers: [FILL] })[0];
+    const f = map.queryRenderedFeatures(c, { layers: FILLS })[0];
     if (f) {
       const code = await codeAt(f, map.getCenter());
       if (code) await setState({ selected: code }, { focus: true });
@@ -555,11 +643,15 @@ async function start(): Promise<void> {
   });
 
   // ---- per-view extras: zoom fallback notice, persistence count ----
-  let lastFallback = false;
+  // The legend follows the level drawn and the MDI fallback as the zoom changes.
+  const legendKey = () => `${drawnLayer()}|${zoomFallbackActive(classInput(), map.getZoom())}|${notice() ?? ''}`;
+  let lastLegend = legendKey();
   map.on('zoomend', () => {
-    const fb = zoomFallbackActive(classInput(), map.getZoom());
-    if (fb !== lastFallback) {
-      lastFallback = fb;
+    const k = legendKey();
+    if (k !== lastLegend) {
+      lastLegend = k;
+      countDirty = true;
+      classCount = undefined;
       legend();
     }
   });
@@ -567,15 +659,16 @@ async function start(): Promise<void> {
   map.on('idle', () => {
     // The class the legend counts in view (persistence: every year; clusters: hotspots), from
     // the rendered features, by the same rule as the paint (cfg.value); not in the MDI fallback.
-    const counted = shownConfig(cfg, map.getZoom()).countClass;
+    const counted = shownNow().countClass;
     if (!counted || !countDirty) return;
     countDirty = false;
-    const seen = new Set<string | number>();
+    const seen = new Set<string>();
     let count = 0;
-    for (const f of map.queryRenderedFeatures({ layers: [FILL] })) {
-      if (f.id === undefined || seen.has(f.id)) continue;
-      seen.add(f.id);
-      if (cfg.value(f.properties as Record<string, unknown>, map.getZoom()) === counted.cls) count++;
+    for (const f of map.queryRenderedFeatures({ layers: FILLS })) {
+      const key = `${f.sourceLayer}/${String(f.id)}`;
+      if (f.id === undefined || seen.has(key)) continue;
+      seen.add(key);
+      if (cfgOf(f).value(f.properties as Record<string, unknown>, map.getZoom()) === counted.cls) count++;
     }
     classCount = counted.label(count);
     legend();
@@ -587,11 +680,17 @@ async function start(): Promise<void> {
     map,
     state: () => structuredClone(state),
     ready: readyPromise,
-    exportPng: () => exportPng(map, shownConfig(cfg, map.getZoom()), meta),
+    exportPng: () => exportPng(map, shownNow(), meta),
     setState: (partial) => setState(partial),
   };
+  // A background map from the URL, the browser or the server is part of the first complete map.
+  const basemapShown = state.basemap ? basemap.set(state.basemap) : null;
   await firstIdle;
   performance.mark('mdi:load');
+  if (basemapShown) {
+    await basemapShown;
+    await nextIdle();
+  }
   relabelMap();
   if (state.selected) {
     // A selection from the URL: its panel and outline are part of the first complete view.

@@ -4,6 +4,7 @@
 
 import type { Meta } from './api';
 import { LANGS, type Lang } from './i18n';
+import { AUTO, isLevelMode } from './levels';
 
 /** The map modes: one year's deciles, change between two years, persistence, and LISA clusters (tile property `cluster_<year>`). */
 export type View = 'value' | 'change' | 'persistence' | 'clusters';
@@ -22,6 +23,10 @@ export interface AppState {
   weights: Record<string, number> | null;
   selected: string | null;
   lang: Lang;
+  /** Which level carries the choropleth: `auto` (by zoom, /api/meta bands) or a level id (levels.ts). */
+  level: string;
+  /** The background map's style URL; null = no background map. */
+  basemap: string | null;
 }
 
 export function variables(meta: Meta): string[] {
@@ -43,7 +48,36 @@ export function defaults(meta: Meta): AppState {
     weights: null,
     selected: null,
     lang: 'nl',
+    level: AUTO,
+    basemap: meta.basemap ?? null,
   };
+}
+
+/** localStorage key of the last background map setting (a URL, or `off`). */
+const BASEMAP_KEY = 'mdi-atlas:basemap';
+
+/**
+ * The background map setting last made in this browser (localStorage): a URL, null for "off",
+ * undefined when none was made (then the server's, /api/meta `basemap`, applies).
+ */
+function storedBasemap(): string | null | undefined {
+  let stored: string | null = null;
+  try {
+    stored = localStorage.getItem(BASEMAP_KEY);
+  } catch {
+    /* storage blocked: the server's default */
+  }
+  if (stored === 'off') return null;
+  return stored || undefined;
+}
+
+/** Remember the background map setting in this browser (see defaultBasemap). */
+export function storeBasemap(url: string | null): void {
+  try {
+    localStorage.setItem(BASEMAP_KEY, url ?? 'off');
+  } catch {
+    /* storage blocked: the URL still carries it */
+  }
 }
 
 /**
@@ -67,6 +101,8 @@ export function normalize(meta: Meta, base: AppState, partial: Partial<AppState>
   if (!LANGS.includes(s.lang)) s.lang = d.lang;
   s.weights = normalizeWeights(meta, s.weights);
   if (typeof s.selected !== 'string' || s.selected.trim() === '') s.selected = null;
+  if (typeof s.level !== 'string' || !isLevelMode(meta, s.level)) s.level = d.level;
+  s.basemap = typeof s.basemap === 'string' && s.basemap.trim() !== '' ? s.basemap.trim() : null;
   return s;
 }
 
@@ -121,6 +157,12 @@ export function fromUrl(meta: Meta, search: string): AppState {
   const lang = str('lang');
   // Dutch is the default whatever the browser's language; English only by choice (#lang, ?lang=en).
   if (lang) partial.lang = lang as Lang;
+  const lvl = str('lvl');
+  if (lvl) partial.level = lvl;
+  // The background map: the link's, else this browser's last setting, else the server's.
+  const bm = str('bm');
+  if (bm) partial.basemap = bm === 'off' ? null : bm;
+  else if (storedBasemap() !== undefined) partial.basemap = storedBasemap()!;
   return normalize(meta, defaults(meta), partial);
 }
 
@@ -135,6 +177,8 @@ export function toQuery(meta: Meta, s: AppState): string {
   if (s.palette !== d.palette) q.set('pal', s.palette);
   if (s.weights) q.set('w', weightsParam(meta, s.weights));
   if (s.selected) q.set('sel', s.selected);
+  if (s.level !== d.level) q.set('lvl', s.level);
+  if (s.basemap !== d.basemap) q.set('bm', s.basemap ?? 'off');
   // The language is always written: a shared link should open in the sender's language even for
   // a receiver whose browser would pick the other one.
   q.set('lang', s.lang);

@@ -4,6 +4,7 @@
 
 import type { LayerSpecification, StyleSpecification } from 'maplibre-gl';
 import { serverUrl, type Meta, type TileJson } from './api';
+import { TOP_ZOOM, type LevelPlan, type LevelRange } from './levels';
 import { BACKGROUND_COLOR, NODATA_COLOR, OUTLINE_COLORS, SELECTED_COLOR, WATER_COLOR, type ClassConfig } from './classes';
 
 export const SOURCE = 'mdi';
@@ -45,24 +46,40 @@ function vectorSource(tj: TileJson | undefined, credit = true): StyleSpecificati
   };
 }
 
-export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): StyleSpecification {
+/** The id of a level's choropleth layer (`buurten-fill`, `wijken-fill`, `gemeenten-fill`). */
+export const fillId = (layer: string): string => `${layer}-fill`;
+
+/** A fill layer's zoom range as style properties (none where it has no limit). */
+function zoomRange(r: LevelRange): { minzoom?: number; maxzoom?: number } {
+  return { ...(r.minzoom > 0 ? { minzoom: r.minzoom } : {}), ...(r.maxzoom < TOP_ZOOM || r.minzoom >= TOP_ZOOM ? { maxzoom: r.maxzoom } : {}) };
+}
+
+/**
+ * The style: one choropleth fill per level (each shown in its zoom range of `plan`, coloured by
+ * `cfgs[layer]`), the water, outlines, highlights and labels.
+ */
+export function buildStyle(meta: Meta, cfgs: Record<string, ClassConfig>, plan: LevelPlan, tilejson?: TileJson): StyleSpecification {
   const [unit, ...higher] = levelLayers(meta);
   const top = higher[higher.length - 1];
   const notWater = ['!=', ['get', 'water'], true];
-  const layers: LayerSpecification[] = [
-    { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOR } },
-    {
-      id: `${unit}-fill`,
+  const layers: LayerSpecification[] = [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOR } }];
+  // The index unit's fill first (the test contract's `buurten-fill`), then the higher levels'.
+  for (const layer of [unit!, ...higher]) {
+    layers.push({
+      id: fillId(layer),
       type: 'fill',
       source: SOURCE,
-      'source-layer': unit!,
+      'source-layer': layer,
       filter: notWater as never,
+      ...zoomRange(plan.ranges[layer]!),
       // Opaque fill: the colour on screen is the legend's colour (pixel probes, print, export).
       // No data is the expression's grey fallback. A hatch (fill-pattern layer) was measured to
       // double the recolour time (pattern buckets wait for the image from the main thread on
       // every re-layout), so it is plain grey.
-      paint: { 'fill-color': cfg.fill, 'fill-opacity': 1, 'fill-antialias': false },
-    },
+      paint: { 'fill-color': cfgs[layer]!.fill, 'fill-opacity': 1, 'fill-antialias': false },
+    });
+  }
+  layers.push(
     {
       // Water-only areas (tile property `water`): pale blue-grey, outside the choropleth.
       id: `${unit}-water`,
@@ -85,7 +102,7 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
         'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.3, 16, 1.2],
       },
     },
-  ];
+  );
   higher.forEach((layer, i) => {
     const isTop = layer === top;
     layers.push({
@@ -109,7 +126,6 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
   // sources (the contract's `mdi`, and `mdi-context` that draws it; see main.ts).
   const state = (k: string) => ['boolean', ['feature-state', k], false];
   for (const layer of [unit!, ...higher]) {
-    const isUnit = layer === unit;
     layers.push({
       id: `${layer}-highlight-casing`,
       type: 'line',
@@ -131,7 +147,8 @@ export function buildStyle(meta: Meta, cfg: ClassConfig, tilejson?: TileJson): S
       paint: {
         'line-color': ['case', state('selected'), SELECTED_COLOR, '#000000'] as never,
         'line-width': ['case', state('selected'), 3, 2] as never,
-        'line-opacity': (isUnit ? ['case', ['any', state('selected'), state('hover')], 1, 0] : ['case', state('selected'), 1, 0]) as never,
+        // Hover on any level (the choropleth may be a wijk or gemeente fill), selection too.
+        'line-opacity': ['case', ['any', state('selected'), state('hover')], 1, 0] as never,
       },
     });
   }
