@@ -229,7 +229,9 @@ test('keyboard: Tab reaches every control; the controls have labels', { timeout:
 test('phone width: layout fits, the map is drawn, the panel opens over it; screenshots', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
   const ph = await h.newPage({ label: 'phone', viewport: e2e.PHONE });
-  await h.open(ph);
+  // The buurt level fixed (lvl=buurt): the phone's start view is zoomed out further than the
+  // desktop's, into the wijk band of an atlas with level bands (levels.test.mjs tests those).
+  await h.open(ph, '?lvl=buurt');
   await h.focusDense(ph); // another atlas than the demo: a city at a zoom with every property
   await e2e.settle(ph);
   const layout = await ph.evaluate(() => {
