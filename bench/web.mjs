@@ -10,13 +10,18 @@
 // Prints a markdown table with the targets (< 1.5 s, < 500 KB, < 100 ms).
 //
 // Baseline, in the same run and browser: MapLibre GL JS alone (the same npm version, no app
-// code) on a bare page that shows the server's own `/style.json` (the same tiles, fitted to the
-// same bounds with the same padding), timed the same way: fresh loads to the first `idle`, and
-// recolours by `setPaintProperty` with the `fill-color` of `/style.json?variable=<domain>`.
-// The ratios ours / baseline separate what the app costs from what MapLibre, software WebGL
-// and this machine cost.
+// code) on a bare page fitted to the same bounds with the same padding, timed the same way:
+// fresh loads to the first `idle` (interleaved with the app's, one each in turn, so that both
+// see the same machine load), and recolours by `setPaintProperty`. Its style is, by default
+// (`--baseline app`), the very style the app draws: taken from the app's map (getStyle(), with
+// the level bands' fill layers, labels, outlines and highlights, the TileJSON inline) after the
+// app's own runs, served as a static file; its recolours set the `fill-color` of every fill layer
+// to what the app's map holds for each variable (read from the app's map). So both draw the same
+// layers from the same tiles, and the ratios ours / baseline are what the app's own code costs.
+// `--baseline server` uses the server's `/style.json` (and `/style.json?variable=<domain>` for the
+// recolours) instead, as before issue 15.
 //
-//   node bench/web.mjs [--runs N] [--switches M] [--url http://127.0.0.1:PORT/]
+//   node bench/web.mjs [--runs N] [--switches M] [--baseline app|server] [--url http://127.0.0.1:PORT/]
 //
 // Environment as web/e2e/harness.mjs: MDI_ATLAS_BIN, CHROMIUM, MDI_WEB_DIST, MDI_E2E_CACHE.
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +44,8 @@ const opt = (name, def) => {
 const RUNS = Math.max(5, Number(opt('runs', 7)));
 const SWITCHES = Math.max(10, Number(opt('switches', 14)));
 const URL_ARG = opt('url', process.env.MDI_BENCH_URL || null);
+const BASELINE = opt('baseline', 'app');
+if (!['app', 'server'].includes(BASELINE)) throw new Error(`--baseline app|server, not ${BASELINE}`);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -96,7 +103,7 @@ function baselineDist(dist) {
 import * as maplibregl from './maplibre-gl.mjs';
 const meta = await (await fetch('/api/meta')).json();
 // the app's desktop padding (web/src/main.ts), so that both show the same tiles
-const map = new maplibregl.Map({ container: 'map', style: '/style.json', bounds: meta.bounds,
+const map = new maplibregl.Map({ container: 'map', style: ${BASELINE === 'app' ? "'app-style.json'" : "'/style.json'"}, bounds: meta.bounds,
   fitBoundsOptions: { padding: { top: 24, bottom: 24, left: 364, right: 60 } }, fadeDuration: 0 });
 window.mdi = { map };
 map.once('idle', () => { window.__mdiIdle = true; });
@@ -104,30 +111,65 @@ map.once('idle', () => { window.__mdiIdle = true; });
   return dir;
 }
 
-async function baselineRecolour(page, n) {
-  return page.evaluate(async (n) => {
+/**
+ * The app's style and, per variable of the recolour loop, the `fill-color` of each fill layer,
+ * read from the app's map in `page` (the variable is set back at the end).
+ */
+async function appStyle(page) {
+  return page.evaluate(async () => {
     const map = window.mdi.map;
-    const meta = await (await fetch('/api/meta')).json();
-    const variables = ['mdi', ...meta.domains.map((d) => d.id)];
+    const idle = () => new Promise((r) => { map.once('idle', r); map.triggerRepaint(); });
+    const style = map.getStyle();
+    const was = window.mdi.state().variable;
+    const variables = [...document.getElementById('variable').options].map((o) => o.value).filter((v) => v !== 'domains_in_worst_decile');
     const fills = {};
     for (const v of variables) {
-      const style = await (await fetch(`/style.json?variable=${v}`)).json();
-      fills[v] = style.layers.find((l) => l.id.endsWith('-fill')).paint['fill-color'];
+      await window.mdi.setState({ variable: v });
+      fills[v] = Object.fromEntries(map.getStyle().layers.filter((l) => l.type === 'fill' && l.id.endsWith('-fill')).map((l) => [l.id, l.paint['fill-color']]));
     }
-    const layer = map.getStyle().layers.find((l) => l.id.endsWith('-fill')).id;
+    await window.mdi.setState({ variable: was });
+    await idle();
+    return { style, variables, fills };
+  });
+}
+
+async function baselineRecolour(page, n, app) {
+  return page.evaluate(async ([n, app]) => {
+    const map = window.mdi.map;
+    // per variable: {layer id: fill-color}; the server style's single fill, or the app's fills
+    let variables;
+    const fills = {};
+    if (app) {
+      variables = app.variables;
+      Object.assign(fills, app.fills);
+    } else {
+      const meta = await (await fetch('/api/meta')).json();
+      variables = ['mdi', ...meta.domains.map((d) => d.id)];
+      const layer = map.getStyle().layers.find((l) => l.id.endsWith('-fill')).id;
+      for (const v of variables) {
+        const style = await (await fetch(`/style.json?variable=${v}`)).json();
+        fills[v] = { [layer]: style.layers.find((l) => l.id.endsWith('-fill')).paint['fill-color'] };
+      }
+    }
     await new Promise((r) => { map.once('idle', r); map.triggerRepaint(); });
     const out = [];
+    let current = null;
     for (let i = 1; i <= n; i++) {
       const v = variables[i % variables.length];
       const done = new Promise((r) => map.once('idle', r));
       const t0 = performance.now();
-      map.setPaintProperty(layer, 'fill-color', fills[v]);
+      // like the app: only the fills whose colour changes
+      for (const [id, fill] of Object.entries(fills[v])) {
+        if (current && JSON.stringify(current[id]) === JSON.stringify(fill)) continue;
+        map.setPaintProperty(id, 'fill-color', fill);
+      }
+      current = fills[v];
       await done;
       out.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 50));
     }
     return out;
-  }, n);
+  }, [n, app]);
 }
 
 // ---- page loads ---------------------------------------------------------------------------------
@@ -237,14 +279,24 @@ async function main() {
   const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
   try {
     const version = browser.version();
-    // one load to warm the server's demo cache and the browser's GPU process; not counted
+    // one load to warm the server's demo cache and the browser's GPU process; not counted. With
+    // `--baseline app` the app's style is read from it for the baseline page.
     const warm = await pageLoad(browser, url);
+    const app = BASELINE === 'app' && baseDir ? await appStyle(warm.page) : null;
+    if (app) writeFileSync(join(baseDir, 'assets', 'app-style.json'), JSON.stringify(app.style));
     await warm.ctx.close();
+    if (baseDir) await (await pageLoad(browser, `${url}assets/baseline.html`)).ctx.close();
+    // Fresh loads, ours and the baseline's interleaved, so that both see the same machine load.
     const loads = [];
+    const baseLoads = [];
     for (let i = 0; i < RUNS; i++) {
       const r = await pageLoad(browser, url);
       loads.push(r);
       if (i < RUNS - 1) await r.ctx.close();
+      if (!baseDir) continue;
+      const b = await pageLoad(browser, `${url}assets/baseline.html`);
+      baseLoads.push(b);
+      if (i < RUNS - 1) await b.ctx.close();
     }
     const last = loads.at(-1);
     // a reload in the same context (HTTP cache warm): for reference
@@ -253,17 +305,7 @@ async function main() {
     const warmReload = await last.page.evaluate(() => window.__mdiIdleAt);
     const rec = await recolour(last.page, SWITCHES);
     await last.ctx.close();
-
-    // The baseline, interleaved with nothing else: the same number of fresh loads, then recolours.
-    const baseLoads = [];
-    if (baseDir) {
-      for (let i = 0; i < RUNS; i++) {
-        const r = await pageLoad(browser, `${url}assets/baseline.html`);
-        baseLoads.push(r);
-        if (i < RUNS - 1) await r.ctx.close();
-      }
-    }
-    const baseRec = baseLoads.length ? await baselineRecolour(baseLoads.at(-1).page, SWITCHES) : [];
+    const baseRec = baseLoads.length ? await baselineRecolour(baseLoads.at(-1).page, SWITCHES, app) : [];
     await baseLoads.at(-1)?.ctx.close();
 
     const idles = loads.map((l) => l.t.idle);
@@ -287,7 +329,7 @@ async function main() {
       const bIdle = median(baseLoads.map((l) => l.t.idle));
       const bRec = median(baseRec);
       console.log('');
-      console.log('| baseline: MapLibre alone with /style.json | result | ours / baseline |');
+      console.log(`| baseline: MapLibre alone with ${app ? "the app's own style (getStyle(), static file)" : "the server's /style.json"} | result | ours / baseline |`);
       console.log('| --- | --- | --- |');
       console.log(`| first complete map, median of ${RUNS} fresh loads | ${fmtMs(bIdle)} (min ${fmtMs(Math.min(...baseLoads.map((l) => l.t.idle)))}, max ${fmtMs(Math.max(...baseLoads.map((l) => l.t.idle)))}); ${baseLoads.at(-1).tiles} tiles per load | ${(median(idles) / bIdle).toFixed(2)} |`);
       console.log(`| recolour (setPaintProperty → next \`idle\`), median of ${SWITCHES} | ${fmtMs(bRec)} (min ${fmtMs(Math.min(...baseRec))}, max ${fmtMs(Math.max(...baseRec))}) | ${(median(recIdle) / bRec).toFixed(2)} |`);

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as e2e from './harness.mjs';
 import { domainWithData } from './expect.mjs';
+import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 
 const TEST_TIMEOUT = 240_000;
 const LABEL = 'levels';
@@ -182,6 +183,32 @@ test('hover and click work on a gemeente drawn at low zoom: tooltip decile and p
   const tip = await page.$eval('#tooltip', (el) => el.dataset.value);
   assert.equal(tip, d === null ? '' : String(d), `the tooltip's decile of ${code}`);
   await page.click('#panel-close');
+});
+
+test('the app\'s style passes the MapLibre style validator in every level mode and view (the app skips validation at run time)', { timeout: TEST_TIMEOUT }, async (t) => {
+  if (h.skip(t)) return;
+  const D = domainWithData(meta, Y);
+  const w = Object.fromEntries(meta.domains.map((d, i) => [d.id, i === 0 ? d.weight * 3 : d.weight]));
+  const states = [
+    { variable: 'mdi', view: 'value' },
+    { variable: D },
+    { variable: 'domains_in_worst_decile' },
+    { variable: 'mdi', view: 'change' },
+    { view: 'persistence' },
+    { view: 'clusters' },
+    { view: 'value', weights: w },
+    ...['auto', ...meta.levels.map((l) => l.id)].map((level) => ({ weights: null, level })),
+    { level: 'auto' },
+  ];
+  let checked = 0;
+  for (const st of states) {
+    await page.evaluate((st) => window.mdi.setState(st), st);
+    const style = await page.evaluate(() => window.mdi.map.getStyle());
+    const errors = validateStyleMin(style);
+    assert.deepEqual(errors.map((e) => e.message), [], `the style after setState(${JSON.stringify(st)})`);
+    checked++;
+  }
+  console.log(`levels: the style validated in ${checked} states`);
 });
 
 test('nothing left 127.0.0.1', { timeout: TEST_TIMEOUT }, async (t) => {

@@ -4,8 +4,16 @@ import { NODATA_COLOR, WATER_COLOR, type ClassConfig } from './classes';
 import { byId, h } from './dom';
 import { t } from './i18n';
 
+// What the legend shows besides its title, as last rendered: a recolour that changes only the
+// title (one domain to another) leaves the rest of the DOM alone.
+let shown = '';
+
 export function renderLegend(cfg: ClassConfig, extra: { pending?: boolean; error?: string; count?: string; notice?: string }): void {
-  byId('legend-title').textContent = cfg.title;
+  const title = byId('legend-title');
+  if (title.textContent !== cfg.title) title.textContent = cfg.title;
+  const key = JSON.stringify([cfg.classes, cfg.note, extra, t('legendNoDataWhy'), t('legendWater')]);
+  if (key === shown) return;
+  shown = key;
   const legend = byId('legend');
   legend.setAttribute('aria-busy', extra.pending ? 'true' : 'false');
   const items = cfg.classes.map((c) =>

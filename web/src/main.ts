@@ -145,6 +145,10 @@ async function start(): Promise<void> {
     // No label fade-in: the map is "idle" (complete) as soon as the tiles are drawn, which is
     // what tests, the benchmark and the PNG export wait for.
     fadeDuration: 0,
+    // The style is built here from /api/meta and checked by the style-spec validator in the
+    // browser tests (levels.test.mjs) for every view; validating it again at every start and
+    // every recolour only costs time on the main thread.
+    validateStyle: false,
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
@@ -267,7 +271,7 @@ async function start(): Promise<void> {
       const r = plan.ranges[layer]!;
       const was = applied.get(id);
       if (was && (was.min !== r.minzoom || was.max !== r.maxzoom)) map.setLayerZoomRange(id, r.minzoom, r.maxzoom);
-      if (was && was.fill !== fill) map.setPaintProperty(id, 'fill-color', cfgs[layer]!.fill);
+      if (was && was.fill !== fill) map.setPaintProperty(id, 'fill-color', cfgs[layer]!.fill, { validate: false });
       applied.set(id, { fill, min: r.minzoom, max: r.maxzoom });
     }
   };
