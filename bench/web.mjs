@@ -6,7 +6,8 @@
 //   2. bundle size: gzipped bytes of what index.html loads (index.html, JS, the MapLibre worker,
 //      CSS), from the `.gz` files the build writes (else gzip -9 here);
 //   3. recolour time: in the page, from setting #variable (change event) to the next `idle`,
-//      ≥ 10 domain switches; also to the first frame (`render`) after the switch.
+//      ≥ 10 domain switches, alternating with the baseline's (below); also to the first frame
+//      (`render`) after the switch.
 // Prints a markdown table with the targets (< 1.5 s, < 500 KB, < 100 ms).
 //
 // Baseline, in the same run and browser: MapLibre GL JS alone (the same npm version, no app
@@ -19,9 +20,13 @@
 // to what the app's map holds for each variable (read from the app's map). So both draw the same
 // layers from the same tiles, and the ratios ours / baseline are what the app's own code costs.
 // `--baseline server` uses the server's `/style.json` (and `/style.json?variable=<domain>` for the
-// recolours) instead, as before issue 15.
+// recolours) instead, as before issue 15. For profiling what the style's parts cost, `--strip`
+// takes parts out of the baseline's copy of the app's style: `labels` (the symbol layers),
+// `context` (the second source `mdi-context` with its outlines, highlights and labels),
+// comma-separated.
 //
-//   node bench/web.mjs [--runs N] [--switches M] [--baseline app|server] [--url http://127.0.0.1:PORT/]
+//   node bench/web.mjs [--runs N] [--switches M] [--baseline app|server] [--strip labels,context]
+//                      [--url http://127.0.0.1:PORT/]
 //
 // Environment as web/e2e/harness.mjs: MDI_ATLAS_BIN, CHROMIUM, MDI_WEB_DIST, MDI_E2E_CACHE.
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +51,19 @@ const SWITCHES = Math.max(10, Number(opt('switches', 14)));
 const URL_ARG = opt('url', process.env.MDI_BENCH_URL || null);
 const BASELINE = opt('baseline', 'app');
 if (!['app', 'server'].includes(BASELINE)) throw new Error(`--baseline app|server, not ${BASELINE}`);
+const STRIP = String(opt('strip', '')).split(',').filter(Boolean);
+for (const x of STRIP) if (!['labels', 'context'].includes(x)) throw new Error(`--strip labels,context, not ${x}`);
+
+/** The baseline's copy of the app's style, less the parts named by --strip. */
+function stripped(style) {
+  const out = structuredClone(style);
+  if (STRIP.includes('labels')) out.layers = out.layers.filter((l) => l.type !== 'symbol');
+  if (STRIP.includes('context')) {
+    out.layers = out.layers.filter((l) => l.source !== 'mdi-context');
+    delete out.sources['mdi-context'];
+  }
+  return out;
+}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -133,10 +151,15 @@ async function appStyle(page) {
   });
 }
 
-async function baselineRecolour(page, n, app) {
-  return page.evaluate(async ([n, app]) => {
+/**
+ * Prepare the baseline page for recolours: `window.__switch(i)` sets the fills of the i-th
+ * variable (the app's fills, or the server style's single fill per variable) and resolves with
+ * the ms to the next `idle`. Returns the number of variables.
+ */
+async function baselineRecolourSetup(page, app) {
+  return page.evaluate(async (app) => {
     const map = window.mdi.map;
-    // per variable: {layer id: fill-color}; the server style's single fill, or the app's fills
+    // per variable: {layer id: fill-color}
     let variables;
     const fills = {};
     if (app) {
@@ -152,9 +175,8 @@ async function baselineRecolour(page, n, app) {
       }
     }
     await new Promise((r) => { map.once('idle', r); map.triggerRepaint(); });
-    const out = [];
     let current = null;
-    for (let i = 1; i <= n; i++) {
+    window.__switch = async (i) => {
       const v = variables[i % variables.length];
       const done = new Promise((r) => map.once('idle', r));
       const t0 = performance.now();
@@ -165,11 +187,10 @@ async function baselineRecolour(page, n, app) {
       }
       current = fills[v];
       await done;
-      out.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return out;
-  }, [n, app]);
+      return { variable: v, idle: performance.now() - t0 };
+    };
+    return variables.length;
+  }, app);
 }
 
 // ---- page loads ---------------------------------------------------------------------------------
@@ -235,29 +256,44 @@ async function pageLoad(browser, url) {
 }
 
 // ---- recolour ------------------------------------------------------------------------------------
-async function recolour(page, n) {
-  return page.evaluate(async (n) => {
+/** Prepare the app's page: `window.__switch(i)` sets #variable to the i-th choice (a change event). */
+async function recolourSetup(page) {
+  return page.evaluate(async () => {
     const map = window.mdi.map;
     const sel = document.getElementById('variable');
     const values = [...sel.options].map((o) => o.value).filter((v) => v !== 'domains_in_worst_decile');
-    const idle = () => new Promise((r) => map.once('idle', r));
     // start from a settled map
     await new Promise((r) => { map.once('idle', r); map.triggerRepaint(); });
-    const out = [];
-    for (let i = 1; i <= n; i++) {
+    window.__switch = async (i) => {
       const v = values[i % values.length];
       const t0 = performance.now();
       let first = null;
       map.once('render', () => { first = performance.now() - t0; });
-      const done = idle();
+      const done = new Promise((r) => map.once('idle', r));
       sel.value = v;
       sel.dispatchEvent(new Event('change', { bubbles: true }));
       await done;
-      out.push({ variable: v, idle: performance.now() - t0, firstFrame: first });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return out;
-  }, n);
+      return { variable: v, idle: performance.now() - t0, firstFrame: first };
+    };
+    return values.length;
+  });
+}
+
+/**
+ * n switches on each page, alternating between them (ours, then the baseline's), so that both
+ * see the same machine load; 50 ms between switches.
+ */
+async function recolours(ours, base, n) {
+  const a = [];
+  const b = [];
+  for (let i = 1; i <= n; i++) {
+    a.push(await ours.evaluate((i) => window.__switch(i), i));
+    await new Promise((r) => setTimeout(r, 50));
+    if (!base) continue;
+    b.push((await base.evaluate((i) => window.__switch(i), i)).idle);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return [a, b];
 }
 
 async function main() {
@@ -283,7 +319,7 @@ async function main() {
     // `--baseline app` the app's style is read from it for the baseline page.
     const warm = await pageLoad(browser, url);
     const app = BASELINE === 'app' && baseDir ? await appStyle(warm.page) : null;
-    if (app) writeFileSync(join(baseDir, 'assets', 'app-style.json'), JSON.stringify(app.style));
+    if (app) writeFileSync(join(baseDir, 'assets', 'app-style.json'), JSON.stringify(stripped(app.style)));
     await warm.ctx.close();
     if (baseDir) await (await pageLoad(browser, `${url}assets/baseline.html`)).ctx.close();
     // Fresh loads, ours and the baseline's interleaved, so that both see the same machine load.
@@ -303,9 +339,10 @@ async function main() {
     await last.page.reload({ waitUntil: 'commit' });
     await last.page.waitForFunction(() => window.__mdiIdle === true, null, { timeout: 120_000 });
     const warmReload = await last.page.evaluate(() => window.__mdiIdleAt);
-    const rec = await recolour(last.page, SWITCHES);
+    await recolourSetup(last.page);
+    if (baseLoads.length) await baselineRecolourSetup(baseLoads.at(-1).page, app);
+    const [rec, baseRec] = await recolours(last.page, baseLoads.at(-1)?.page, SWITCHES);
     await last.ctx.close();
-    const baseRec = baseLoads.length ? await baselineRecolour(baseLoads.at(-1).page, SWITCHES, app) : [];
     await baseLoads.at(-1)?.ctx.close();
 
     const idles = loads.map((l) => l.t.idle);
@@ -329,7 +366,8 @@ async function main() {
       const bIdle = median(baseLoads.map((l) => l.t.idle));
       const bRec = median(baseRec);
       console.log('');
-      console.log(`| baseline: MapLibre alone with ${app ? "the app's own style (getStyle(), static file)" : "the server's /style.json"} | result | ours / baseline |`);
+      const what = app ? `the app's own style (getStyle(), static file)${STRIP.length ? `, less ${STRIP.join(' and ')}` : ''}` : "the server's /style.json";
+      console.log(`| baseline: MapLibre alone with ${what} | result | ours / baseline |`);
       console.log('| --- | --- | --- |');
       console.log(`| first complete map, median of ${RUNS} fresh loads | ${fmtMs(bIdle)} (min ${fmtMs(Math.min(...baseLoads.map((l) => l.t.idle)))}, max ${fmtMs(Math.max(...baseLoads.map((l) => l.t.idle)))}); ${baseLoads.at(-1).tiles} tiles per load | ${(median(idles) / bIdle).toFixed(2)} |`);
       console.log(`| recolour (setPaintProperty → next \`idle\`), median of ${SWITCHES} | ${fmtMs(bRec)} (min ${fmtMs(Math.min(...baseRec))}, max ${fmtMs(Math.max(...baseRec))}) | ${(median(recIdle) / bRec).toFixed(2)} |`);
@@ -344,6 +382,7 @@ async function main() {
     console.log(`- where a load's time goes (medians, ms since navigation start): app JS received ${med('js')}, window.mdi.map created ${med('mdi')}, worker received ${med('worker')}, first tile requested ${med('firstTileStart')}, last tile received ${med('lastTile')}, style loaded ${med('load')}, first frame ${med('firstRender')}, first idle ${med('idle')}`);
     console.log(`- reload with a warm HTTP cache: ${fmtMs(warmReload)} to idle`);
     console.log(`- recolour, change → first frame: median ${recFirst.length ? fmtMs(median(recFirst)) : 'n/a'}; change → idle per switch: ${rec.map((r) => `${r.variable} ${r.idle.toFixed(0)}`).join(', ')}`);
+    if (baseRec.length) console.log(`- baseline recolour per switch (alternating with ours): ${baseRec.map((x) => x.toFixed(0)).join(', ')}`);
     console.log(`- bundle files (gz from the build's .gz siblings; gzip -9 here in brackets): ${files.map((f) => `${f.file} ${(f.gz / KB).toFixed(1)} KB (${(f.ownGz / KB).toFixed(1)})`).join('; ')}`);
   } finally {
     await browser.close();

@@ -59,3 +59,18 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
     }, ms);
   };
 }
+
+/**
+ * Set an element's text only where it differs: writing the same text still replaces the text
+ * node, which restyles and repaints the page around the map on every recolour.
+ */
+export function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** Set an attribute (or, with null, remove it) only where it differs; see setText. */
+export function setAttr(el: HTMLElement, name: string, value: string | null): void {
+  if (value === null) {
+    if (el.hasAttribute(name)) el.removeAttribute(name);
+  } else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}

@@ -408,16 +408,22 @@ async function start(): Promise<void> {
     options(sel('level'), [[AUTO, t('levelAuto')], ...[...meta.levels].reverse().map((l): [string, string] => [l.id, levelsName(l.layer, l.name)])]);
   };
   const syncControls = () => {
-    sel('variable').value = state.variable;
-    sel('year').value = String(state.year);
-    sel('compare-year').value = String(state.compareYear);
-    sel('view').value = state.view;
-    sel('palette').value = state.palette;
-    sel('level').value = state.level;
+    // Only what changed is written: this runs on every recolour.
+    const setValue = (id: string, v: string) => {
+      if (sel(id).value !== v) sel(id).value = v;
+    };
+    setValue('variable', state.variable);
+    setValue('year', String(state.year));
+    setValue('compare-year', String(state.compareYear));
+    setValue('view', state.view);
+    setValue('palette', state.palette);
+    setValue('level', state.level);
     // Domain views, re-weighting and clusters are drawn per index unit, whatever the level.
     byId('level-field').classList.toggle('inactive', unitOnly(state));
-    byId<HTMLInputElement>('basemap-on').checked = !!state.basemap;
-    if (state.basemap) byId<HTMLInputElement>('basemap-url').value = state.basemap;
+    const on = byId<HTMLInputElement>('basemap-on');
+    if (on.checked !== !!state.basemap) on.checked = !!state.basemap;
+    const url = byId<HTMLInputElement>('basemap-url');
+    if (state.basemap && url.value !== state.basemap) url.value = state.basemap;
     byId('compare-field').classList.toggle('inactive', state.view !== 'change');
     // The change and clusters maps have their own palettes; the sequential choice does not apply.
     byId('palette-field').classList.toggle('inactive', state.view === 'change' || state.view === 'clusters');

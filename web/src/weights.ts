@@ -7,7 +7,7 @@
 // year_info.weights_used.
 
 import type { Meta, YearInfo } from './api';
-import { byId, h } from './dom';
+import { byId, h, setAttr, setText } from './dom';
 import { domainName, fmtPct, t } from './i18n';
 import { profileWeights } from './state';
 
@@ -66,12 +66,13 @@ export function initWeights(
     for (const [k, out] of outputs) {
       const none = missing.has(k);
       const pct = total > 0 && !none ? (w[k] ?? 0) / total : 0;
-      out.textContent = none ? t('weightNoData') : fmtPct(pct, pct < 0.1 ? 1 : 0);
-      out.dataset.value = none ? '' : String(pct);
-      inputs.get(k)!.setAttribute('aria-valuetext', out.textContent);
+      // Only what changed is written (a recolour calls this with the same weights).
+      setText(out, none ? t('weightNoData') : fmtPct(pct, pct < 0.1 ? 1 : 0));
+      setAttr(out, 'data-value', none ? '' : String(pct));
+      setAttr(inputs.get(k)!, 'aria-valuetext', out.textContent);
     }
     const custom = Object.keys(profile).some((k) => Math.abs((w[k] ?? 0) - profile[k]!) > 1e-9);
-    byId('weights-status').textContent = custom ? t('weightsCustom') : t('weightsProfile');
+    setText(byId('weights-status'), custom ? t('weightsCustom') : t('weightsProfile'));
     byId<HTMLButtonElement>('weights-reset').disabled = !custom;
   };
 
@@ -99,7 +100,10 @@ export function initWeights(
 
   const sync = (w: Record<string, number> | null) => {
     const shown = w ?? profile;
-    for (const [k, el] of inputs) el.value = String((shown[k] ?? 0) * 100);
+    for (const [k, el] of inputs) {
+      const v = String((shown[k] ?? 0) * 100);
+      if (el.value !== v) el.value = v;
+    }
     showPct(shown);
   };
   const setYear = (y: number, info: YearInfo | undefined) => {

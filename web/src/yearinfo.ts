@@ -3,7 +3,7 @@
 // their counts. Both follow the year control and the language.
 
 import type { Meta, YearInfo } from './api';
-import { byId, h } from './dom';
+import { byId, h, setAttr, setText } from './dom';
 import { fmtInt, REASON_CODES, reasonText, t } from './i18n';
 import { domainList } from './panel';
 
@@ -39,11 +39,12 @@ export function renderBreakNotice(meta: Meta, view: string, variable: string, ye
   const [lo, hi] = year < compareYear ? [year, compareYear] : [compareYear, year];
   const breaks = view !== 'change' ? [] : (meta.series_breaks ?? []).filter(
     (b) => b.year > lo && b.year <= hi && (variable === 'mdi' || variable === b.domain));
-  el.hidden = breaks.length === 0;
-  el.dataset.breaks = breaks.map((b) => `${b.indicator}:${b.year}`).join(',');
-  el.title = breaks.map((b) => `${b.year}: ${b.note}`).join('\n');
+  // Written only where it changes (this runs on every recolour).
+  if (el.hidden !== (breaks.length === 0)) el.hidden = breaks.length === 0;
+  setAttr(el, 'data-breaks', breaks.map((b) => `${b.indicator}:${b.year}`).join(','));
+  setAttr(el, 'title', breaks.map((b) => `${b.year}: ${b.note}`).join('\n'));
   const list = breaks.map((b) => `${domainList(meta, [b.domain])} (${b.indicator}, ${b.year})`).join(', ');
-  el.textContent = breaks.length ? t('breakNotice', { from: lo, to: hi, list }) : '';
+  setText(el, breaks.length ? t('breakNotice', { from: lo, to: hi, list }) : '');
 }
 
 /**
