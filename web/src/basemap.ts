@@ -77,6 +77,10 @@ export interface Basemap {
   current(): string | null;
 }
 
+/**
+ * The background map of `map`. Each `set` replaces what an earlier one added; a later `set`
+ * while a style is still being fetched wins (the earlier one's result is dropped).
+ */
 export function initBasemap(map: MlMap, opts: BasemapOptions): Basemap {
   let shown: string | null = null;
   let token = 0;

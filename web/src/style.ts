@@ -94,11 +94,13 @@ export function buildStyle(meta: Meta, cfgs: Record<string, ClassConfig>, plan: 
       type: 'line',
       source: CONTEXT,
       'source-layer': unit!,
-      minzoom: 11,
+      // Shown from z11 by its opacity, not by a minzoom: with the highlight layers' type,
+      // source, source-layer, zooms and layout, MapLibre lays out one line bucket for the three
+      // (the highlights are needed at every zoom) instead of two.
       layout: { 'line-join': 'round' },
       paint: {
         'line-color': OUTLINE_COLORS.index_unit,
-        'line-opacity': 0.35,
+        'line-opacity': ['step', ['zoom'], 0, 11, 0.35],
         'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.3, 16, 1.2],
       },
     },
@@ -110,11 +112,11 @@ export function buildStyle(meta: Meta, cfgs: Record<string, ClassConfig>, plan: 
       type: 'line',
       source: CONTEXT,
       'source-layer': layer,
-      ...(isTop ? {} : { minzoom: 8 + i }),
+      // The middle levels from z8 on, by opacity (one line bucket with the highlights, as above).
       layout: { 'line-join': 'round' },
       paint: {
         'line-color': isTop ? OUTLINE_COLORS.top : OUTLINE_COLORS.middle,
-        'line-opacity': isTop ? 0.95 : 0.7,
+        'line-opacity': isTop ? 0.95 : ['step', ['zoom'], 0, 8 + i, 0.7],
         'line-width': isTop
           ? ['interpolate', ['linear'], ['zoom'], 5, 0.8, 10, 1.6, 16, 3.2]
           : ['interpolate', ['linear'], ['zoom'], 9, 0.5, 16, 2],
