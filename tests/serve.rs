@@ -1191,7 +1191,13 @@ impl Server {
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let base = base
             .unwrap_or_else(|| panic!("no `listening on` line; stderr:\n{}", log.lock().unwrap()));
-        Server { child, base, log }
+        let server = Server { child, base, log };
+        // Tiles answer at once; the API once the areas have loaded (`/health` says `ok`).
+        wait_until("the atlas to load", Duration::from_secs(60), || {
+            let (status, body) = server.get("/health");
+            status == 200 && body.contains("\"status\":\"ok\"")
+        });
+        server
     }
 
     fn get(&self, path: &str) -> (u16, String) {
@@ -1443,6 +1449,92 @@ fn serve_errors_name_what_is_wrong() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Until the areas have loaded (`AppState::start` without `PendingLoad::finish`),
+/// the API answers 503 with `Retry-After: 1` naming what loads, while tiles, TileJSON and the
+/// styles answer from the archive and `metadata.json`; after `finish`, the API answers.
+#[tokio::test]
+async fn tiles_answer_while_the_api_loads_and_the_api_answers_503_until_then() {
+    let mut config = ServeConfig::new(demo().to_path_buf());
+    config.watch = None;
+    let (state, pending) = AppState::start(config).unwrap();
+    let app = mdi_server::router(state.clone());
+    assert!(state.atlas().is_err());
+    assert!(
+        !state.map().tiles.in_memory(),
+        "tiles are read at their offsets until loaded"
+    );
+    let tj = get(&app, "/tiles.json").await.json();
+    let b: Vec<f64> = (0..4).map(|i| tj["bounds"][i].as_f64().unwrap()).collect();
+    let (x, y) = tile_of((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 10);
+    let tile = format!("/tiles/10/{x}/{y}.mvt");
+    let early = get(&app, &tile).await;
+    assert_eq!(early.status, StatusCode::OK, "{tile}");
+    for path in [
+        "/api/meta",
+        "/api/areas/BU99010101",
+        "/api/search?q=berendonk",
+        "/api/point?lon=5.8&lat=52.0",
+        "/api/breaks",
+        "/api/report",
+    ] {
+        let r = get(&app, path).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(r.header("retry-after"), Some("1"), "{path}");
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains("still loading") && message.contains("areas.fgb"),
+            "{path}: {message}"
+        );
+    }
+    for path in [
+        "/tiles.json",
+        "/tiles/metadata.json",
+        "/style.json",
+        "/style.json?flavor=qgis",
+    ] {
+        assert_eq!(get(&app, path).await.status, StatusCode::OK, "{path}");
+    }
+    let health = get(&app, "/health").await.json();
+    assert_eq!(health["status"], "loading");
+    assert!(health["areas"].is_null());
+
+    tokio::task::spawn_blocking(move || pending.finish())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(state.map().tiles.in_memory());
+    let late = get(&app, &tile).await;
+    assert_eq!(late.status, StatusCode::OK);
+    assert_eq!(
+        late.body, early.body,
+        "the same bytes read at the offset and from memory"
+    );
+    assert_eq!(late.header("etag"), early.header("etag"));
+    assert_eq!(get(&app, "/api/meta").await.status, StatusCode::OK);
+    assert_eq!(get(&app, "/health").await.json()["status"], "ok");
+}
+
+/// An atlas whose areas cannot be read still fails at start: the server answers tiles at
+/// once, then stops with a non-zero exit naming the file, instead of answering 503 forever.
+#[test]
+fn a_broken_atlas_fails_at_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = dir.path().join("atlas");
+    copy_dir(demo(), &atlas);
+    std::fs::write(atlas.join("areas.fgb"), b"not a flatgeobuf").unwrap();
+    let start = Instant::now();
+    let o = run(&[
+        "serve",
+        "--atlas",
+        atlas.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("areas.fgb"), "{}", stderr(&o));
+    assert!(start.elapsed() < Duration::from_secs(30));
 }
 
 /// The national archive through the server, checked by `serve_check.py --quick`.

@@ -330,6 +330,23 @@ struct ServeArgs {
     /// Serve no web client: `/` lists the routes.
     #[arg(long)]
     no_web: bool,
+    /// A MapLibre style URL of a background map (e.g. a PDOK BRT-Achtergrondkaart style), which
+    /// the web client draws under the choropleth; given to clients as `/api/meta` `basemap`.
+    /// Default: no background map.
+    #[arg(long, value_parser = basemap_url)]
+    basemap: Option<String>,
+}
+
+/// `--basemap`: an absolute http(s) URL, or a path on this server (`/…`).
+fn basemap_url(url: &str) -> std::result::Result<String, String> {
+    let ok = url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/');
+    if ok && !url.chars().any(char::is_whitespace) {
+        Ok(url.to_string())
+    } else {
+        Err(format!(
+            "`{url}` is not a style URL: expected http(s)://… or a path on this server (/…)"
+        ))
+    }
 }
 
 #[derive(clap::Args)]
@@ -925,6 +942,7 @@ fn run_serve(args: &ServeArgs) -> Result<()> {
     config.tile_max_age = args.tile_max_age;
     config.access_log = args.access_log;
     config.web = web_client(args)?;
+    config.basemap = args.basemap.clone();
     let web = config.web.is_some();
     mdi_server::run(config, |addr, loaded| {
         let base = args
@@ -935,13 +953,13 @@ fn run_serve(args: &ServeArgs) -> Result<()> {
         // One line a script can wait for; the rest is for people.
         println!("listening on http://{addr}/");
         println!(
-            "serving {} ({}): {} tiles z{}-{}, {} areas",
+            "serving {} ({}): {} tiles z{}-{}, {} areas (loading; the API answers 503 until then)",
             atlas.display(),
             loaded.meta.title,
             loaded.tiles.len(),
             loaded.tiles.min_zoom,
             loaded.tiles.max_zoom,
-            loaded.areas.list.len()
+            loaded.meta.levels.iter().map(|l| l.areas).sum::<usize>()
         );
         println!("  TileJSON  {base}/tiles.json");
         println!("  style     {base}/style.json   (QGIS: {base}/style.json?flavor=qgis)");

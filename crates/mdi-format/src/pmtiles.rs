@@ -1,4 +1,4 @@
-//! Reading a PMTiles v3 archive held in memory: the header, the JSON metadata and every tile
+//! Reading a PMTiles v3 archive, held in memory or read from a file section by section: the header, the JSON metadata and every tile
 //! entry (root and leaf directories resolved), so that a server can look tiles up without
 //! touching the directories again.
 //!
@@ -211,53 +211,130 @@ fn directory(mut buf: &[u8], what: &str) -> Result<Vec<TileEntry>, FormatError> 
 /// the end, a directory is malformed or nests deeper than the specification allows, or the
 /// internal compression is neither gzip nor none.
 pub fn read_pmtiles(bytes: &[u8]) -> Result<PmtilesIndex, FormatError> {
-    if bytes.len() < HEADER_LEN || &bytes[..7] != b"PMTiles" {
+    read_pmtiles_with(bytes.len() as u64, &mut |offset, length, what| {
+        section(bytes, offset, length, what).map(<[u8]>::to_vec)
+    })
+}
+
+/// Reads the header, metadata and every directory of the PMTiles v3 archive in `file`, reading
+/// only those sections (a few kilobytes to a few megabytes), not the tile data: a server can
+/// answer tiles by reading each at its offset, without reading the whole archive first.
+///
+/// # Errors
+/// As [`read_pmtiles`], and [`FormatError::Archive`] when the file cannot be read.
+pub fn read_pmtiles_file(file: &std::fs::File) -> Result<PmtilesIndex, FormatError> {
+    use std::os::unix::fs::FileExt;
+    let len = file
+        .metadata()
+        .map_err(|e| bad(format!("cannot read the archive's size ({e})")))?
+        .len();
+    read_pmtiles_with(len, &mut |offset, length, what| {
+        if offset.checked_add(length).is_none_or(|end| end > len) {
+            return Err(bad(format!(
+                "{what} at bytes {offset}..{} lies beyond the end of the archive ({len} bytes)",
+                offset.saturating_add(length),
+            )));
+        }
+        let n = usize::try_from(length).map_err(|_| bad(format!("{what}: length too large")))?;
+        let mut buf = vec![0u8; n];
+        file.read_exact_at(&mut buf, offset)
+            .map_err(|e| bad(format!("cannot read {what} ({e})")))?;
+        Ok(buf)
+    })
+}
+
+/// Reads a section of an archive: (absolute offset, length, what it is for errors).
+type SectionReader<'a> = dyn FnMut(u64, u64, &str) -> Result<Vec<u8>, FormatError> + 'a;
+
+/// [`read_pmtiles`] over an archive of `len` bytes whose sections `read` returns.
+fn read_pmtiles_with(len: u64, read: &mut SectionReader<'_>) -> Result<PmtilesIndex, FormatError> {
+    if len < HEADER_LEN as u64 {
         return Err(bad(
             "not a PMTiles archive (expected the `PMTiles` magic bytes and a 127-byte header)",
         ));
     }
-    if bytes[7] != 3 {
+    let h = read(0, HEADER_LEN as u64, "the header")?;
+    if &h[..7] != b"PMTiles" {
+        return Err(bad(
+            "not a PMTiles archive (expected the `PMTiles` magic bytes and a 127-byte header)",
+        ));
+    }
+    if h[7] != 3 {
         return Err(bad(format!(
             "PMTiles version {} is not supported (expected 3)",
-            bytes[7]
+            h[7]
         )));
     }
-    let h = &bytes[..HEADER_LEN];
-    let (root_off, root_len) = (u64_at(h, 8), u64_at(h, 16));
-    let (meta_off, meta_len) = (u64_at(h, 24), u64_at(h, 32));
-    let (leaf_off, leaf_len) = (u64_at(h, 40), u64_at(h, 48));
-    let (data_off, data_len) = (u64_at(h, 56), u64_at(h, 64));
+    let (root_off, root_len) = (u64_at(&h, 8), u64_at(&h, 16));
+    let (meta_off, meta_len) = (u64_at(&h, 24), u64_at(&h, 32));
+    let (leaf_off, leaf_len) = (u64_at(&h, 40), u64_at(&h, 48));
+    let (data_off, data_len) = (u64_at(&h, 56), u64_at(&h, 64));
     let code = |at: usize, what: &str| {
         ArchiveCompression::from_code(h[at])
             .ok_or_else(|| bad(format!("unknown {what} compression code {}", h[at])))
     };
     let internal = code(97, "internal")?;
     let tile_compression = code(98, "tile")?;
-    let deg = |at: usize| f64::from(i32_at(h, at)) / 1e7;
+    let deg = |at: usize| f64::from(i32_at(&h, at)) / 1e7;
 
     let metadata = if meta_len == 0 {
         Value::Object(Default::default())
     } else {
         let raw = decompress(
-            section(bytes, meta_off, meta_len, "the metadata")?,
+            &read(meta_off, meta_len, "the metadata")?,
             internal,
             "the metadata",
         )?;
         serde_json::from_slice(&raw)
             .map_err(|e| bad(format!("the metadata is not valid JSON ({e})")))?
     };
-
-    let data = section(bytes, data_off, data_len, "the tile data")?;
-    let leaves = section(bytes, leaf_off, leaf_len, "the leaf directories")?;
-    let mut entries = Vec::new();
-    // (directory bytes, depth): the root, then leaves as they are met, depth-first in order.
+    if data_off.checked_add(data_len).is_none_or(|end| end > len) {
+        return Err(bad(format!(
+            "the tile data at bytes {data_off}..{} lies beyond the end of the archive ({len} bytes)",
+            data_off.saturating_add(data_len)
+        )));
+    }
+    let leaves = if leaf_len == 0 {
+        Vec::new()
+    } else {
+        read(leaf_off, leaf_len, "the leaf directories")?
+    };
     let root = decompress(
-        section(bytes, root_off, root_len, "the root directory")?,
+        &read(root_off, root_len, "the root directory")?,
         internal,
         "the root directory",
     )?;
-    let mut stack: Vec<(Vec<TileEntry>, usize, u8)> =
-        vec![(directory(&root, "the root directory")?, 0, 0)];
+    let entries = resolve_directories(
+        directory(&root, "the root directory")?,
+        &leaves,
+        internal,
+        data_off,
+        data_len,
+    )?;
+    Ok(PmtilesIndex {
+        tile_compression,
+        tile_type: h[99],
+        min_zoom: h[100],
+        max_zoom: h[101],
+        bounds: [deg(102), deg(106), deg(110), deg(114)],
+        center: (deg(119), deg(123), h[118]),
+        metadata,
+        entries,
+    })
+}
+
+/// Every tile entry under the `root` directory, leaf directories (in the `leaves` section)
+/// resolved, with absolute offsets; checked to lie within the tile data and to be ordered.
+fn resolve_directories(
+    root: Vec<TileEntry>,
+    leaves: &[u8],
+    internal: ArchiveCompression,
+    data_off: u64,
+    data_len: u64,
+) -> Result<Vec<TileEntry>, FormatError> {
+    let mut entries = Vec::new();
+    // (directory, next entry, depth): the root, then leaves as they are met, depth-first.
+    let mut stack: Vec<(Vec<TileEntry>, usize, u8)> = vec![(root, 0, 0)];
     while let Some((dir, at, depth)) = stack.pop() {
         let Some(&e) = dir.get(at) else { continue };
         stack.push((dir, at + 1, depth));
@@ -273,7 +350,13 @@ pub fn read_pmtiles(bytes: &[u8]) -> Result<PmtilesIndex, FormatError> {
             )?;
             stack.push((directory(&raw, &what)?, 0, depth + 1));
         } else {
-            section(data, e.offset, u64::from(e.length), "a tile")?;
+            if e.offset.saturating_add(u64::from(e.length)) > data_len {
+                return Err(bad(format!(
+                    "a tile at bytes {}..{} of the tile data lies beyond its end ({data_len} bytes)",
+                    e.offset,
+                    e.offset.saturating_add(u64::from(e.length))
+                )));
+            }
             entries.push(TileEntry {
                 offset: data_off + e.offset,
                 ..e
@@ -286,16 +369,7 @@ pub fn read_pmtiles(bytes: &[u8]) -> Result<PmtilesIndex, FormatError> {
     {
         return Err(bad("tile entries overlap or are not ordered by tile id"));
     }
-    Ok(PmtilesIndex {
-        tile_compression,
-        tile_type: h[99],
-        min_zoom: h[100],
-        max_zoom: h[101],
-        bounds: [deg(102), deg(106), deg(110), deg(114)],
-        center: (deg(119), deg(123), h[118]),
-        metadata,
-        entries,
-    })
+    Ok(entries)
 }
 
 /// The PMTiles tile id of an XYZ tile (the position on the zoom's Hilbert curve after all

@@ -485,8 +485,8 @@ pub fn area_ref(atlas: &Atlas, i: usize) -> AreaRef {
     }
 }
 
-/// `/api/meta`.
-pub fn meta(atlas: &Atlas) -> MetaResponse {
+/// `/api/meta`; `basemap` is the background map's style URL (`serve --basemap`).
+pub fn meta(atlas: &Atlas, basemap: Option<&str>) -> MetaResponse {
     let m = &atlas.meta;
     let t = &atlas.tiles;
     let downloads = crate::routes::files::DOWNLOADS
@@ -527,7 +527,7 @@ pub fn meta(atlas: &Atlas) -> MetaResponse {
         }),
         built_at: m.built_at.clone(),
         generator: m.generator.clone(),
-        basemap: None,
+        basemap: basemap.map(str::to_string),
         downloads,
         year_info: m.year_info.iter().map(YearInfo::from).collect(),
         series_breaks: m

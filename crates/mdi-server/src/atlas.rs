@@ -1,6 +1,6 @@
 //! One loaded atlas: everything the routes read, built once when the atlas is (re)loaded and
 //! read-only afterwards. A reload builds a new [`Atlas`] beside the old one and swaps the two
-//! atomically (see [`crate::server`]), so a request in flight keeps the atlas it started with.
+//! atomically (see [`crate::state`]), so a request in flight keeps the atlas it started with.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -8,10 +8,11 @@ use std::time::SystemTime;
 
 use std::collections::{BTreeMap, HashMap};
 
-use bytes::Bytes;
+use std::sync::Arc;
+
 use mdi_format::files;
 use mdi_format::metadata::{Metadata, ProfileInfo, Ranking};
-use mdi_format::tiles::{PropertySet, TilesMeta};
+use mdi_format::tiles::TilesMeta;
 use serde::Serialize;
 
 use crate::areas::{Areas, PooledScores, Schema};
@@ -210,8 +211,8 @@ pub struct Atlas {
     pub dir: PathBuf,
     /// Its metadata.
     pub meta: AtlasMeta,
-    /// Its tiles.
-    pub tiles: TileStore,
+    /// Its tiles (shared with the [`MapAtlas`] it was completed from).
+    pub tiles: Arc<TileStore>,
     /// Its areas.
     pub areas: Areas,
     /// Name and code search over the areas.
@@ -312,6 +313,80 @@ fn search_index(areas: &Areas) -> SearchIndex {
     SearchIndex::new(&entries)
 }
 
+/// What the map needs of an atlas: `metadata.json` and the tile archive's index, enough for
+/// tiles, TileJSON and styles. Read at start in a few milliseconds; the rest of the [`Atlas`]
+/// (areas, scores, search, analysis) is loaded after ([`Atlas::complete`]).
+#[derive(Debug)]
+pub struct MapAtlas {
+    /// The atlas directory.
+    pub dir: PathBuf,
+    /// Its metadata.
+    pub meta: AtlasMeta,
+    /// Its tiles.
+    pub tiles: Arc<TileStore>,
+    /// The files when they were read.
+    pub fingerprint: Option<Fingerprint>,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+}
+
+impl MapAtlas {
+    /// Reads `metadata.json` of the atlas directory `dir` and indexes `atlas.pmtiles` (header,
+    /// metadata and directories; the tile data is read later).
+    ///
+    /// # Errors
+    /// [`ServerError`] naming the file that is missing or invalid; a missing `atlas.pmtiles`
+    /// says how to make it.
+    pub fn load(dir: &Path) -> Result<MapAtlas, ServerError> {
+        MapAtlas::load_parts(dir, true)
+    }
+
+    fn load_parts(dir: &Path, with_tiles: bool) -> Result<MapAtlas, ServerError> {
+        let fingerprint = Fingerprint::of(dir);
+        let meta_path = dir.join(files::METADATA);
+        let meta = AtlasMeta::parse(&meta_path, &read(&meta_path)?)?;
+        let pmtiles = dir.join(files::PMTILES);
+        let tiles = if !with_tiles {
+            TileStore::empty()
+        } else if !pmtiles.exists() {
+            return Err(ServerError::Atlas {
+                path: pmtiles,
+                message: format!(
+                    "missing: this atlas was built without tiles; make them with `mdi-atlas tiles {}`",
+                    dir.display()
+                ),
+            });
+        } else {
+            TileStore::open(&pmtiles)?
+        };
+        Ok(MapAtlas {
+            dir: dir.to_path_buf(),
+            meta,
+            tiles: Arc::new(tiles),
+            fingerprint,
+            loaded_at: SystemTime::now(),
+        })
+    }
+
+    /// The files that [`Atlas::complete`] reads, by name, for the answer of an API route while
+    /// they load (`areas.fgb`, `scores.csv`, …, and the search index).
+    pub fn pending_files(&self) -> Vec<String> {
+        let mut names = vec![files::AREAS.to_string(), files::SCORES.to_string()];
+        for f in [files::POOLED, files::COMPARISON, files::CONTIGUITY] {
+            if self.dir.join(f).exists() {
+                names.push(f.to_string());
+            }
+        }
+        names.push("the search index".into());
+        names
+    }
+
+    /// The first zoom whose tiles carry the domain deciles (property set `map` or `full`).
+    pub fn domains_from_zoom(&self) -> Option<u8> {
+        self.tiles.domains_from_zoom()
+    }
+}
+
 impl Atlas {
     /// Loads the atlas directory `dir` (written by `mdi-atlas build`): `metadata.json`,
     /// `atlas.pmtiles` (into memory), `areas.fgb` and `scores.csv`, and when present
@@ -321,7 +396,9 @@ impl Atlas {
     /// [`ServerError`] naming the file that is missing or invalid; a missing `atlas.pmtiles`
     /// says how to make it.
     pub fn load(dir: &Path) -> Result<Atlas, ServerError> {
-        Atlas::load_parts(dir, true)
+        let map = MapAtlas::load(dir)?;
+        map.tiles.load_into_memory()?;
+        Atlas::complete(&map)
     }
 
     /// Loads an atlas directory without its tiles (an empty [`TileStore`]): what `mdi-atlas
@@ -330,89 +407,60 @@ impl Atlas {
     /// # Errors
     /// As [`Atlas::load`], except that a missing `atlas.pmtiles` is no error.
     pub fn load_without_tiles(dir: &Path) -> Result<Atlas, ServerError> {
-        Atlas::load_parts(dir, false)
+        Atlas::complete(&MapAtlas::load_parts(dir, false)?)
     }
 
-    fn load_parts(dir: &Path, with_tiles: bool) -> Result<Atlas, ServerError> {
-        let fingerprint = Fingerprint::of(dir);
-        let meta_path = dir.join(files::METADATA);
-        let meta = AtlasMeta::parse(&meta_path, &read(&meta_path)?)?;
-        let pmtiles = dir.join(files::PMTILES);
-        if with_tiles && !pmtiles.exists() {
-            return Err(ServerError::Atlas {
-                path: pmtiles,
-                message: format!(
-                    "missing: this atlas was built without tiles; make them with `mdi-atlas tiles {}`",
-                    dir.display()
-                ),
-            });
-        }
+    /// The whole atlas from its map part: reads `areas.fgb` and `scores.csv`, builds the search
+    /// index, and reads the analysis files there are ([`AnalysisFiles`]). The tiles are shared
+    /// with `map`, not read again.
+    ///
+    /// # Errors
+    /// [`ServerError`] naming the file that is missing or invalid.
+    pub fn complete(map: &MapAtlas) -> Result<Atlas, ServerError> {
+        let dir = &map.dir;
+        let meta = map.meta.clone();
         let schema = Schema {
             layers: meta.levels.iter().map(|l| l.layer.clone()).collect(),
             level_ids: meta.levels.iter().map(|l| l.id.clone()).collect(),
             years: meta.years.clone(),
             domains: meta.domains.iter().map(|d| d.id.clone()).collect(),
         };
-        // The tiles and the areas are independent: read them side by side.
         let started = std::time::Instant::now();
-        let (tiles, api) = std::thread::scope(|scope| {
-            let tiles = scope.spawn(|| {
-                let t = std::time::Instant::now();
-                if !with_tiles {
-                    return Ok((TileStore::empty(), t.elapsed()));
-                }
-                let store = TileStore::from_bytes(&pmtiles, Bytes::from(read(&pmtiles)?))?;
-                Ok::<_, ServerError>((store, t.elapsed()))
-            });
-            let t = std::time::Instant::now();
-            let api = Areas::load(dir, &schema).map(|areas| {
-                let search = search_index(&areas);
-                (areas, search, t.elapsed())
-            });
-            let tiles = tiles.join().unwrap_or_else(|_| {
-                Err(ServerError::Atlas {
-                    path: pmtiles.clone(),
-                    message: "reading the archive panicked".into(),
-                })
-            });
-            (tiles, api)
-        });
-        let ((tiles, tiles_time), (areas, search, areas_time)) = (tiles?, api?);
+        let areas = Areas::load(dir, &schema)?;
+        let areas_time = started.elapsed();
+        let search = search_index(&areas);
         let analysis = AnalysisFiles::load(dir, &meta, &areas, &schema)?;
         tracing::info!(
             atlas = %dir.display(),
-            tiles = tiles.len(),
             areas = areas.list.len(),
-            tiles_ms = tiles_time.as_millis() as u64,
-            areas_and_search_ms = areas_time.as_millis() as u64,
+            areas_ms = areas_time.as_millis() as u64,
             total_ms = started.elapsed().as_millis() as u64,
-            "atlas loaded"
+            "areas, search and analysis loaded"
         );
         Ok(Atlas {
-            dir: dir.to_path_buf(),
+            dir: dir.clone(),
             meta,
-            tiles,
+            tiles: map.tiles.clone(),
             areas,
             search,
             analysis,
-            fingerprint,
+            fingerprint: map.fingerprint,
             loaded_at: SystemTime::now(),
         })
     }
 
     /// The first zoom whose tiles carry every property (`full`), from the archive metadata.
     pub fn full_from_zoom(&self) -> Option<u8> {
-        self.tiles_meta()?.first_zoom_with(&[PropertySet::Full])
+        self.tiles.full_from_zoom()
     }
 
     /// The first zoom whose tiles carry the domain deciles (property set `map` or `full`).
     pub fn domains_from_zoom(&self) -> Option<u8> {
-        self.tiles_meta()?
-            .first_zoom_with(&[PropertySet::Map, PropertySet::Full])
+        self.tiles.domains_from_zoom()
     }
 
     /// The `mdi` block of the tile archive's metadata.
     pub fn tiles_meta(&self) -> Option<TilesMeta> {
-        TilesMeta::from_archive(&self.tiles.metadata)
+        self.tiles.tiles_meta()
     }
 }

@@ -28,6 +28,9 @@ pub struct ServeConfig {
     /// The built web client (`web/dist`: `index.html` and `assets/`), served at `/` and
     /// `/assets/`; `None`: `/` is a plain page listing the routes.
     pub web: Option<PathBuf>,
+    /// A MapLibre style URL of a background map, offered to the client as `/api/meta`
+    /// `basemap` (`serve --basemap`); `None`: no background map.
+    pub basemap: Option<String>,
 }
 
 impl ServeConfig {
@@ -44,6 +47,7 @@ impl ServeConfig {
             tile_max_age: 3600,
             access_log: false,
             web: None,
+            basemap: None,
         }
     }
 }

@@ -93,6 +93,14 @@ impl ApiError {
         }
     }
 
+    /// 503 Service Unavailable while the atlas loads: answered with `Retry-After: 1`.
+    pub fn loading(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: message.into(),
+        }
+    }
+
     /// 500 Internal Server Error.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError {
@@ -115,6 +123,12 @@ impl IntoResponse for ApiError {
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
         res
     }
 }

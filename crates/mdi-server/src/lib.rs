@@ -12,7 +12,7 @@
 //! - [`atlas`] loads an atlas directory; [`tiles`] answers tile requests from memory; [`areas`]
 //!   and [`search`] hold the areas; [`api`] builds the API documents (their TypeScript types are
 //!   generated into `web/src/generated/api.ts` by [`bindings`]); [`style`] builds the MapLibre
-//!   style and its QGIS flavor; [`metrics`] counts; [`report`] makes the report of the atlas or
+//!   style and its QGIS flavor, [`glyphs`] the glyphs of its labels; [`metrics`] counts; [`report`] makes the report of the atlas or
 //!   of an area (`/api/report`, `mdi-atlas report`, `docs/REPORT.md`).
 //!
 //! Coordinates: the API takes and returns WGS84 (EPSG:4326) longitude/latitude degrees; tiles
@@ -25,6 +25,7 @@ pub mod bindings;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod glyphs;
 pub mod http;
 pub mod lifecycle;
 pub mod metrics;
@@ -35,9 +36,9 @@ pub mod state;
 pub mod style;
 pub mod tiles;
 
-pub use atlas::Atlas;
+pub use atlas::{Atlas, MapAtlas};
 pub use config::ServeConfig;
 pub use error::{ApiError, ServerError};
 pub use lifecycle::{init_logging, run, serve, shutdown_signal, spawn_reloaders};
 pub use routes::router;
-pub use state::{AppState, Shared};
+pub use state::{AppState, PendingLoad, Served, Shared};

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::atlas::{Atlas, Fingerprint};
+use std::sync::{Arc, Mutex};
+
+use crate::atlas::{Fingerprint, MapAtlas};
 use crate::config::ServeConfig;
 use crate::error::ServerError;
 use crate::routes::router;
@@ -65,7 +67,7 @@ async fn reload(state: Shared, why: &'static str) {
     let started = Instant::now();
     match tokio::task::spawn_blocking(move || s.reload()).await {
         Ok(Ok(())) => {
-            let atlas = state.atlas.load();
+            let atlas = state.map();
             tracing::info!(
                 reason = why,
                 built_at = %atlas.meta.built_at,
@@ -103,7 +105,7 @@ async fn reload_on_change(state: Shared, every: Duration) {
             .await
             .ok()
             .flatten();
-        let served = state.atlas.load().fingerprint;
+        let served = state.map().fingerprint;
         if now.is_some() && now != served {
             reload(state.clone(), "atlas folder changed").await;
         }
@@ -130,12 +132,18 @@ async fn bind(addr: &str) -> Result<(tokio::net::TcpListener, SocketAddr), Serve
     Ok((listener, bound))
 }
 
-/// Loads the atlas, binds, calls `ready` with the bound address, and serves until SIGTERM or
-/// Ctrl-C, on a runtime with `config.workers` threads.
+/// Binds, reads the map part of the atlas ([`AppState::start`]), calls `ready` with the bound
+/// address, and serves until SIGTERM or Ctrl-C, on a runtime with `config.workers` threads.
+/// Tiles, TileJSON and styles answer at once; the rest of the atlas loads in the background
+/// and the API answers 503 until it is there. If that load fails, the server stops and the
+/// error is returned: a broken atlas fails at start.
 ///
 /// # Errors
 /// [`ServerError`] when the atlas cannot be loaded or the address cannot be bound.
-pub fn run(config: ServeConfig, ready: impl FnOnce(SocketAddr, &Atlas)) -> Result<(), ServerError> {
+pub fn run(
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, &MapAtlas),
+) -> Result<(), ServerError> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = config.workers {
         builder.worker_threads(n.max(1));
@@ -144,17 +152,44 @@ pub fn run(config: ServeConfig, ready: impl FnOnce(SocketAddr, &Atlas)) -> Resul
     runtime.block_on(async move {
         let requested = config.bind.clone();
         let (listener, addr) = bind(&requested).await?;
-        let state = AppState::new(ServeConfig {
+        let (state, pending) = AppState::start(ServeConfig {
             bind: addr.to_string(),
             ..config
         })?;
-        ready(addr, &state.atlas.load());
+        ready(addr, &state.map());
+        let failure = Arc::new(Mutex::new(None));
+        let failed = Arc::new(tokio::sync::Notify::new());
+        let (slot, notify) = (failure.clone(), failed.clone());
+        let started = Instant::now();
+        tokio::task::spawn_blocking(move || match pending.finish() {
+            Ok(()) => tracing::info!(
+                millis = started.elapsed().as_millis() as u64,
+                "atlas loaded: the API answers"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "the atlas cannot be loaded; stopping");
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(e);
+                }
+                notify.notify_one();
+            }
+        });
         spawn_reloaders(state.clone());
-        serve(listener, state, shutdown_signal())
+        let stop = async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                () = failed.notified() => {}
+            }
+        };
+        serve(listener, state, stop)
             .await
             .map_err(|cause| ServerError::Bind {
                 addr: requested,
                 cause,
-            })
+            })?;
+        match failure.lock().ok().and_then(|mut f| f.take()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     })
 }

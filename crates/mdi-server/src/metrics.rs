@@ -89,12 +89,12 @@ impl Metrics {
 
     /// The metrics in Prometheus text format; `atlas` adds the gauges of the loaded atlas
     /// (tiles, areas, load time).
-    pub fn render(&self, atlas: &crate::atlas::Atlas) -> String {
+    pub fn render(&self, atlas: &crate::atlas::MapAtlas, areas: Option<usize>) -> String {
         let mut out = String::with_capacity(8192);
         self.render_requests(&mut out);
         self.render_latency(&mut out);
         self.render_counters(&mut out);
-        self.render_gauges(&mut out, atlas);
+        self.render_gauges(&mut out, atlas, areas);
         out
     }
 
@@ -188,7 +188,12 @@ impl Metrics {
     }
 
     /// The gauges of the loaded atlas and the uptime.
-    fn render_gauges(&self, out: &mut String, atlas: &crate::atlas::Atlas) {
+    fn render_gauges(
+        &self,
+        out: &mut String,
+        atlas: &crate::atlas::MapAtlas,
+        areas: Option<usize>,
+    ) {
         let loaded = atlas
             .loaded_at
             .duration_since(std::time::SystemTime::UNIX_EPOCH)
@@ -211,8 +216,8 @@ impl Metrics {
             ),
             (
                 "mdi_atlas_areas",
-                "Areas of the loaded atlas.",
-                atlas.areas.list.len() as f64,
+                "Areas of the loaded atlas (NaN while they load).",
+                areas.map_or(f64::NAN, |n| n as f64),
             ),
             (
                 "mdi_atlas_loaded_timestamp_seconds",

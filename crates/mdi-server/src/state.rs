@@ -1,25 +1,49 @@
-//! [`AppState`]: what every request shares, and the reload of the atlas.
+//! [`AppState`]: what every request shares, the start in two steps, and the reload of the atlas.
 //!
-//! State on the request path is one [`ArcSwap`] holding the loaded [`Atlas`]: a request takes
-//! a reference-counted snapshot without a lock and keeps it until its response is done, so a
+//! State on the request path is one [`ArcSwap`] holding the [`Served`] atlas: a request takes a
+//! reference-counted snapshot without a lock and keeps it until its response is done, so a
 //! reload swaps atlases without failing a request in flight.
+//!
+//! At start ([`AppState::start`]) only the map part of the atlas is read ([`MapAtlas`]:
+//! `metadata.json` and the tile archive's directories), so tiles, TileJSON and styles answer at
+//! once; the rest ([`Atlas`]: areas, scores, search, analysis) loads in the background
+//! ([`PendingLoad`]) and until it is there the API answers 503 with `Retry-After: 1`. A reload
+//! loads everything before it swaps, so it never goes back to 503.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
 
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, MapAtlas};
 use crate::config::ServeConfig;
-use crate::error::ServerError;
+use crate::error::{ApiError, ServerError};
 use crate::metrics::Metrics;
+
+/// One served atlas: its map part at once, the whole atlas when it has loaded.
+#[derive(Debug)]
+pub struct Served {
+    /// What tiles, TileJSON and styles need.
+    pub map: Arc<MapAtlas>,
+    /// The whole atlas, once loaded.
+    full: OnceLock<Arc<Atlas>>,
+    /// What is still loading, for the 503 answers ([`MapAtlas::pending_files`]).
+    pending: Vec<String>,
+}
+
+impl Served {
+    /// The whole atlas, or `None` while it loads.
+    pub fn atlas(&self) -> Option<&Arc<Atlas>> {
+        self.full.get()
+    }
+}
 
 /// What every request shares.
 #[derive(Debug)]
 pub struct AppState {
     /// The atlas being served.
-    pub atlas: ArcSwap<Atlas>,
+    pub served: ArcSwap<Served>,
     /// The configuration.
     pub config: ServeConfig,
     /// The counters.
@@ -33,33 +57,117 @@ pub struct AppState {
 /// The shared state.
 pub type Shared = Arc<AppState>;
 
+/// The rest of an atlas whose map part is served ([`AppState::start`]): call
+/// [`PendingLoad::finish`] (off the async workers) to load it.
+#[derive(Debug)]
+#[must_use = "the API answers 503 until the pending load is finished"]
+pub struct PendingLoad {
+    served: Arc<Served>,
+}
+
+impl PendingLoad {
+    /// Reads the tile archive into memory and loads the areas, scores, search index and
+    /// analysis files (side by side), and makes them the served atlas's.
+    ///
+    /// # Errors
+    /// As [`Atlas::complete`] and [`crate::tiles::TileStore::load_into_memory`]; the API then
+    /// keeps answering 503, so the caller should stop the server.
+    pub fn finish(self) -> Result<(), ServerError> {
+        let atlas = complete_in_parallel(&self.served.map)?;
+        let _ = self.served.full.set(Arc::new(atlas));
+        Ok(())
+    }
+}
+
+/// [`Atlas::complete`] beside reading the tile archive into memory.
+fn complete_in_parallel(map: &MapAtlas) -> Result<Atlas, ServerError> {
+    std::thread::scope(|scope| {
+        let tiles = scope.spawn(|| map.tiles.load_into_memory());
+        let atlas = Atlas::complete(map);
+        let tiles = tiles.join().unwrap_or_else(|_| {
+            Err(ServerError::Atlas {
+                path: map.dir.clone(),
+                message: "reading the tile archive panicked".into(),
+            })
+        });
+        tiles?;
+        atlas
+    })
+}
+
 impl AppState {
-    /// Loads the atlas of `config` and makes the state.
+    /// Loads the whole atlas of `config` and makes the state: the API answers at once.
     ///
     /// # Errors
     /// As [`Atlas::load`].
     pub fn new(config: ServeConfig) -> Result<Shared, ServerError> {
-        let atlas = Atlas::load(&config.atlas)?;
+        let (state, pending) = AppState::start(config)?;
+        pending.finish()?;
+        Ok(state)
+    }
+
+    /// Reads the map part of the atlas of `config` ([`MapAtlas`]) and makes the state: tiles,
+    /// TileJSON and styles answer at once, the API with 503 until the returned
+    /// [`PendingLoad`] is finished.
+    ///
+    /// # Errors
+    /// As [`MapAtlas::load`]: a missing or invalid `metadata.json` or `atlas.pmtiles`.
+    pub fn start(config: ServeConfig) -> Result<(Shared, PendingLoad), ServerError> {
+        let map = MapAtlas::load(&config.atlas)?;
+        let served = Arc::new(Served {
+            pending: map.pending_files(),
+            map: Arc::new(map),
+            full: OnceLock::new(),
+        });
         let tile_cache = HeaderValue::from_str(&format!("public, max-age={}", config.tile_max_age))
             .unwrap_or(HeaderValue::from_static("public, max-age=3600"));
-        Ok(Arc::new(AppState {
-            atlas: ArcSwap::from_pointee(atlas),
+        let state = Arc::new(AppState {
+            served: ArcSwap::new(served.clone()),
             bound: config.bind.clone(),
             config,
             metrics: Arc::new(Metrics::default()),
             tile_cache,
-        }))
+        });
+        Ok((state, PendingLoad { served }))
     }
 
-    /// Loads the atlas folder again and swaps it in. On failure the atlas being served stays,
-    /// and the error is returned (and counted).
+    /// The map part of the served atlas.
+    pub fn map(&self) -> Arc<MapAtlas> {
+        self.served.load().map.clone()
+    }
+
+    /// The whole served atlas.
+    ///
+    /// # Errors
+    /// 503 with `Retry-After: 1`, naming what is loading, while it loads.
+    pub fn atlas(&self) -> Result<Arc<Atlas>, ApiError> {
+        let served = self.served.load();
+        served.atlas().cloned().ok_or_else(|| {
+            ApiError::loading(format!(
+                "the atlas is still loading ({}); tiles, /tiles.json and /style.json answer \
+                 meanwhile; retry in a second",
+                served.pending.join(", ")
+            ))
+        })
+    }
+
+    /// Loads the atlas folder again and swaps it in, whole (the API never goes back to 503).
+    /// On failure the atlas being served stays, and the error is returned (and counted).
     ///
     /// # Errors
     /// As [`Atlas::load`].
     pub fn reload(&self) -> Result<(), ServerError> {
-        match Atlas::load(&self.config.atlas) {
-            Ok(atlas) => {
-                self.atlas.store(Arc::new(atlas));
+        let loaded = MapAtlas::load(&self.config.atlas).and_then(|map| {
+            let atlas = complete_in_parallel(&map)?;
+            Ok((map, atlas))
+        });
+        match loaded {
+            Ok((map, atlas)) => {
+                self.served.store(Arc::new(Served {
+                    map: Arc::new(map),
+                    full: OnceLock::from(Arc::new(atlas)),
+                    pending: Vec::new(),
+                }));
                 self.metrics.reloads.fetch_add(1, Relaxed);
                 Ok(())
             }

@@ -8,8 +8,17 @@
 //! legend; the paint expression is built from the same table, and the style carries it in its
 //! `metadata` (`mdi:legend`) so that a client can draw it.
 //!
-//! The styles have **no symbol (text) layers and no `glyphs` or `sprite`**: the server serves no
-//! fonts yet. The web client adds its labels itself, from the `<layer>_labels` point layers.
+//! The styles label gemeenten, wijken and buurten by zoom from the `<layer>_labels` point layers,
+//! as the web client does, with the glyphs the server serves (`glyphs`:
+//! `/fonts/{fontstack}/{range}.pbf`, [`crate::glyphs`]); they have no `sprite`.
+//!
+//! # Levels by zoom
+//!
+//! The MDI choropleth follows the level bands of `metadata.json` (`levels[].band`): each level
+//! with a band is drawn at its band's zooms (layer `minzoom`/`maxzoom`), the index unit above
+//! the coarser levels' bands, and at every zoom when no level has a band. A variable that only
+//! the index unit carries (a domain's decile, the domains in the worst decile) stays on the
+//! index unit at every zoom.
 //!
 //! # Which properties are read
 //!
@@ -96,6 +105,11 @@ struct OutlineColours {
 
 /// The choropleth's opacity, and (MapLibre) while the pointer is over an area.
 const FILL_OPACITY: f64 = 0.8;
+/// The labels: dark text with a white halo that keeps it readable on the darkest classes (as
+/// the web client's).
+const LABEL_COLOUR: &str = "#1a1a1a";
+const LABEL_HALO: &str = "rgba(255,255,255,0.92)";
+const LABEL_HALO_WIDTH: f64 = 1.6;
 const HOVER_OPACITY: f64 = 0.95;
 
 const SELECTED_WIDTH: f64 = 3.0;
@@ -151,6 +165,15 @@ pub struct StyleInput {
     /// The polygon layer names, finest (the index unit) first: `["buurten", "wijken",
     /// "gemeenten"]`.
     pub levels: Vec<String>,
+    /// The zooms `(first, last)` at which each level of [`StyleInput::levels`] is the
+    /// choropleth (`metadata.json` `levels[].band`), in the same order; `None` (or missing):
+    /// no band. With no band at all the index unit is the choropleth at every zoom.
+    pub bands: Vec<Option<(u8, u8)>>,
+    /// The absolute URL template of the glyphs (`…/fonts/{fontstack}/{range}.pbf`): the
+    /// style's `glyphs`.
+    pub glyphs_url: String,
+    /// The font of the labels (`text-font`), one the glyphs URL serves.
+    pub font: String,
     /// The first zoom of the tiles.
     pub min_zoom: u8,
     /// The last zoom of the tiles.
@@ -381,11 +404,39 @@ pub fn style(
     // The choropleth's first zoom, where it is later than the tiles' first.
     let fill_min_zoom = (min_zoom > input.min_zoom).then_some(min_zoom);
 
-    let mut layers = choropleth_layers(index_unit, &property, &legend, flavor, fill_min_zoom);
+    let mut layers = vec![json!({
+        "id": "background",
+        "type": "background",
+        "paint": {"background-color": COLOURS.background},
+    })];
+    // Only the MDI figures are on every level; another variable stays on the index unit.
+    let fills = if *variable == Variable::Mdi {
+        level_fills(input, fill_min_zoom)
+    } else {
+        vec![(index_unit.clone(), fill_min_zoom, None)]
+    };
+    for (layer, min, max) in fills {
+        layers.extend(choropleth_layers(
+            &layer,
+            &property,
+            &legend,
+            flavor,
+            (min, max),
+        ));
+    }
+    layers.push(json!({
+        "id": format!("{index_unit}-water"),
+        "type": "fill",
+        "source": SOURCE_ID,
+        "source-layer": index_unit,
+        "filter": ["==", ["get", "water"], true],
+        "paint": {"fill-color": COLOURS.water},
+    }));
     layers.extend(outline_layers(input));
     if flavor == Flavor::MapLibre {
         layers.extend(selection_layers(input));
     }
+    layers.extend(label_layers(input, flavor));
 
     Ok(json!({
         "version": 8,
@@ -399,6 +450,7 @@ pub fn style(
             "mdi:legend_title": legend_title,
             "mdi:legend": legend,
         },
+        "glyphs": input.glyphs_url,
         "sources": {
             SOURCE_ID: {
                 "type": "vector",
@@ -463,14 +515,47 @@ fn zoom_and_title(
     })
 }
 
-/// The background and the fills of the index unit: the choropleth of `property` coloured by
-/// `legend` (from `fill_min_zoom`), no data in grey, water-only areas as water.
+/// The fills of the MDI by level: `(layer, minzoom, maxzoom)` (maxzoom exclusive, as MapLibre's).
+/// Each level with a band is drawn at its band's zooms; the index unit at every zoom above the
+/// bands of the coarser levels (at every zoom when none has a band), from `first` on.
+fn level_fills(input: &StyleInput, first: Option<u8>) -> Vec<(String, Option<u8>, Option<u8>)> {
+    let band = |i: usize| input.bands.get(i).copied().flatten();
+    let mut fills = Vec::new();
+    let mut above = None::<u8>;
+    // Coarsest first, as they are drawn from the lowest zooms up.
+    for (i, layer) in input.levels.iter().enumerate().skip(1).rev() {
+        let Some((min, max)) = band(i) else { continue };
+        let min = min.max(input.min_zoom);
+        if min > max.min(input.max_zoom) {
+            continue;
+        }
+        let from = (min > input.min_zoom).then_some(min);
+        let to = (max < input.max_zoom).then_some(max + 1);
+        fills.push((layer.clone(), from, to));
+        above = Some(above.map_or(max + 1, |a| a.max(max + 1)));
+    }
+    let unit_from = match (above, first) {
+        (Some(a), Some(f)) => Some(a.max(f)),
+        (a, f) => a.or(f),
+    };
+    if let Some(unit) = input.levels.first() {
+        fills.push((
+            unit.clone(),
+            unit_from.filter(|&z| z > input.min_zoom),
+            None,
+        ));
+    }
+    fills
+}
+
+/// The fills of one level: the choropleth of `property` coloured by `legend` and the no-data
+/// grey, at the zooms `(minzoom, maxzoom)`.
 fn choropleth_layers(
-    index_unit: &str,
+    layer: &str,
     property: &str,
     legend: &[Class],
     flavor: Flavor,
-    fill_min_zoom: Option<u8>,
+    zooms: (Option<u8>, Option<u8>),
 ) -> Vec<Value> {
     let opacity = match flavor {
         Flavor::MapLibre => json!([
@@ -481,47 +566,90 @@ fn choropleth_layers(
         ]),
         Flavor::Qgis => json!(FILL_OPACITY),
     };
-
-    let mut layers = vec![json!({
-        "id": "background",
-        "type": "background",
-        "paint": {"background-color": COLOURS.background},
-    })];
-    layers.push(with_min_zoom(
-        json!({
-            "id": format!("{index_unit}-fill"),
-            "type": "fill",
-            "source": SOURCE_ID,
-            "source-layer": index_unit,
-            "filter": ["!=", ["get", "nodata"], true],
-            "paint": {
-                "fill-color": colour_expression(property, legend),
-                "fill-opacity": opacity.clone(),
-            },
-        }),
-        fill_min_zoom,
-    ));
-    layers.push(with_min_zoom(
-        json!({
-            "id": format!("{index_unit}-nodata"),
-            "type": "fill",
-            "source": SOURCE_ID,
-            "source-layer": index_unit,
-            "filter": ["==", ["get", "nodata"], true],
-            "paint": {"fill-color": COLOURS.nodata, "fill-opacity": opacity},
-        }),
-        fill_min_zoom,
-    ));
-    // Water-only areas are never ranked; drawn over their no-data grey as water.
-    layers.push(json!({
-        "id": format!("{index_unit}-water"),
+    let fill = json!({
+        "id": format!("{layer}-fill"),
         "type": "fill",
         "source": SOURCE_ID,
-        "source-layer": index_unit,
-        "filter": ["==", ["get", "water"], true],
-        "paint": {"fill-color": COLOURS.water},
-    }));
-    layers
+        "source-layer": layer,
+        "filter": ["!=", ["get", "nodata"], true],
+        "paint": {
+            "fill-color": colour_expression(property, legend),
+            "fill-opacity": opacity.clone(),
+        },
+    });
+    let nodata = json!({
+        "id": format!("{layer}-nodata"),
+        "type": "fill",
+        "source": SOURCE_ID,
+        "source-layer": layer,
+        "filter": ["==", ["get", "nodata"], true],
+        "paint": {"fill-color": COLOURS.nodata, "fill-opacity": opacity},
+    });
+    [fill, nodata]
+        .into_iter()
+        .map(|l| with_zooms(l, zooms.0, zooms.1))
+        .collect()
+}
+
+/// The name labels of every level from its `<layer>_labels` point layer, as the web client
+/// places them: the top level (gemeenten) up to z11 in capitals, the middle levels (wijken)
+/// z10.5–13, the index unit (buurten) from z13; dark text with a white halo. Only from the
+/// first zoom whose label points carry `name` (property set `map` or `full`); none when no zoom
+/// does. The QGIS flavor writes the field as `{name}`, the form every QGIS release reads.
+fn label_layers(input: &StyleInput, flavor: Flavor) -> Vec<Value> {
+    let Some(names_from) = input.domains_from_zoom.filter(|&z| z <= input.max_zoom) else {
+        return Vec::new();
+    };
+    let field = match flavor {
+        Flavor::MapLibre => json!(["get", "name"]),
+        Flavor::Qgis => json!("{name}"),
+    };
+    let n = input.levels.len();
+    let mut order: Vec<usize> = (1..n).rev().collect();
+    order.push(0);
+    order
+        .into_iter()
+        .filter(|&i| i < n)
+        .map(|i| {
+            let (min, max, size) = match i {
+                0 => (13.0, 24.0, 12),
+                _ if i == n - 1 => (0.0, 11.0, 15),
+                _ => (10.5, 13.0, 13),
+            };
+            (i, f64::max(min, f64::from(names_from)), max, size)
+        })
+        .filter(|&(_, min, max, _)| min < max)
+        .map(|(i, min, max, size)| {
+            let layer = &input.levels[i];
+            let mut layout = json!({
+                "text-field": field,
+                "text-font": [input.font],
+                "text-size": size,
+                "text-max-width": 8,
+                "text-padding": 4,
+            });
+            if i == n - 1 && n > 1 {
+                if let Some(o) = layout.as_object_mut() {
+                    o.insert("text-transform".into(), json!("uppercase"));
+                    o.insert("text-letter-spacing".into(), json!(0.08));
+                }
+            }
+            json!({
+                "id": format!("{layer}-labels"),
+                "type": "symbol",
+                "source": SOURCE_ID,
+                "source-layer": format!("{layer}_labels"),
+                "minzoom": min,
+                "maxzoom": max,
+                "layout": layout,
+                "paint": {
+                    "text-color": LABEL_COLOUR,
+                    "text-halo-color": LABEL_HALO,
+                    "text-halo-width": LABEL_HALO_WIDTH,
+                },
+            })
+        })
+        .collect()
 }
 
 /// The outlines of every level, thicker from buurten to gemeenten.
@@ -626,9 +754,19 @@ fn colour_expression(property: &str, legend: &[Class]) -> Value {
     Value::Array(expression)
 }
 
-fn with_min_zoom(mut layer: Value, min_zoom: Option<u8>) -> Value {
-    if let (Some(zoom), Some(object)) = (min_zoom, layer.as_object_mut()) {
-        object.insert("minzoom".to_string(), json!(zoom));
+fn with_min_zoom(layer: Value, min_zoom: Option<u8>) -> Value {
+    with_zooms(layer, min_zoom, None)
+}
+
+/// `layer` with `minzoom` and `maxzoom` where given.
+fn with_zooms(mut layer: Value, min_zoom: Option<u8>, max_zoom: Option<u8>) -> Value {
+    if let Some(object) = layer.as_object_mut() {
+        if let Some(zoom) = min_zoom {
+            object.insert("minzoom".to_string(), json!(zoom));
+        }
+        if let Some(zoom) = max_zoom {
+            object.insert("maxzoom".to_string(), json!(zoom));
+        }
     }
     layer
 }
@@ -667,6 +805,9 @@ mod tests {
                 .map(|d| (d.to_string(), capitalise(d)))
                 .collect(),
             levels: vec!["buurten".into(), "wijken".into(), "gemeenten".into()],
+            bands: Vec::new(),
+            glyphs_url: "http://localhost:8080/fonts/{fontstack}/{range}.pbf".into(),
+            font: "Ubuntu Light".into(),
             min_zoom: 5,
             max_zoom: 14,
             domains_from_zoom: Some(8),
@@ -909,6 +1050,9 @@ mod tests {
                 let Some(sl) = l["source-layer"].as_str() else {
                     continue;
                 };
+                if l["type"] == "symbol" {
+                    continue; // the labels: `every_variable_reads_only_existing_properties…`
+                }
                 let mut read = BTreeSet::new();
                 gets(l, &mut read);
                 let minimal = tile_properties(&input, sl, Set::Minimal).unwrap();
@@ -917,9 +1061,12 @@ mod tests {
                     "{flavor:?} {year}: {} reads {read:?}, minimal set of {sl} is {minimal:?}",
                     l["id"]
                 );
-                // No layer of the default view starts later than the tiles.
+                // No layer of the default view starts later than the tiles, except outlines and
+                // the labels (names are in the label points from the first `map` zoom).
+                let id = l["id"].as_str().unwrap();
                 assert!(
-                    l.get("minzoom").is_none() || l["id"].as_str().unwrap().ends_with("-outline")
+                    l.get("minzoom").is_none() || id.ends_with("-outline"),
+                    "{id}"
                 );
             }
             assert_eq!(s["metadata"]["mdi:minzoom"], input.min_zoom);
@@ -946,8 +1093,8 @@ mod tests {
                 );
                 if !read.is_subset(&minimal) {
                     // Beyond the minimal set: only from the first `full` zoom.
-                    let min_zoom = l["minzoom"].as_u64().unwrap_or(0);
-                    assert!(min_zoom >= u64::from(input.domains_from_zoom.unwrap()));
+                    let min_zoom = l["minzoom"].as_f64().unwrap_or(0.0);
+                    assert!(min_zoom >= f64::from(input.domains_from_zoom.unwrap()));
                 }
                 let wanted = match &variable {
                     Variable::Mdi => format!("mdi_decile_{year}"),
@@ -1018,7 +1165,9 @@ mod tests {
                 assert!(!id.ends_with("-selected"), "{id}");
                 for part in ["paint", "layout"] {
                     for (key, value) in l[part].as_object().into_iter().flatten() {
-                        operators(value, &mut ops);
+                        if key != "text-font" {
+                            operators(value, &mut ops); // a font name is no operator
+                        }
                         match (key.as_str(), value) {
                             (_, Value::String(_) | Value::Number(_)) => {}
                             ("fill-color", v) => {
@@ -1039,6 +1188,10 @@ mod tests {
                                 assert_eq!(a[2], json!(["zoom"]));
                                 assert!(a[3..].iter().all(Value::is_number));
                                 assert_eq!(a.len() % 2, 1);
+                            }
+                            ("text-font", v) => {
+                                let a = v.as_array().unwrap();
+                                assert!(a.len() == 1 && a[0].is_string(), "{id}: {v}");
                             }
                             (k, v) => panic!("{id}: {k} = {v} is no form QGIS reads"),
                         }
@@ -1105,13 +1258,106 @@ mod tests {
     }
 
     #[test]
-    fn no_labels_glyphs_or_sprite() {
-        for (_, _, _, s) in all_styles(&input()) {
-            assert!(s.get("glyphs").is_none() && s.get("sprite").is_none());
-            for l in layers(&s) {
-                assert!(["background", "fill", "line"].contains(&l["type"].as_str().unwrap()));
+    fn labels_use_the_served_glyphs_and_no_sprite() {
+        let input = input();
+        for (flavor, _, _, s) in all_styles(&input) {
+            assert_eq!(s["glyphs"], input.glyphs_url);
+            assert!(s.get("sprite").is_none());
+            let labels: Vec<&Value> = layers(&s)
+                .iter()
+                .filter(|l| l["type"] == "symbol")
+                .collect();
+            let ids: Vec<&str> = labels.iter().map(|l| l["id"].as_str().unwrap()).collect();
+            // Coarsest first, as the web client orders them; all after the fills and lines.
+            assert_eq!(ids, ["gemeenten-labels", "wijken-labels", "buurten-labels"]);
+            let last_other = layers(&s)
+                .iter()
+                .rposition(|l| l["type"] != "symbol")
+                .unwrap();
+            assert!(last_other < layers(&s).len() - labels.len() + 1);
+            for l in &labels {
+                let sl = l["source-layer"].as_str().unwrap();
+                assert!(sl.ends_with("_labels"), "{sl}");
+                assert_eq!(l["layout"]["text-font"], json!([input.font]));
+                // Names are in the label points from the first `map` zoom (8 here).
+                assert!(l["minzoom"].as_f64().unwrap() >= 8.0, "{l}");
+                assert!(l["minzoom"].as_f64() < l["maxzoom"].as_f64());
+                let field = &l["layout"]["text-field"];
+                match flavor {
+                    Flavor::MapLibre => assert_eq!(field, &json!(["get", "name"])),
+                    Flavor::Qgis => assert_eq!(field, "{name}"),
+                }
+            }
+            assert_eq!(labels[0]["layout"]["text-transform"], "uppercase");
+            assert_eq!(labels[2]["minzoom"], 13.0);
+        }
+        // No zoom carries names: no labels.
+        let mut none = input.clone();
+        none.domains_from_zoom = None;
+        let s = style(&none, Flavor::MapLibre, &StyleOptions::default()).unwrap();
+        assert!(layers(&s).iter().all(|l| l["type"] != "symbol"));
+    }
+
+    #[test]
+    fn the_mdi_choropleth_follows_the_level_bands() {
+        let mut input = input();
+        let fills = |s: &Value| -> Vec<(String, Option<u64>, Option<u64>)> {
+            layers(s)
+                .iter()
+                .filter(|l| l["id"].as_str().unwrap().ends_with("-fill"))
+                .map(|l| {
+                    (
+                        l["source-layer"].as_str().unwrap().to_string(),
+                        l["minzoom"].as_u64(),
+                        l["maxzoom"].as_u64(),
+                    )
+                })
+                .collect()
+        };
+        // No bands: the index unit at every zoom.
+        let s = style(&input, Flavor::MapLibre, &StyleOptions::default()).unwrap();
+        assert_eq!(fills(&s), [("buurten".to_string(), None, None)]);
+        // The demo's bands: gemeenten z5–6, wijken z7–8, buurten z9–14 (maxzoom exclusive).
+        input.bands = vec![Some((9, 14)), Some((7, 8)), Some((5, 6))];
+        for flavor in [Flavor::MapLibre, Flavor::Qgis] {
+            let s = style(&input, flavor, &StyleOptions::default()).unwrap();
+            assert_eq!(
+                fills(&s),
+                [
+                    ("gemeenten".to_string(), None, Some(7)),
+                    ("wijken".to_string(), Some(7), Some(9)),
+                    ("buurten".to_string(), Some(9), None),
+                ]
+            );
+            // Each level's fill reads the MDI decile of the year, which every level carries.
+            for l in layers(&s).iter().filter(|l| l["type"] == "fill") {
+                let mut read = BTreeSet::new();
+                gets(l, &mut read);
+                assert!(
+                    read.is_subset(
+                        &tile_properties(&input, l["source-layer"].as_str().unwrap(), Set::Minimal)
+                            .unwrap()
+                    )
+                );
             }
         }
+        // A variable only the index unit has stays on it at every zoom it is drawn.
+        let domain = StyleOptions {
+            variable: Variable::Domain("inkomen".into()),
+            ..StyleOptions::default()
+        };
+        let s = style(&input, Flavor::MapLibre, &domain).unwrap();
+        assert_eq!(fills(&s), [("buurten".to_string(), Some(8), None)]);
+        // A level without a band: the index unit takes over above the coarser bands.
+        input.bands = vec![None, None, Some((5, 7))];
+        let s = style(&input, Flavor::MapLibre, &StyleOptions::default()).unwrap();
+        assert_eq!(
+            fills(&s),
+            [
+                ("gemeenten".to_string(), None, Some(8)),
+                ("buurten".to_string(), Some(8), None),
+            ]
+        );
     }
 
     #[test]

@@ -1,13 +1,19 @@
-//! The tiles: `atlas.pmtiles` held in memory, indexed once at load, and served as stored.
+//! The tiles: `atlas.pmtiles`, indexed at start from its directories alone, answered by reading
+//! each tile at its offset until the whole archive is in memory, and from memory after.
 //!
-//! At load every tile entry of the archive (leaf directories resolved) goes into one hash map
-//! from PMTiles tile id to a content slot; each distinct content gets its ETag (a hash of its
-//! bytes) once. A request then costs one Hilbert id, one map lookup and a reference-counted
-//! slice of the archive: nothing is read or compressed per request, except for clients that do
-//! not accept gzip, for which the stored bytes are decompressed.
+//! At start only the header, the metadata and the directories are read (a few kilobytes to a
+//! few megabytes): every tile entry goes into one vector ordered by PMTiles tile id, so a
+//! request costs one Hilbert id and a binary search. The archive is then read into memory in
+//! the background ([`TileStore::load_into_memory`]); a tile is a reference-counted slice of it,
+//! or, until then, one positional read of the file. The ETag of a tile (a hash of its bytes) is
+//! computed the first time the tile is asked for. Nothing is compressed per request, except for
+//! clients that do not accept gzip, for which the stored bytes are decompressed.
 
-use std::collections::HashMap;
+use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -15,7 +21,10 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use mdi_format::TileCoord;
-use mdi_format::pmtiles::{ArchiveCompression, PmtilesIndex, read_pmtiles, tile_id};
+use mdi_format::pmtiles::{
+    ArchiveCompression, PmtilesIndex, read_pmtiles, read_pmtiles_file, tile_id,
+};
+use mdi_format::tiles::{PropertySet, TilesMeta};
 
 use crate::error::{ApiError, ServerError};
 use crate::http::{accepts_gzip, etag, fnv1a, not_modified, not_modified_response};
@@ -23,20 +32,30 @@ use crate::http::{accepts_gzip, etag, fnv1a, not_modified, not_modified_response
 /// The media type of Mapbox Vector Tiles.
 pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
-/// One distinct tile content: where its bytes are in the archive, and their hash (the ETag).
-#[derive(Debug, Clone, Copy)]
-struct Content {
-    offset: usize,
+/// One run of tile ids sharing stored bytes.
+#[derive(Debug)]
+struct Entry {
+    tile_id: u64,
+    run_length: u32,
     len: u32,
-    hash: u64,
+    offset: u64,
+    /// The hash of the bytes (the ETag), computed on first use.
+    hash: OnceLock<u64>,
 }
 
-/// The tiles of an atlas, in memory.
+/// The tiles of an atlas.
 #[derive(Debug)]
 pub struct TileStore {
-    data: Bytes,
-    index: HashMap<u64, u32>,
-    contents: Vec<Content>,
+    /// The archive, for positional reads until [`TileStore::data`] is filled.
+    file: Option<File>,
+    /// The archive's path, for errors.
+    path: PathBuf,
+    /// The whole archive, once read into memory.
+    data: OnceLock<Bytes>,
+    /// The tile entries, ordered by tile id.
+    entries: Vec<Entry>,
+    /// Number of distinct stored tiles.
+    distinct: usize,
     /// Whether the stored tiles are gzip-compressed (else stored as is).
     pub gzip: bool,
     /// The lowest zoom with tiles.
@@ -58,8 +77,7 @@ pub struct TileStore {
 pub enum Lookup {
     /// The tile's stored bytes and their hash.
     Found {
-        /// The stored bytes (gzip-compressed when [`TileStore::gzip`]): a shared slice of the
-        /// archive.
+        /// The stored bytes (gzip-compressed when [`TileStore::gzip`]).
         bytes: Bytes,
         /// The content hash (the ETag).
         hash: u64,
@@ -68,6 +86,8 @@ pub enum Lookup {
     Empty,
     /// Not a tile of this atlas: the reason.
     Invalid(String),
+    /// The tile exists but its bytes could not be read: the reason.
+    Unreadable(String),
 }
 
 impl TileStore {
@@ -75,9 +95,11 @@ impl TileStore {
     /// ([`crate::Atlas::load_without_tiles`]): every address is [`Lookup::Empty`] or invalid.
     pub fn empty() -> TileStore {
         TileStore {
-            data: Bytes::new(),
-            index: HashMap::new(),
-            contents: Vec::new(),
+            file: None,
+            path: PathBuf::new(),
+            data: OnceLock::from(Bytes::new()),
+            entries: Vec::new(),
+            distinct: 0,
             gzip: false,
             min_zoom: 0,
             max_zoom: 0,
@@ -88,12 +110,48 @@ impl TileStore {
         }
     }
 
-    /// Indexes a PMTiles v3 archive of MVT tiles held in `bytes`.
+    /// Indexes a PMTiles v3 archive of MVT tiles held in `bytes` (`path` names it in errors).
     ///
     /// # Errors
-    /// [`ServerError::Format`] if the archive is malformed, [`ServerError::Atlas`] (naming
-    /// `path`) if it does not hold MVT tiles compressed with gzip or not at all.
-    pub fn from_bytes(path: &std::path::Path, bytes: Bytes) -> Result<TileStore, ServerError> {
+    /// [`ServerError::Atlas`] (naming `path`) if the archive is malformed or does not hold MVT
+    /// tiles compressed with gzip or not at all.
+    pub fn from_bytes(path: &Path, bytes: Bytes) -> Result<TileStore, ServerError> {
+        let index = read_pmtiles(&bytes).map_err(|e| ServerError::Atlas {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let store = TileStore::from_index(path, None, bytes.len(), index)?;
+        let _ = store.data.set(bytes);
+        Ok(store)
+    }
+
+    /// Opens the PMTiles v3 archive at `path` and indexes it from its header, metadata and
+    /// directories alone; tiles are read at their offsets until
+    /// [`TileStore::load_into_memory`].
+    ///
+    /// # Errors
+    /// [`ServerError::Io`] if the file cannot be opened, [`ServerError::Atlas`] (naming `path`)
+    /// as [`TileStore::from_bytes`].
+    pub fn open(path: &Path) -> Result<TileStore, ServerError> {
+        let file = File::open(path).map_err(|cause| ServerError::Io {
+            path: path.to_path_buf(),
+            action: "cannot open",
+            cause,
+        })?;
+        let index = read_pmtiles_file(&file).map_err(|e| ServerError::Atlas {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+        TileStore::from_index(path, Some(file), len, index)
+    }
+
+    fn from_index(
+        path: &Path,
+        file: Option<File>,
+        archive_bytes: usize,
+        index: PmtilesIndex,
+    ) -> Result<TileStore, ServerError> {
         let PmtilesIndex {
             tile_compression,
             tile_type,
@@ -103,10 +161,7 @@ impl TileStore {
             center,
             metadata,
             entries,
-        } = read_pmtiles(&bytes).map_err(|e| ServerError::Atlas {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        } = index;
         let bad = |message: String| ServerError::Atlas {
             path: path.to_path_buf(),
             message,
@@ -123,52 +178,105 @@ impl TileStore {
                 )));
             }
         };
-        let mut index = HashMap::with_capacity(entries.len());
-        let mut slots: HashMap<u64, u32> = HashMap::new();
-        let mut contents = Vec::new();
-        for e in &entries {
-            let slot = *slots.entry(e.offset).or_insert_with(|| {
-                let offset = e.offset as usize;
-                contents.push(Content {
-                    offset,
-                    len: e.length,
-                    hash: fnv1a(&bytes[offset..offset + e.length as usize]),
-                });
-                (contents.len() - 1) as u32
-            });
-            for id in e.tile_id..e.tile_id + u64::from(e.run_length) {
-                index.insert(id, slot);
-            }
-        }
-        contents.shrink_to_fit();
-        index.shrink_to_fit();
+        let mut offsets: Vec<u64> = entries.iter().map(|e| e.offset).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        // `read_pmtiles` returns the entries ordered by tile id, without overlaps.
+        let entries = entries
+            .into_iter()
+            .map(|e| Entry {
+                tile_id: e.tile_id,
+                run_length: e.run_length,
+                len: e.length,
+                offset: e.offset,
+                hash: OnceLock::new(),
+            })
+            .collect();
         Ok(TileStore {
-            data: bytes.clone(),
-            index,
-            contents,
+            file,
+            path: path.to_path_buf(),
+            data: OnceLock::new(),
+            entries,
+            distinct: offsets.len(),
             gzip,
             min_zoom,
             max_zoom,
             bounds,
             center,
             metadata,
-            archive_bytes: bytes.len(),
+            archive_bytes,
         })
+    }
+
+    /// Reads the whole archive into memory, after which tiles are served without a read. Does
+    /// nothing if it is there already.
+    ///
+    /// # Errors
+    /// [`ServerError::Io`] if the file cannot be read, [`ServerError::Atlas`] if it changed
+    /// size since it was indexed.
+    pub fn load_into_memory(&self) -> Result<(), ServerError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        if self.data.get().is_some() {
+            return Ok(());
+        }
+        let mut bytes = vec![0u8; self.archive_bytes];
+        file.read_exact_at(&mut bytes, 0)
+            .map_err(|cause| ServerError::Io {
+                path: self.path.clone(),
+                action: "cannot read",
+                cause,
+            })?;
+        let mut more = [0u8; 1];
+        if file
+            .read_at(&mut more, self.archive_bytes as u64)
+            .unwrap_or(0)
+            != 0
+        {
+            return Err(ServerError::Atlas {
+                path: self.path.clone(),
+                message: "the archive grew while it was read; a new build is being written".into(),
+            });
+        }
+        let _ = self.data.set(Bytes::from(bytes));
+        Ok(())
+    }
+
+    /// Whether the whole archive is in memory.
+    pub fn in_memory(&self) -> bool {
+        self.data.get().is_some()
     }
 
     /// Number of addressed tiles.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.entries.iter().map(|e| e.run_length as usize).sum()
     }
 
     /// Whether the archive has no tiles.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.entries.is_empty()
     }
 
     /// Number of distinct tile contents.
     pub fn contents(&self) -> usize {
-        self.contents.len()
+        self.distinct
+    }
+
+    /// The stored bytes of `e`: a slice of the archive in memory, else read from the file.
+    fn bytes_of(&self, e: &Entry) -> Result<Bytes, String> {
+        let (start, len) = (e.offset as usize, e.len as usize);
+        if let Some(data) = self.data.get() {
+            return data
+                .get(start..start + len)
+                .map(|_| data.slice(start..start + len))
+                .ok_or_else(|| format!("bytes {start}..{} are beyond the archive", start + len));
+        }
+        let file = self.file.as_ref().ok_or("the archive is not open")?;
+        let mut buf = vec![0u8; len];
+        file.read_exact_at(&mut buf, e.offset)
+            .map_err(|err| format!("cannot read {}: {err}", self.path.display()))?;
+        Ok(Bytes::from(buf))
     }
 
     /// The tile at zoom `z`, column `x`, row `y` (XYZ scheme of Web Mercator, EPSG:3857).
@@ -189,17 +297,39 @@ impl TileStore {
                 self.min_zoom, self.max_zoom
             ));
         }
-        let coord = TileCoord { z: z as u8, x, y };
-        match tile_id(coord).and_then(|id| self.index.get(&id)) {
-            Some(&slot) => {
-                let c = self.contents[slot as usize];
-                Lookup::Found {
-                    bytes: self.data.slice(c.offset..c.offset + c.len as usize),
-                    hash: c.hash,
-                }
-            }
-            None => Lookup::Empty,
+        let Some(id) = tile_id(TileCoord { z: z as u8, x, y }) else {
+            return Lookup::Empty;
+        };
+        let at = self.entries.partition_point(|e| e.tile_id <= id);
+        let Some(e) = at.checked_sub(1).map(|i| &self.entries[i]) else {
+            return Lookup::Empty;
+        };
+        if id >= e.tile_id + u64::from(e.run_length) {
+            return Lookup::Empty;
         }
+        match self.bytes_of(e) {
+            Ok(bytes) => {
+                let hash = *e.hash.get_or_init(|| fnv1a(&bytes));
+                Lookup::Found { bytes, hash }
+            }
+            Err(reason) => Lookup::Unreadable(format!("tile {z}/{x}/{y}: {reason}")),
+        }
+    }
+
+    /// The `mdi` block of the archive's metadata.
+    pub fn tiles_meta(&self) -> Option<TilesMeta> {
+        TilesMeta::from_archive(&self.metadata)
+    }
+
+    /// The first zoom whose tiles carry every property (`full`), from the archive metadata.
+    pub fn full_from_zoom(&self) -> Option<u8> {
+        self.tiles_meta()?.first_zoom_with(&[PropertySet::Full])
+    }
+
+    /// The first zoom whose tiles carry the domain deciles (property set `map` or `full`).
+    pub fn domains_from_zoom(&self) -> Option<u8> {
+        self.tiles_meta()?
+            .first_zoom_with(&[PropertySet::Map, PropertySet::Full])
     }
 }
 
@@ -231,6 +361,7 @@ pub fn tile_response(
 ) -> Response {
     match store.get(z, x, y) {
         Lookup::Invalid(reason) => ApiError::bad_request(reason).into_response(),
+        Lookup::Unreadable(reason) => ApiError::internal(reason).into_response(),
         Lookup::Empty => {
             let mut res = StatusCode::NO_CONTENT.into_response();
             res.headers_mut()

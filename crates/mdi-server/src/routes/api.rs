@@ -1,5 +1,6 @@
 //! The JSON API: `/api/meta`, `/api/areas/{code}`, `/api/search`, `/api/point` and
-//! `/api/breaks` (the documents are built by [`crate::api`]).
+//! `/api/breaks` (the documents are built by [`crate::api`]). Each answers 503 with
+//! `Retry-After: 1` while the atlas loads ([`crate::state`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,8 +12,11 @@ use crate::extract::{ApiQuery, Latitude, Limit, Longitude, QueryParams, Year, op
 use crate::state::Shared;
 
 /// `/api/meta`.
-pub async fn meta(State(s): State<Shared>) -> Json<MetaResponse> {
-    Json(api::meta(&s.atlas.load()))
+///
+/// # Errors
+/// 503 while the atlas loads (as every API route).
+pub async fn meta(State(s): State<Shared>) -> Result<Json<MetaResponse>, ApiError> {
+    Ok(Json(api::meta(&*s.atlas()?, s.config.basemap.as_deref())))
 }
 
 /// `/api/areas/{code}`.
@@ -23,7 +27,7 @@ pub async fn area(
     State(s): State<Shared>,
     Path(code): Path<String>,
 ) -> Result<Json<AreaResponse>, ApiError> {
-    api::area(&s.atlas.load(), &code).map(Json)
+    api::area(&*s.atlas()?, &code).map(Json)
 }
 
 /// The query of `/api/search`.
@@ -42,12 +46,15 @@ impl QueryParams for SearchQuery {
 }
 
 /// `/api/search?q=&limit=`.
+///
+/// # Errors
+/// 503 while the atlas loads.
 pub async fn search(
     State(s): State<Shared>,
     ApiQuery(query): ApiQuery<SearchQuery>,
-) -> Json<SearchResponse> {
+) -> Result<Json<SearchResponse>, ApiError> {
     let Limit(limit) = query.limit.unwrap_or_default();
-    Json(api::search(&s.atlas.load(), &query.q, limit))
+    Ok(Json(api::search(&*s.atlas()?, &query.q, limit)))
 }
 
 /// The query of `/api/point`.
@@ -66,12 +73,15 @@ impl QueryParams for PointQuery {
 }
 
 /// `/api/point?lon=&lat=` (WGS84 degrees).
+///
+/// # Errors
+/// 503 while the atlas loads.
 pub async fn point(
     State(s): State<Shared>,
     ApiQuery(query): ApiQuery<PointQuery>,
-) -> Json<PointResponse> {
+) -> Result<Json<PointResponse>, ApiError> {
     let (Longitude(lon), Latitude(lat)) = (query.lon, query.lat);
-    Json(api::point(&s.atlas.load(), lon, lat))
+    Ok(Json(api::point(&*s.atlas()?, lon, lat)))
 }
 
 /// The query of `/api/breaks`.
@@ -96,7 +106,7 @@ pub async fn breaks(
     State(s): State<Shared>,
     ApiQuery(query): ApiQuery<BreaksQuery>,
 ) -> Result<Json<BreaksResponse>, ApiError> {
-    let atlas = s.atlas.load();
+    let atlas = s.atlas()?;
     let weights = api::parse_weights(&atlas.meta.domains, query.weights.as_deref())?;
     api::breaks(&atlas, &weights, query.year.map(|Year(y)| y)).map(Json)
 }

@@ -40,7 +40,7 @@ pub async fn download(
             DOWNLOADS.join(", ")
         )));
     }
-    let path = s.atlas.load().dir.join(&file);
+    let path = s.map().dir.join(&file);
     if !path.is_file() {
         let hint = if file == mdi_format::files::MBTILES {
             " (build the atlas with --mbtiles)"
@@ -127,7 +127,7 @@ async fn serve_web_file(
 /// `/health`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Health {
-    /// Always `ok` (a server that cannot serve does not answer).
+    /// `ok`, or `loading` while the areas and the API state load (tiles answer already).
     pub status: &'static str,
     /// The atlas directory.
     pub atlas: String,
@@ -135,28 +135,29 @@ pub struct Health {
     pub built_at: String,
     /// Tiles addressed by the atlas.
     pub tiles: usize,
-    /// Areas of the atlas.
-    pub areas: usize,
+    /// Areas of the atlas; `null` while they load.
+    pub areas: Option<usize>,
 }
 
 /// `/health`: the loaded atlas, never cached.
 pub async fn health(
     State(s): State<Shared>,
 ) -> ([(header::HeaderName, HeaderValue); 1], Json<Health>) {
-    let atlas = s.atlas.load();
+    let served = s.served.load();
+    let (map, full) = (&served.map, served.atlas());
     let body = Health {
-        status: "ok",
-        atlas: atlas.dir.display().to_string(),
-        built_at: atlas.meta.built_at.clone(),
-        tiles: atlas.tiles.len(),
-        areas: atlas.areas.list.len(),
+        status: if full.is_some() { "ok" } else { "loading" },
+        atlas: map.dir.display().to_string(),
+        built_at: map.meta.built_at.clone(),
+        tiles: map.tiles.len(),
+        areas: full.map(|a| a.areas.list.len()),
     };
     ([(header::CACHE_CONTROL, NO_STORE)], Json(body))
 }
 
 /// `/metrics`: the Prometheus text exposition format, never cached.
 pub async fn metrics(State(s): State<Shared>) -> impl IntoResponse {
-    let atlas = s.atlas.load();
+    let served = s.served.load();
     (
         [
             (
@@ -165,6 +166,7 @@ pub async fn metrics(State(s): State<Shared>) -> impl IntoResponse {
             ),
             (header::CACHE_CONTROL, NO_STORE),
         ],
-        s.metrics.render(&atlas),
+        s.metrics
+            .render(&served.map, served.atlas().map(|a| a.areas.list.len())),
     )
 }

@@ -102,7 +102,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the server.
-pub static ROUTES: [RouteSpec; 16] = [
+pub static ROUTES: [RouteSpec; 17] = [
     RouteSpec {
         path: "/tiles/{z}/{x}/{y}",
         family: Family::Tiles,
@@ -139,6 +139,16 @@ pub static ROUTES: [RouteSpec; 16] = [
         example: Some("/style.json"),
         caching: Caching::Revalidate,
         handler: || get(styles::style),
+    },
+    RouteSpec {
+        path: "/fonts/{fontstack}/{range}",
+        family: Family::Styles,
+        label: "/fonts/{fontstack}/{range}",
+        description: "the glyphs of the styles' labels, <code>/fonts/Ubuntu Light/0-255.pbf</code> \
+                      (MapLibre glyph protobuf, ranges of 256 code points)",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(styles::glyphs),
     },
     RouteSpec {
         path: "/api/meta",
@@ -355,7 +365,7 @@ fn escape(text: &str) -> String {
 
 /// The page listing [`ROUTES`] by family, at `/` when the server has no web client.
 pub fn route_list(s: &AppState) -> Html<String> {
-    let atlas = s.atlas.load();
+    let atlas = s.map();
     let mut sections = String::new();
     for family in Family::ALL {
         sections.push_str(&format!("<h2>{}</h2><ul>", family.title()));

@@ -64,7 +64,7 @@ async fn respond(
     code: Option<String>,
     query: ReportQuery,
 ) -> Result<Response, ApiError> {
-    let atlas = s.atlas.load_full();
+    let atlas = s.atlas()?;
     let options = ReportOptions {
         year: query.year.map(|Year(y)| y),
         from_year: query.from_year.map(|Year(y)| y),

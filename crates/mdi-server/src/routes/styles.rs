@@ -1,14 +1,16 @@
 //! `/style.json`: the MapLibre style of the choropleth, or its QGIS flavor (the documents are
-//! built by [`crate::style`]).
+//! built by [`crate::style`]), and `/fonts/{fontstack}/{range}.pbf`: the glyphs of its labels
+//! ([`crate::glyphs`]).
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::http::header::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::atlas::Atlas;
+use crate::atlas::MapAtlas;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, QueryParams, Year, optional};
 use crate::http::base_url;
@@ -55,7 +57,7 @@ impl QueryParams for StyleQuery {
 }
 
 /// What the style builder needs to know of the atlas, with absolute URLs under `base`.
-fn style_input(atlas: &Atlas, base: &str) -> StyleInput {
+fn style_input(atlas: &MapAtlas, base: &str) -> StyleInput {
     StyleInput {
         title: atlas.meta.title.clone(),
         attribution: atlas.meta.attribution.clone(),
@@ -68,6 +70,14 @@ fn style_input(atlas: &Atlas, base: &str) -> StyleInput {
             .map(|d| (d.id.clone(), d.name.clone()))
             .collect(),
         levels: atlas.meta.levels.iter().map(|l| l.layer.clone()).collect(),
+        bands: atlas
+            .meta
+            .levels
+            .iter()
+            .map(|l| l.band.as_ref().map(|b| (b.min, b.max)))
+            .collect(),
+        glyphs_url: format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
+        font: crate::glyphs::FONTSTACK.to_string(),
         min_zoom: atlas.tiles.min_zoom,
         max_zoom: atlas.tiles.max_zoom,
         domains_from_zoom: atlas.domains_from_zoom(),
@@ -79,7 +89,7 @@ fn style_input(atlas: &Atlas, base: &str) -> StyleInput {
 /// # Errors
 /// 400 for a year or variable the atlas does not have (the message names it and the valid
 /// ones).
-pub fn style_document(atlas: &Atlas, base: &str, query: &StyleQuery) -> Result<Value, ApiError> {
+pub fn style_document(atlas: &MapAtlas, base: &str, query: &StyleQuery) -> Result<Value, ApiError> {
     let options = StyleOptions {
         year: query.year.map(|Year(y)| y),
         variable: query
@@ -102,7 +112,18 @@ pub async fn style(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let atlas = s.atlas.load();
+    let atlas = s.map();
     let base = base_url(s.config.public_url.as_deref(), &headers, &uri, &s.bound);
     style_document(&atlas, &base, &query).map(Json)
+}
+
+/// `/fonts/{fontstack}/{range}.pbf`: one range of glyphs, compiled into the binary.
+///
+/// # Errors
+/// 404 for another font, 400 for a malformed range ([`crate::glyphs::glyph_response`]).
+pub async fn glyphs(
+    Path((fontstack, range)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    crate::glyphs::glyph_response(&fontstack, &range, &headers)
 }

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::atlas::Atlas;
+use crate::atlas::MapAtlas;
 use crate::error::ApiError;
 use crate::http::base_url;
 use crate::state::Shared;
@@ -27,7 +27,7 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (z, x, y) = parse_tile_path(&z, &x, &y).map_err(ApiError::bad_request)?;
-    let atlas = s.atlas.load();
+    let atlas = s.map();
     let res = tile_response(&atlas.tiles, z, x, y, &headers, &s.tile_cache);
     if res.status() == StatusCode::OK {
         // The body is one buffer: its exact size is known (axum sets Content-Length from it
@@ -43,7 +43,7 @@ pub async fn tile(
 }
 
 /// The TileJSON 3.0.0 document of the atlas, with absolute URLs under `base`.
-pub fn tilejson_document(atlas: &Atlas, base: &str) -> Value {
+pub fn tilejson_document(atlas: &MapAtlas, base: &str) -> Value {
     let t = &atlas.tiles;
     let m = &atlas.meta;
     let mut doc = json!({
@@ -68,14 +68,14 @@ pub fn tilejson_document(atlas: &Atlas, base: &str) -> Value {
 
 /// `/tiles.json`.
 pub async fn tilejson(State(s): State<Shared>, headers: HeaderMap, uri: Uri) -> Json<Value> {
-    let atlas = s.atlas.load();
+    let atlas = s.map();
     let base = base_url(s.config.public_url.as_deref(), &headers, &uri, &s.bound);
     Json(tilejson_document(&atlas, &base))
 }
 
 /// The tileset metadata GDAL's MVT driver (and tippecanoe's tools) read beside `{z}/{x}/{y}`
 /// tiles: strings for zooms, bounds and center, and the layers as a JSON string under `json`.
-pub fn gdal_metadata_document(atlas: &Atlas) -> Value {
+pub fn gdal_metadata_document(atlas: &MapAtlas) -> Value {
     let t = &atlas.tiles;
     // GDAL takes each layer's geometry type from `tilestats`, its fields from `vector_layers`.
     let mut layers =
@@ -100,5 +100,5 @@ pub fn gdal_metadata_document(atlas: &Atlas) -> Value {
 
 /// `/tiles/metadata.json`.
 pub async fn gdal_metadata(State(s): State<Shared>) -> Json<Value> {
-    Json(gdal_metadata_document(&s.atlas.load()))
+    Json(gdal_metadata_document(&s.map()))
 }
