@@ -1516,6 +1516,274 @@ async fn tiles_answer_while_the_api_loads_and_the_api_answers_503_until_then() {
     assert_eq!(get(&app, "/health").await.json()["status"], "ok");
 }
 
+/// One glyph of a MapLibre glyph protobuf, decoded by hand from the schema (glyphs.proto:
+/// `glyphs { 1: fontstack* }`, `fontstack { 1: name, 2: range, 3: glyph* }`, `glyph { 1: id,
+/// 2: bitmap, 3: width, 4: height, 5: left (sint32), 6: top (sint32), 7: advance }`).
+#[derive(Debug, Default)]
+struct PbfGlyph {
+    id: u32,
+    bitmap: Vec<u8>,
+    width: u32,
+    height: u32,
+    left: i32,
+    top: i32,
+    advance: u32,
+}
+
+/// Protobuf fields of `buf`: (field number, varint value or bytes).
+fn pb_fields(mut buf: &[u8]) -> Vec<(u64, u64, Vec<u8>)> {
+    fn varint(buf: &mut &[u8]) -> u64 {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = buf[0];
+            *buf = &buf[1..];
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        v
+    }
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        let key = varint(&mut buf);
+        match key & 7 {
+            0 => out.push((key >> 3, varint(&mut buf), Vec::new())),
+            2 => {
+                let n = varint(&mut buf) as usize;
+                out.push((key >> 3, 0, buf[..n].to_vec()));
+                buf = &buf[n..];
+            }
+            t => panic!("wire type {t} is not in the glyph schema"),
+        }
+    }
+    out
+}
+
+/// The (name, range, glyphs) of the one fontstack of a glyph protobuf.
+fn decode_glyphs(pbf: &[u8]) -> (String, String, Vec<PbfGlyph>) {
+    let stacks = pb_fields(pbf);
+    assert_eq!(stacks.len(), 1, "one fontstack");
+    assert_eq!(stacks[0].0, 1);
+    let (mut name, mut range, mut glyphs) = (String::new(), String::new(), Vec::new());
+    let zigzag = |v: u64| ((v >> 1) as i64 ^ -((v & 1) as i64)) as i32;
+    for (field, _, bytes) in pb_fields(&stacks[0].2) {
+        match field {
+            1 => name = String::from_utf8(bytes).unwrap(),
+            2 => range = String::from_utf8(bytes).unwrap(),
+            3 => {
+                let mut g = PbfGlyph::default();
+                for (f, v, b) in pb_fields(&bytes) {
+                    match f {
+                        1 => g.id = v as u32,
+                        2 => g.bitmap = b,
+                        3 => g.width = v as u32,
+                        4 => g.height = v as u32,
+                        5 => g.left = zigzag(v),
+                        6 => g.top = zigzag(v),
+                        7 => g.advance = v as u32,
+                        other => panic!("glyph field {other}"),
+                    }
+                }
+                glyphs.push(g);
+            }
+            other => panic!("fontstack field {other}"),
+        }
+    }
+    (name, range, glyphs)
+}
+
+/// `/fonts/{fontstack}/{range}.pbf`, decoded by the hand-written decoder above: the ranges of
+/// Dutch names have their glyphs (ë, é, ï, ’, –), every bitmap is the glyph's size plus the
+/// 3 px buffer, the distance field of `A` is above 192 inside and below it at the border, and
+/// a range without glyphs is an empty but valid fontstack.
+#[tokio::test]
+async fn glyph_ranges_decode_with_their_glyphs_and_distance_fields() {
+    let (app, _) = app();
+    let style = get(&app, "/style.json").await.json();
+    let font = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["type"] == "symbol")
+        .map(|l| l["layout"]["text-font"][0].as_str().unwrap().to_string())
+        .unwrap();
+    let url = |range: &str| format!("/fonts/{}/{range}.pbf", font.replace(' ', "%20"));
+    let mut all = HashMap::new();
+    for (range, must) in [
+        ("0-255", vec!['A', 'a', 'ë', 'é', 'ï', ' ', '\'']),
+        ("256-511", vec!['Ĳ', 'ĳ', 'Ł']),
+        ("8192-8447", vec!['’', '–', '‘']),
+    ] {
+        let r = get(&app, &url(range)).await;
+        assert_eq!(r.status, StatusCode::OK, "{range}");
+        assert_eq!(r.header("content-type"), Some("application/x-protobuf"));
+        assert!(r.header("etag").is_some());
+        let (name, got_range, glyphs) = decode_glyphs(&r.body);
+        assert_eq!((name.as_str(), got_range.as_str()), (font.as_str(), range));
+        let (lo, hi) = range.split_once('-').unwrap();
+        let (lo, hi): (u32, u32) = (lo.parse().unwrap(), hi.parse().unwrap());
+        for g in &glyphs {
+            assert!((lo..=hi).contains(&g.id), "{} in {range}", g.id);
+            if g.bitmap.is_empty() {
+                assert_eq!((g.width, g.height), (0, 0));
+            } else {
+                assert_eq!(
+                    g.bitmap.len() as u32,
+                    (g.width + 6) * (g.height + 6),
+                    "glyph {}",
+                    g.id
+                );
+            }
+        }
+        for c in must {
+            assert!(glyphs.iter().any(|g| g.id == c as u32), "{c:?} in {range}");
+        }
+        all.extend(glyphs.into_iter().map(|g| (g.id, g)));
+    }
+    let a = &all[&('A' as u32)];
+    let (w, h) = (a.width as usize + 6, a.height as usize + 6);
+    // 24 px glyphs: a capital is some 15–19 px tall and sits on the baseline.
+    assert!((14..=20).contains(&a.height), "{a:?}");
+    assert!((12..=18).contains(&a.advance), "{a:?}");
+    assert!(a.top < 0, "top is below the ascender: {a:?}");
+    let inside = a.bitmap.iter().filter(|&&v| v > 192).count();
+    assert!(inside > 20 && inside < w * h / 2, "{inside} of {}", w * h);
+    for x in 0..w {
+        for y in [0, h - 1] {
+            assert!(a.bitmap[y * w + x] < 192, "A's border at {x},{y}");
+        }
+    }
+    // The bottom of both legs of A is ink: the lowest glyph row holds two runs above 192.
+    let row = &a.bitmap[(h - 4) * w..(h - 3) * w];
+    let runs = row.windows(2).filter(|p| p[0] <= 192 && p[1] > 192).count();
+    assert_eq!(runs, 2, "{row:?}");
+    // More ink in M than in a full stop; none in a space.
+    let ink = |c: char| all[&(c as u32)].bitmap.iter().filter(|&&v| v > 192).count();
+    assert!(ink('M') > 3 * ink('.'));
+    assert!(all[&(' ' as u32)].bitmap.is_empty() && all[&(' ' as u32)].advance > 0);
+    // The accents make ë taller than e.
+    assert!(all[&('ë' as u32)].top > all[&('e' as u32)].top);
+
+    let empty = get(&app, &url("19968-20223")).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    let (name, range, glyphs) = decode_glyphs(&empty.body);
+    assert_eq!(
+        (name.as_str(), range.as_str(), glyphs.len()),
+        (font.as_str(), "19968-20223", 0)
+    );
+    let stack = format!(
+        "/fonts/{}%2CArial%20Unicode%20MS%20Regular/0-255.pbf",
+        font.replace(' ', "%20")
+    );
+    assert_eq!(get(&app, &stack).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&app, "/fonts/Open%20Sans/0-255.pbf").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, &url("0-256")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let tag = get(&app, &url("0-255"))
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let again = call(&app, Method::GET, &url("0-255"), &[("if-none-match", &tag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+/// The MapLibre style validator (`@maplibre/maplibre-gl-style-spec` of web/package.json, through
+/// web/scripts/validate-style.mjs) passes on /style.json with its labels in both flavours, for
+/// the demo and for a copy whose metadata.json sets level bands.
+#[tokio::test]
+async fn the_maplibre_validator_passes_on_the_styles_with_labels_and_bands() {
+    let spec = common::repo().join("web/node_modules/@maplibre/maplibre-gl-style-spec");
+    if !spec.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "web/node_modules lacks the style validator: run npm ci --prefix web"
+        );
+        common::skip(
+            "web/node_modules lacks @maplibre/maplibre-gl-style-spec (npm ci --prefix web)",
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let banded = dir.path().join("banded");
+    copy_dir(demo(), &banded);
+    let meta_path = banded.join("metadata.json");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    for (level, (min, max)) in
+        meta["levels"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .zip([(9, 14), (7, 8), (5, 6)])
+    {
+        level["band"] = serde_json::json!({"min": min, "max": max, "source": "data"});
+    }
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let mut files = Vec::new();
+    for (name, atlas) in [("demo", demo()), ("banded", banded.as_path())] {
+        let app = mdi_server::router(state_for(atlas));
+        for query in [
+            "",
+            "?flavor=qgis",
+            "?variable=inkomen",
+            "?flavor=qgis&variable=domains_in_worst_decile",
+        ] {
+            let r = get(&app, &format!("/style.json{query}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{name} {query}");
+            let style = r.json();
+            assert!(
+                style["glyphs"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/fonts/{fontstack}/{range}.pbf")
+            );
+            let labels = style["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["type"] == "symbol")
+                .count();
+            assert_eq!(labels, 3, "{name} {query}");
+            let fills = style["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["id"].as_str().unwrap().ends_with("-fill"))
+                .count();
+            let want = if name == "banded" && !query.contains("variable") {
+                3
+            } else {
+                1
+            };
+            assert_eq!(fills, want, "{name} {query}");
+            let file = dir.path().join(format!("{name}-{}.json", files.len()));
+            std::fs::write(&file, r.body).unwrap();
+            files.push(file);
+        }
+    }
+    let o = Command::new("node")
+        .arg(common::repo().join("web/scripts/validate-style.mjs"))
+        .args(&files)
+        .output()
+        .expect("node runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains(&format!("{} valid, 0 invalid", files.len())),
+        "{out}"
+    );
+}
+
 /// An atlas whose areas cannot be read still fails at start: the server answers tiles at
 /// once, then stops with a non-zero exit naming the file, instead of answering 503 forever.
 #[test]

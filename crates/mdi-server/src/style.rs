@@ -628,11 +628,9 @@ fn label_layers(input: &StyleInput, flavor: Flavor) -> Vec<Value> {
                 "text-max-width": 8,
                 "text-padding": 4,
             });
-            if i == n - 1 && n > 1 {
-                if let Some(o) = layout.as_object_mut() {
-                    o.insert("text-transform".into(), json!("uppercase"));
-                    o.insert("text-letter-spacing".into(), json!(0.08));
-                }
+            if let (true, Some(o)) = (i == n - 1 && n > 1, layout.as_object_mut()) {
+                o.insert("text-transform".into(), json!("uppercase"));
+                o.insert("text-letter-spacing".into(), json!(0.08));
             }
             json!({
                 "id": format!("{layer}-labels"),
