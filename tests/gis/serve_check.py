@@ -22,6 +22,10 @@ c. GDAL (pyogrio) as the GIS client: PMTiles over HTTP (/vsicurl/), MBTiles (/vs
    downloaded copy) and the MVT driver on the XYZ tile URLs, each finding the buurten expected
    from areas.fgb. What GDAL requested is taken from its debug log (CPL_DEBUG, CPL_LOG).
 d. An HTTP Range request on /download/atlas.pmtiles.
+e. The glyph-labelled styles (/style.json, both flavours): a symbol layer per level, and for
+   each its glyphs URL answers for its text-font, and its source (the style's TileJSON url ->
+   the tile URL -> GDAL's MVT driver on that tile tree) holds the label layer with names at the
+   label's first zoom.
 
 Prints one JSON summary on stdout. Exit status: 0 all checks pass, 1 a check failed (listed
 under "failures"), 3 a Python module is missing (listed under "missing_modules").
@@ -895,6 +899,47 @@ def check_gdal(rep, web, archive, areas, log, quick):
 # d. Range
 
 
+def check_labels(rep, web, archive):
+    """The glyph-labelled styles: every symbol layer's source, opened as GDAL opens it (the
+    style's TileJSON url -> its tile URL -> GDAL's MVT driver on that tile tree, which reads
+    /tiles/metadata.json), holds the label layer with names at the label's first zoom, and the
+    style's glyphs URL answers for the label font."""
+    sec = rep.sections["labels"] = {}
+    for query in ("", "?flavor=qgis"):
+        r = web.request("/style.json" + query)
+        rep.check(f"labels.style{query}.status", r.status == 200, f"/style.json{query}: status {r.status}")
+        style = json.loads(r.body)
+        glyphs = style.get("glyphs", "")
+        symbols = [l for l in style.get("layers", []) if l.get("type") == "symbol"]
+        rep.check(f"labels.style{query}.layers", len(symbols) == len(archive.levels) and glyphs.endswith(
+            "/fonts/{fontstack}/{range}.pbf"), f"symbol layers {[l['id'] for l in symbols]}, glyphs {glyphs!r}")
+        for layer in symbols:
+            font = layer["layout"]["text-font"][0]
+            url = glyphs.replace("{fontstack}", urllib.parse.quote(font)).replace("{range}", "0-255")
+            g = web.request(urllib.parse.urlsplit(url).path, absolute_path=True)
+            rep.check(f"labels.glyphs.{layer['id']}", g.status == 200 and len(g.body) > 1000,
+                      f"{url}: status {g.status}, {len(g.body)} bytes")
+            if query:
+                continue  # the sources are the same in both flavours: read them once
+            source = style["sources"][layer["source"]]
+            tj = json.loads(web.request(urllib.parse.urlsplit(source["url"]).path, absolute_path=True).body)
+            tiles = tj["tiles"][0]
+            root = tiles[: tiles.index("/{z}")]
+            zoom = max(int(math.ceil(layer.get("minzoom", 0))), tj["minzoom"])
+            # GDAL's MVT driver opens one zoom's folder of the XYZ tree, with the tileset
+            # metadata GDAL reads beside the tiles.
+            conn = f"MVT:{root}/{zoom}"
+            x0, y0 = to_mercator(*tj["center"][:2])
+            half = 2 * WEB_MERCATOR_HALF / (1 << zoom)  # one tile around the centre
+            meta, _, _, fields = ogr_raw.read(conn, layer=layer["source-layer"], columns=["name"],
+                                              bbox=(x0 - half, y0 - half, x0 + half, y0 + half),
+                                              TILE_EXTENSION="mvt", METADATA_FILE=f"{root}/metadata.json")
+            names = [n for n in fields[0].tolist() if n]
+            sec[layer["id"]] = {"connection": conn, "zoom": zoom, "names": len(names), "sample": sorted(names)[:3]}
+            rep.check(f"labels.gdal.{layer['id']}", len(names) > 0,
+                      f"{conn} ZOOM_LEVEL={zoom}: no named features in {layer['source-layer']}")
+
+
 def check_range(rep, web, archive_path):
     sec = rep.sections["range"]
     with open(archive_path, "rb") as f:
@@ -981,6 +1026,7 @@ def main(argv=None):
         ("tiles", lambda: check_tiles(rep, web, archive, areas, target)),
         ("range", lambda: check_range(rep, web, pmtiles_path)),
         ("gdal", lambda: check_gdal(rep, web, archive, areas, log, args.quick)),
+        ("labels", lambda: check_labels(rep, web, archive)),
     ]
     timings = {}
     for name, step in steps:
