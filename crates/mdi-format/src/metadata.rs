@@ -549,7 +549,7 @@ mod tests {
             Some(FormatVersion { major: 2, minor: 0 })
         );
         assert_eq!(FormatVersion::parse("x.1"), None);
-        assert_eq!(FORMAT_VERSION.to_string(), "1.3");
+        assert_eq!(FORMAT_VERSION.to_string(), "1.4");
     }
 
     #[test]
