@@ -4,6 +4,7 @@
 mod crosswalk;
 mod demo;
 mod fetch;
+mod levels;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -212,6 +213,15 @@ struct BuildArgs {
     /// With --demo: the first and last year to generate (2015 and 2024 by default).
     #[arg(long, requires = "demo", num_args = 2, value_names = ["FIRST", "LAST"])]
     demo_years: Option<Vec<i32>>,
+    /// With --demo: the region's largest side in km (1 to 1,000); the cells grow or shrink to
+    /// fill it. By default cells of 1.6 km, within 180 km (`--demo-side-km 360` with 40,000
+    /// buurten is about the size of England).
+    #[arg(long, requires = "demo", value_name = "KM")]
+    demo_side_km: Option<u32>,
+    /// Keep only these levels of the profile's hierarchy: the index unit and then each next
+    /// parent, in order (`buurt`, `buurt,wijk`). Default: all of them.
+    #[arg(long, value_delimiter = ',', value_name = "LEVEL,...")]
+    levels: Option<Vec<String>>,
     /// The profile (TOML): domains, indicators, weights, eligibility and area levels.
     #[arg(long, required_unless_present = "demo")]
     profile: Option<PathBuf>,
@@ -263,16 +273,27 @@ struct TileArgs {
     /// The cap on one gzipped tile, in bytes; a larger tile is simplified harder.
     #[arg(long, default_value_t = 500_000)]
     max_tile_bytes: usize,
+    /// The zooms at which a level is the map's choropleth, as LEVEL=MIN-MAX (`buurt=10-14`),
+    /// within --min-zoom and --max-zoom; repeat for several levels. Wins over the profile's
+    /// `zooms` and the bands from the data (docs/TILES.md).
+    #[arg(long, value_name = "LEVEL=MIN-MAX")]
+    level_zooms: Vec<levels::LevelZoomArg>,
 }
 
 impl TileArgs {
-    fn options(&self) -> mdi_tiler::TileOptions {
-        mdi_tiler::TileOptions {
+    /// The tile options, with `--level-zooms` checked against the atlas's level ids.
+    fn options(&self, levels: &[&str]) -> Result<mdi_tiler::TileOptions> {
+        let tiles = mdi_format::ZoomRange {
+            min: self.min_zoom,
+            max: self.max_zoom,
+        };
+        Ok(mdi_tiler::TileOptions {
             min_zoom: self.min_zoom,
             max_zoom: self.max_zoom,
             max_tile_bytes: self.max_tile_bytes,
+            level_zooms: levels::level_zooms(&self.level_zooms, levels, tiles)?,
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -360,6 +381,10 @@ struct DemoArgs {
     /// The first and last year (2015 and 2024 by default).
     #[arg(long, num_args = 2, value_names = ["FIRST", "LAST"])]
     years: Option<Vec<i32>>,
+    /// The region's largest side in km (1 to 1,000); the cells grow or shrink to fill it. By
+    /// default cells of 1.6 km, within 180 km.
+    #[arg(long, value_name = "KM")]
+    side_km: Option<u32>,
 }
 
 fn main() -> ExitCode {
@@ -514,8 +539,23 @@ fn step(message: &str) -> ProgressBar {
     pb
 }
 
-fn demo_options(areas: Option<usize>, years: Option<&Vec<i32>>) -> Result<DemoOptions> {
+/// The generator's options from the command line (`flag` is the side's flag, for errors).
+fn demo_options(
+    areas: Option<usize>,
+    years: Option<&Vec<i32>>,
+    side_km: Option<u32>,
+    flag: &str,
+) -> Result<DemoOptions> {
     let mut o = DemoOptions::default();
+    if let Some(km) = side_km {
+        if !(1..=demo::MAX_SIDE_KM).contains(&km) {
+            bail!(
+                "{flag} must be between 1 and {} km, got {km}",
+                demo::MAX_SIDE_KM
+            );
+        }
+        o.side_km = Some(km);
+    }
     if let Some(n) = areas {
         if !(1..=1_000_000).contains(&n) {
             bail!("--areas must be between 1 and 1,000,000, got {n}");
@@ -550,14 +590,22 @@ struct BuildInputs {
 
 /// The inputs of `build --demo`: the generated region and the embedded Dutch profile.
 fn demo_inputs(args: &BuildArgs) -> Result<BuildInputs> {
-    let options = demo_options(args.demo_areas, args.demo_years.as_ref())?;
+    let options = demo_options(
+        args.demo_areas,
+        args.demo_years.as_ref(),
+        args.demo_side_km,
+        "--demo-side-km",
+    )?;
     let pb = step(&format!(
         "generating the synthetic demo region ({} buurten)",
         options.areas
     ));
     let demo = generate(&options)?;
     pb.finish_and_clear();
-    let profile = Profile::from_str_at(NL_PROFILE, Path::new("geodata/profiles/nl-cbs.toml"))?;
+    let mut profile = Profile::from_str_at(NL_PROFILE, Path::new("geodata/profiles/nl-cbs.toml"))?;
+    if let Some(keep) = &args.levels {
+        levels::keep_levels(&mut profile, keep)?;
+    }
     let table = Table::from_bytes(
         Path::new("synthetic:demo-indicatoren.csv"),
         demo.table_csv.as_bytes(),
@@ -611,7 +659,11 @@ fn fetched_inputs(dir: &Path) -> Result<(Vec<TableArg>, Vec<PathBuf>)> {
 /// The inputs of `build --profile … --indicators … --areas …`.
 fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
     let path = args.profile.as_ref().context("--profile is required")?;
-    let profile = Profile::from_path(path)?;
+    let mut profile = Profile::from_path(path)?;
+    // Cut before the area files are read: only the kept levels' layers are read.
+    if let Some(keep) = &args.levels {
+        levels::keep_levels(&mut profile, keep)?;
+    }
     let (mut table_args, mut area_paths) = (args.indicators.clone(), args.areas.clone());
     if let Some(dir) = &args.from {
         let (t, a) = fetched_inputs(dir)?;
@@ -670,6 +722,9 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     } else {
         file_inputs(args)?
     };
+    // Checked before the costly steps.
+    let level_ids: Vec<&str> = profile.levels.iter().map(|l| l.id.as_str()).collect();
+    let tile_options = args.tiles.options(&level_ids)?;
     let pb = step("computing the index");
     let mut summary = Vec::new();
     let (panel, scores) = compute_index(&mut profile, &tables, &args.index, &mut summary)?;
@@ -690,7 +745,15 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     pb.finish_and_clear();
 
     let pb = step("reprojecting, repairing and linking the areas");
-    let hierarchy = mdi_geo::hierarchy::assemble(&profile, Some(&panel), &sources)?;
+    let hierarchy = mdi_geo::hierarchy::assemble(&profile, Some(&panel), &sources).with_context(
+        || match &args.levels {
+            Some(keep) => format!(
+                "with --levels {}, give only area files of these levels",
+                keep.join(",")
+            ),
+            None => "cannot link the areas".to_string(),
+        },
+    )?;
     pb.finish_and_clear();
     info.sources = sources
         .iter()
@@ -715,7 +778,11 @@ fn run_build(args: &BuildArgs) -> Result<()> {
     let tiles = if args.no_tiles {
         None
     } else {
-        Some(write_tiles(stage.path(), &args.tiles)?)
+        Some(write_tiles(
+            stage.path(),
+            &tile_options,
+            args.tiles.mbtiles,
+        )?)
     };
     stage.commit()?;
     // Printed only now, so a closed standard output never costs the atlas.
@@ -784,9 +851,13 @@ fn print_build(
     Ok(())
 }
 
-/// Tile the atlas in `dir` with a progress bar over the zoom levels.
-fn write_tiles(dir: &Path, args: &TileArgs) -> mdi_tiler::Result<mdi_tiler::TileSummary> {
-    let options = args.options();
+/// Tile the atlas in `dir` with a progress bar over the zoom levels (and write atlas.mbtiles
+/// too with `mbtiles`).
+fn write_tiles(
+    dir: &Path,
+    options: &mdi_tiler::TileOptions,
+    mbtiles: bool,
+) -> mdi_tiler::Result<mdi_tiler::TileSummary> {
     let zooms = u64::from(options.max_zoom.saturating_sub(options.min_zoom)) + 1;
     let pb = ProgressBar::new(zooms);
     pb.set_style(
@@ -802,7 +873,7 @@ fn write_tiles(dir: &Path, args: &TileArgs) -> mdi_tiler::Result<mdi_tiler::Tile
         pb.inc(1);
         pb.set_message((z + 1).min(options.max_zoom).to_string());
     };
-    let result = mdi_tiler::tile_atlas(dir, &options, args.mbtiles, &progress);
+    let result = mdi_tiler::tile_atlas(dir, options, mbtiles, &progress);
     pb.finish_and_clear();
     result
 }
@@ -860,7 +931,10 @@ fn run_tiles(args: &TilesArgs) -> Result<()> {
             args.atlas.display()
         );
     }
-    let summary = write_tiles(&args.atlas, &args.tiles)?;
+    let meta = Metadata::read(&args.atlas)?;
+    let level_ids: Vec<&str> = meta.levels.iter().map(|l| l.id.as_str()).collect();
+    let options = args.tiles.options(&level_ids)?;
+    let summary = write_tiles(&args.atlas, &options, args.tiles.mbtiles)?;
     let mut stdout = std::io::stdout().lock();
     print_tiles(&mut stdout, &summary)?;
     Ok(())
@@ -902,6 +976,8 @@ fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
         demo: true,
         demo_areas: None,
         demo_years: None,
+        demo_side_km: None,
+        levels: None,
         profile: None,
         indicators: Vec::new(),
         areas: Vec::new(),
@@ -921,6 +997,7 @@ fn demo_atlas(args: &ServeArgs) -> Result<PathBuf> {
             min_zoom: 5,
             max_zoom: 14,
             max_tile_bytes: 500_000,
+            level_zooms: Vec::new(),
         },
     })?;
     Ok(dir)
@@ -1033,7 +1110,7 @@ fn run_report(args: &ReportArgs) -> Result<()> {
 }
 
 fn run_demo(args: &DemoArgs) -> Result<()> {
-    let options = demo_options(args.areas, args.years.as_ref())?;
+    let options = demo_options(args.areas, args.years.as_ref(), args.side_km, "--side-km")?;
     let pb = step(&format!(
         "generating the synthetic demo region ({} buurten)",
         options.areas

@@ -12,7 +12,7 @@ use super::random::{hash, stream, uniform};
 
 /// Cell size for small regions, metres.
 const CELL_SIZE: f64 = 1_600.0;
-/// The largest side of the region, metres.
+/// The largest side of the region when no side is asked for, metres.
 const MAX_SIDE: f64 = 180_000.0;
 /// Centre of the region in RD New.
 const CENTRE: (f64, f64) = (190_000.0, 450_000.0);
@@ -68,8 +68,11 @@ pub(super) struct Layout {
 }
 
 impl Layout {
-    /// The plan of a region of `n` buurten.
-    pub(super) fn new(n: usize) -> Layout {
+    /// The plan of a region of `n` buurten. Without `side_m` (metres), the cells are
+    /// [`CELL_SIZE`] squares up to [`MAX_SIDE`] for the grid's largest side, and shrink beyond;
+    /// with it, the cells are sized (to the metre below) so that the grid's largest side, its
+    /// columns, is `side_m`.
+    pub(super) fn new(n: usize, side_m: Option<f64>) -> Layout {
         let lakes = if n >= 200 { n / 200 } else { 0 };
         let c = n - lakes;
         // An even number of columns, at least as many as rows: the curve then only takes side
@@ -77,7 +80,10 @@ impl Layout {
         let side = (c as f64).sqrt().ceil() as usize;
         let cols = side + (side & 1);
         let rows = c.div_ceil(cols);
-        let cell = CELL_SIZE.min((MAX_SIDE / cols as f64).floor());
+        let cell = match side_m {
+            Some(s) => (s / cols as f64).floor(),
+            None => CELL_SIZE.min((MAX_SIDE / cols as f64).floor()),
+        };
         let origin = (
             (CENTRE.0 - cols as f64 * cell / 2.0).round(),
             (CENTRE.1 - rows as f64 * cell / 2.0).round(),
@@ -232,6 +238,11 @@ impl Layout {
             .collect();
         ring.push(ring[0]);
         LineString(ring)
+    }
+
+    /// The cell size, metres.
+    pub(super) fn cell_size(&self) -> f64 {
+        self.cell
     }
 
     /// The gemeente number of a wijk (e.g. 9901).

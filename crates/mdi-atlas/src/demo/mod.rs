@@ -27,6 +27,14 @@ pub const DEMO_PATH: &str = "synthetic:demo";
 /// would allow about 15 million).
 pub const MAX_AREAS: usize = 2_000_000;
 
+/// The largest side [`DemoOptions::side_km`] accepts, km: room for a large country, well within
+/// the range where RD New's stereographic projection stays well behaved.
+pub const MAX_SIDE_KM: u32 = 1_000;
+
+/// The smallest cell that a side may give, metres: below it, jitter and wiggles in millimetres
+/// and the tiler's grid would make degenerate buurten.
+pub const MIN_CELL_M: f64 = 20.0;
+
 /// The columns of the table after `buurtcode,jaar` that the nl-cbs profile reads (KWB short
 /// codes), in table order.
 pub const INDICATOR_COLUMNS: [&str; 24] = [
@@ -73,6 +81,10 @@ pub struct DemoOptions {
     pub first_year: i32,
     /// The last year of the table (at least `first_year`); default 2024.
     pub last_year: i32,
+    /// The region's largest side, km (1 to [`MAX_SIDE_KM`]): the cells are sized to fill it.
+    /// `None` (the default): cells of 1.6 km, shrunk beyond about 12,500 buurten so that the
+    /// region stays within 180 km.
+    pub side_km: Option<u32>,
 }
 
 impl Default for DemoOptions {
@@ -81,6 +93,7 @@ impl Default for DemoOptions {
             areas: 600,
             first_year: 2015,
             last_year: 2024,
+            side_km: None,
         }
     }
 }
@@ -109,8 +122,9 @@ pub struct Demo {
 /// Generate the demo region.
 ///
 /// # Errors
-/// An error naming [`DEMO_PATH`] when `areas` is 0 or above [`MAX_AREAS`], or the years are not
-/// 4-digit years with `first_year ≤ last_year`.
+/// An error naming [`DEMO_PATH`] when `areas` is 0 or above [`MAX_AREAS`], the years are not
+/// 4-digit years with `first_year ≤ last_year`, or `side_km` is outside 1 to [`MAX_SIDE_KM`]
+/// or gives cells smaller than [`MIN_CELL_M`].
 pub fn generate(options: &DemoOptions) -> Result<Demo> {
     let n = options.areas;
     if n == 0 || n > MAX_AREAS {
@@ -125,7 +139,21 @@ pub fn generate(options: &DemoOptions) -> Result<Demo> {
     }
     let years: Vec<i32> = (first..=last).collect();
 
-    let layout = Layout::new(n);
+    if let Some(km) = options.side_km
+        && !(1..=MAX_SIDE_KM).contains(&km)
+    {
+        bail!("{DEMO_PATH}: the side of the demo region must be 1 to {MAX_SIDE_KM} km, not {km}");
+    }
+    let layout = Layout::new(n, options.side_km.map(|km| f64::from(km) * 1000.0));
+    if let Some(km) = options.side_km
+        && layout.cell_size() < MIN_CELL_M
+    {
+        bail!(
+            "{DEMO_PATH}: a side of {km} km leaves cells of {} m for {n} buurten, below the \
+             {MIN_CELL_M} m that the generator needs; ask for a larger side or fewer buurten",
+            layout.cell_size()
+        );
+    }
     let cells = cell_data(&layout);
     let features = build_features(&layout);
     let table_csv = build_table(&layout, &cells, &years);

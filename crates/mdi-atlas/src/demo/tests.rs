@@ -190,6 +190,7 @@ fn rings_are_valid_and_oriented() {
             areas,
             first_year: 2024,
             last_year: 2024,
+            side_km: None,
         })
         .unwrap();
         let mut holes = 0;
@@ -333,6 +334,7 @@ fn twenty_thousand_buurten() {
         areas: 20_000,
         first_year: 2024,
         last_year: 2024,
+        side_km: None,
     })
     .unwrap();
     let f = &d.buurten.features;
@@ -403,5 +405,84 @@ fn bad_options_are_errors() {
         })
         .unwrap();
         assert_eq!(d.buurten.features.len(), areas);
+    }
+}
+
+/// The bounding box of the buurten: (min x, min y, max x, max y).
+fn bbox(d: &Demo) -> (f64, f64, f64, f64) {
+    let mut b = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for f in &d.buurten.features {
+        for p in &f.geometry.0 {
+            for c in &p.exterior().0 {
+                b = (b.0.min(c.x), b.1.min(c.y), b.2.max(c.x), b.3.max(c.y));
+            }
+        }
+    }
+    b
+}
+
+#[test]
+fn the_side_sets_the_size_of_the_region() {
+    // 2,000 buurten (10 lakes): 1,990 cells in 46 columns and 44 rows. Without a side the cells
+    // are 1.6 km (73.6 km wide); with 100 km they are 2,173 m (99.96 km wide); the corner
+    // jitter (0.12 cell) and the edge wiggles (0.05 cell) move each outer edge by at most 0.17
+    // cell either way.
+    let one_year = |side_km| DemoOptions {
+        areas: 2_000,
+        first_year: 2024,
+        last_year: 2024,
+        side_km,
+    };
+    let default = generate(&one_year(None)).unwrap();
+    let wide = generate(&one_year(Some(100))).unwrap();
+    for (d, cell) in [(&default, 1_600.0), (&wide, 2_173.0)] {
+        let (x0, y0, x1, y1) = bbox(d);
+        let (w, h) = (x1 - x0, y1 - y0);
+        assert!((w - 46.0 * cell).abs() <= 0.34 * cell, "{cell}: width {w}");
+        assert!((h - 44.0 * cell).abs() <= 0.34 * cell, "{cell}: height {h}");
+        // Centred on RD (190,000, 450,000).
+        assert!(((x0 + x1) / 2.0 - 190_000.0).abs() <= cell, "{x0} {x1}");
+        assert!(((y0 + y1) / 2.0 - 450_000.0).abs() <= cell, "{y0} {y1}");
+    }
+    // Only the geometry changes: the same codes, names and table.
+    assert_eq!(wide.table_csv, default.table_csv);
+    let codes = |d: &Demo| -> Vec<String> {
+        d.buurten
+            .features
+            .iter()
+            .map(|f| text(f, "buurtcode").to_string())
+            .collect()
+    };
+    assert_eq!(codes(&wide), codes(&default));
+    // A region the size of England: 40,000 buurten on a 360 km side, about 130,000 km².
+    let england = generate(&DemoOptions {
+        areas: 40_000,
+        side_km: Some(360),
+        ..one_year(None)
+    })
+    .unwrap();
+    assert_eq!(england.buurten.features.len(), 40_000);
+    let (x0, y0, x1, y1) = bbox(&england);
+    assert!((x1 - x0 - 360_000.0).abs() < 2_000.0, "{x0} {x1}");
+    let area = (x1 - x0) * (y1 - y0) / 1e6;
+    assert!((125_000.0..135_000.0).contains(&area), "{area} km²");
+}
+
+#[test]
+fn bad_sides_are_errors() {
+    for (areas, side_km, says) in [
+        (600, 0, "1 to 1000 km, not 0"),
+        (600, 1_001, "1 to 1000 km, not 1001"),
+        (10_000, 1, "leaves cells of 10 m for 10000 buurten"),
+    ] {
+        let e = generate(&DemoOptions {
+            areas,
+            side_km: Some(side_km),
+            ..DemoOptions::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("synthetic:demo: "), "{e}");
+        assert!(e.contains(says), "{e}");
     }
 }
