@@ -1,54 +1,90 @@
 #!/usr/bin/env bash
-# Benchmark of `mdi-atlas tiles` against tippecanoe on the national 2014 atlas (the build of
-# bench/build.sh): RUNS runs of each, alternating, both at zoom 5-14. Prints wall time, peak
-# memory (max RSS) and archive size per run and the medians, the ratios ours/tippecanoe, then for
-# both archives per zoom the tile count, total bytes and largest tile (gzipped bytes), and the
-# number of distinct buurt feature ids at zoom 5 (ids, not codes: our z5 carries the `minimal`
-# property set, without `code`; see docs/TILES.md "Property sets per zoom").
+# Benchmark of `mdi-atlas tiles` against tippecanoe, case by case: RUNS runs of each, alternating,
+# both at zoom 5-14. Per case it prints wall time, peak memory (max RSS) and archive size per run
+# and the medians, the ratios ours/tippecanoe, then for both archives per zoom the tile count,
+# total bytes and largest tile (gzipped bytes), and the number of distinct buurt feature ids at
+# zoom 5 (ids, not codes: a zoom with the `minimal` property set has no `code`; see docs/TILES.md
+# "Property sets per zoom").
 #
-#   bash bench/tiles-vs-tippecanoe.sh [RUNS]
+#   [CASES="national dense region100k"] bash bench/tiles-vs-tippecanoe.sh [RUNS]
+#
+# The cases (CASES picks some, in the order given; all three by default):
+#   national    the national 2014 atlas (the build of bench/build.sh); needs ../shared/data
+#               (skipped with a message otherwise; MDI_DATA_DIR overrides)
+#   dense       the one-level dense region: `build --demo --demo-areas 40000 --demo-side-km 360
+#               --levels buurt --demo-years 2024 2024` (40,000 buurten over about 130,000 km²,
+#               the size of England, and no wijken or gemeenten)
+#   region100k  the 100,000-buurt synthetic region with its three levels (buurten, wijken,
+#               gemeenten), the default side (180 km), one year: `build --demo --demo-areas
+#               100000 --demo-years 2024 2024`
+# Each atlas is built with --no-tiles; then `mdi-atlas tiles` (ours) and tippecanoe are timed on
+# it. If ours fails (a tile over the cap at the lowest zoom, with the tiler before issue 15), the
+# case says so and times tippecanoe alone.
 #
 # tippecanoe gets the atlas's areas.fgb per level as GeoJSONSeq (WGS84) with exactly the
 # properties of docs/TILES.md and an integer id attribute (the id of docs/TILES.md, made the MVT
-# id by --use-attribute-for-id), with its default dropping and simplification, and the same six
-# layers as ours: the three polygon layers and the three label layers (points at the pole of
+# id by --use-attribute-for-id), with its default dropping and simplification, and the same
+# layers as ours: the polygon layers and the label layers (points at the pole of
 # inaccessibility, with the name, as ours). TC_LABELS=0 gives it the polygon layers only (the
 # ratios then compare unequal archives). tippecanoe has no per-zoom property sets: it gets the
 # full set at every zoom and drops features to keep its tiles under 500 KB.
 #
-# Needs ../shared/data for the national case (skipped with a message otherwise; MDI_DATA_DIR
-# overrides), GNU time, tippecanoe and python3 with pyogrio, shapely, pmtiles and
-# mapbox_vector_tile. If the binary has no `tiles` subcommand, only tippecanoe runs ("ours: not
-# available"). MDI_ATLAS_BIN=path uses that binary instead of building target/release/mdi-atlas.
+# Needs GNU time, tippecanoe and python3 with pyogrio, shapely, pmtiles and mapbox_vector_tile.
+# If the binary has no `tiles` subcommand, only tippecanoe runs ("ours: not available").
+# MDI_ATLAS_BIN=path uses that binary instead of building target/release/mdi-atlas.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 tc_labels=${TC_LABELS:-1}
 data=${MDI_DATA_DIR:-../shared/data}
+cases=${CASES:-national dense region100k}
 minz=5
 maxz=14
-if [ ! -d "$data/nl" ]; then
-  echo "skipping: $data/nl not found (set MDI_DATA_DIR)"
-  exit 0
-fi
 command -v tippecanoe > /dev/null || { echo "tippecanoe not found on PATH"; exit 1; }
 if [ -n "${MDI_ATLAS_BIN:-}" ]; then
   bin=$MDI_ATLAS_BIN
 else
   cargo build --release -q -p mdi-atlas
-  bin=target/release/mdi-atlas
+  bin=${CARGO_TARGET_DIR:-target}/release/mdi-atlas
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-atlas=$out/nl
+if "$bin" tiles --help > /dev/null 2>&1; then has_tiles=1; else has_tiles=0; fi
 
-echo "building the national 2014 atlas (as bench/build.sh)"
-"$bin" build --profile geodata/profiles/nl-cbs.toml \
-  --indicators "$data/nl/kwb_2024_buurt_subset.csv.gz" --year 2024 --min-domains 3 \
-  --areas "$data/nl/cbs_buurt_2014.topojson.gz" --out "$atlas" > "$out/log" 2>&1 || { cat "$out/log"; exit 1; }
+# Build the atlas of a case into $atlas; returns 1 (with a message) when the case is skipped.
+build_case() {
+  local case=$1
+  rm -rf "$atlas"
+  case $case in
+    national)
+      if [ ! -d "$data/nl" ]; then
+        echo "skipping national: $data/nl not found (set MDI_DATA_DIR)"
+        return 1
+      fi
+      echo "building the national 2014 atlas (as bench/build.sh)"
+      "$bin" build --profile geodata/profiles/nl-cbs.toml \
+        --indicators "$data/nl/kwb_2024_buurt_subset.csv.gz" --year 2024 --min-domains 3 \
+        --areas "$data/nl/cbs_buurt_2014.topojson.gz" --no-tiles --out "$atlas" ;;
+    dense)
+      echo "building the dense one-level region (40,000 buurten, 360 km, --levels buurt)"
+      "$bin" build --demo --demo-areas 40000 --demo-side-km 360 --levels buurt \
+        --demo-years 2024 2024 --no-tiles --out "$atlas" ;;
+    region100k)
+      echo "building the 100,000-buurt synthetic region (three levels, default side)"
+      "$bin" build --demo --demo-areas 100000 --demo-years 2024 2024 --no-tiles --out "$atlas" ;;
+    *)
+      echo "unknown case $case (national, dense, region100k)"
+      exit 2 ;;
+  esac > "$out/log" 2>&1 || { cat "$out/log"; exit 1; }
+}
 
+run_case() {
+local case=$1
+echo "=== case $case"
+atlas=$out/$case
+build_case "$case" || return 0
 echo "exporting areas.fgb per level to GeoJSONSeq for tippecanoe"
-mkdir -p "$out/geojson"
+rm -rf "$out/geojson"; mkdir -p "$out/geojson"
 python3 - "$atlas" "$out/geojson" "$tc_labels" > "$out/layers" <<'EOF'
 import json, os, struct, sys
 import pyogrio.raw
@@ -167,13 +203,21 @@ EOF
 tc_layers=()
 for layer in $(cat "$out/layers"); do tc_layers+=(-L "$layer:$out/geojson/$layer.geojsonl"); done
 echo "tippecanoe layers: $(cat "$out/layers")"
-[ "$tc_labels" = 1 ] || echo "note: TC_LABELS=0, tippecanoe has no label layers, ours has three"
+[ "$tc_labels" = 1 ] || echo "note: TC_LABELS=0, tippecanoe has no label layers, ours has them"
 
-if "$bin" tiles --help > /dev/null 2>&1; then ours=1; else ours=0; fi
+ours=$has_tiles
 declare -A walls rss bytes
 measure() { # name, archive, command...
   local name=$1 archive=$2; shift 2
-  /usr/bin/time -f '%e %M' -o "$out/time" "$@" > "$out/log" 2>&1 || { cat "$out/log"; exit 1; }
+  if ! /usr/bin/time -f '%e %M' -o "$out/time" "$@" > "$out/log" 2>&1; then
+    if [ "$name" = ours ]; then
+      echo "ours run $i: FAILED: $(grep -m1 '^error' "$out/log" || tail -1 "$out/log")"
+      ours=0
+      ours_failed=1
+      return 0
+    fi
+    cat "$out/log"; exit 1
+  fi
   local w m s
   read -r w m < "$out/time"
   s=$(stat -c %s "$archive")
@@ -182,6 +226,7 @@ measure() { # name, archive, command...
 }
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+ours_failed=0
 for i in $(seq "$runs"); do
   if [ "$ours" = 1 ]; then
     measure ours "$atlas/atlas.pmtiles" "$bin" tiles "$atlas" --min-zoom $minz --max-zoom $maxz
@@ -189,7 +234,11 @@ for i in $(seq "$runs"); do
   measure tippecanoe "$out/tc.pmtiles" tippecanoe -q -f -Z$minz -z$maxz --detect-shared-borders \
     --use-attribute-for-id=mdi_fid "${tc_layers[@]}" -o "$out/tc.pmtiles"
 done
-[ "$ours" = 1 ] || echo "ours: not available ($bin has no tiles subcommand)"
+if [ "$has_tiles" = 0 ]; then
+  echo "ours: not available ($bin has no tiles subcommand)"
+elif [ "$ours_failed" = 1 ]; then
+  echo "ours: failed on case $case (see above); tippecanoe alone"
+fi
 
 names=(tippecanoe)
 [ "$ours" = 1 ] && names=(ours tippecanoe)
@@ -202,7 +251,8 @@ if [ "$ours" = 1 ]; then
   awk -v ow="${mw[ours]}" -v tw="${mw[tippecanoe]}" -v os="${ms[ours]}" -v ts="${ms[tippecanoe]}" \
     -v om="${mr[ours]}" -v tm="${mr[tippecanoe]}" \
     -v what="$([ "$tc_labels" = 1 ] && echo "both with the label layers" || echo "tippecanoe without label layers")" \
-    'BEGIN { printf "ours/tippecanoe (%s): wall %.2f, size %.2f, memory %.2f\n", what, ow / tw, os / ts, om / tm }'
+    -v case="$case" \
+    'BEGIN { printf "%s: ours/tippecanoe (%s): wall %.2f, size %.2f, memory %.2f\n", case, what, ow / tw, os / ts, om / tm }'
 fi
 
 archives=("tippecanoe=$out/tc.pmtiles")
@@ -244,3 +294,6 @@ for n in names:
     t = [sum(v[i] for v in stats[n].values()) for i in range(2)]
     print(f"{n}: {t[0]} tiles, {t[1]} bytes of tiles; at z{minz}: {len(z_ids[n])} distinct buurt feature ids")
 EOF
+}
+
+for c in $cases; do run_case "$c"; done
