@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
@@ -92,6 +93,130 @@ fn dense_check_passes_the_demo_and_fails_a_tampered_report() {
         assert!(errors.contains(says), "{says}: {errors}");
     }
     assert!(err.contains("FAILED"), "{err}");
+}
+
+/// Run a Python script of tests/gis; `None` (with a printed reason) when it exits 3 for want
+/// of a package outside CI.
+fn python(script: &str, args: &[&OsStr]) -> Option<std::process::Output> {
+    let o = Command::new("python3")
+        .arg(repo().join("tests/gis").join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    if o.status.code() == Some(3) && std::env::var_os("CI").is_none() {
+        skip(&format!("{script} needs Python packages"));
+        return None;
+    }
+    Some(o)
+}
+
+/// A tiler that leaves layers out and coalesces neighbours (tests/gis/dense_fixture.py makes
+/// one by hand from the demo): dense_check.py accepts the areas carried by their parents and the
+/// coalesced groups, and fails when the report and the tiles disagree.
+#[test]
+fn dense_check_accepts_omitted_layers_and_coalesced_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let (atlas, degraded) = (dir.path().join("atlas"), dir.path().join("degraded"));
+    build_demo(&atlas, &[]);
+    let Some(o) = python(
+        "dense_fixture.py",
+        &[atlas.as_os_str(), degraded.as_os_str()],
+    ) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let members = made["members"].as_u64().unwrap();
+    assert!(made["groups"].as_u64().unwrap() >= 10, "{made}");
+    let Some(r) = dense_check(&degraded, &[]) else {
+        return;
+    };
+    assert_eq!(r["ok"], true, "{r}");
+    let zooms = r["zooms"].as_array().unwrap();
+    // z5: the 4 gemeenten carry the wijken and buurten; z6: the 40 wijken carry the buurten;
+    // z7: the members are coalesced into their group's feature.
+    assert_eq!(counts(&zooms[0]), [4, 0, 640, 0]);
+    assert_eq!(counts(&zooms[1]), [44, 0, 600, 0]);
+    assert_eq!(counts(&zooms[2]), [644 - members, members, 0, 0]);
+    for zoom in &zooms[3..] {
+        assert_eq!(counts(zoom), [644, 0, 0, 0]);
+    }
+
+    // The report loses its last group: its members are then nowhere.
+    let path = degraded.join("build-report.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let groups = report["tiles"]["zooms"][2]["coalesced"]
+        .as_array_mut()
+        .unwrap();
+    let lost = groups.pop().unwrap()["members"].as_array().unwrap().len();
+    let errors = failing_check(&degraded, &report);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!("area not on the map: {lost};")),
+        "{errors:?}"
+    );
+
+    // The report names a neighbour that is drawn on its own as a member of the first group.
+    let mut report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let groups = report["tiles"]["zooms"][2]["coalesced"]
+        .as_array_mut()
+        .unwrap();
+    let mut taken = BTreeSet::new();
+    for g in groups.iter() {
+        taken.insert(g["into"].as_str().unwrap().to_string());
+        for m in g["members"].as_array().unwrap() {
+            taken.insert(m.as_str().unwrap().to_string());
+        }
+    }
+    let gal = std::fs::read_to_string(atlas.join("contiguity.gal")).unwrap();
+    let lines: Vec<&str> = gal.lines().collect();
+    // The first group whose `into` has a neighbour in no group.
+    let (k, into, free) = groups
+        .iter()
+        .enumerate()
+        .find_map(|(k, g)| {
+            let into = g["into"].as_str().unwrap();
+            let at = lines
+                .iter()
+                .position(|l| l.split(' ').next() == Some(into))?;
+            let free = lines[at + 1].split(' ').find(|c| !taken.contains(*c))?;
+            Some((k, into.to_string(), free.to_string()))
+        })
+        .unwrap();
+    groups[k]["members"]
+        .as_array_mut()
+        .unwrap()
+        .push(free.clone().into());
+    let errors = failing_check(&degraded, &report).join("\n");
+    assert!(
+        errors.contains(&format!(
+            "coalesced member drawn on its own: 1; e.g. z7 buurten {free} into {into}"
+        )),
+        "{errors}"
+    );
+}
+
+/// Write `report` as the atlas's build-report.json and run dense_check.py, which must fail;
+/// its errors.
+fn failing_check(atlas: &Path, report: &serde_json::Value) -> Vec<String> {
+    let path = atlas.join("build-report.json");
+    std::fs::write(&path, serde_json::to_string(report).unwrap()).unwrap();
+    let o = python("dense_check.py", &[atlas.as_os_str()]).unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["ok"], false);
+    r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
