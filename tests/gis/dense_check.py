@@ -13,9 +13,9 @@ tiler, for EVERY zoom of the archive and every area of every level in areas.fgb,
       the code) in its level's polygon layer at that zoom (its label layer for the areas
       without extent that build-report.json lists under `tiles.label_only`); or
   (b) coalesced: a member of a group of `tiles.zooms[z].coalesced` whose `into` area is
-      present; the member's own values (areas.fgb) equal the `into` feature's tile properties
-      in every property that the zoom's tiles carry for that layer (the `into` area's own
-      values too); the group is connected (each member shares an edge or a vertex with the
+      present and carries `coalesced` = the number of areas in the group; the member's own
+      values (areas.fgb) equal the `into` feature's tile properties in every other property
+      that the zoom's tiles carry for that layer (the `into` area's own values too); the group is connected (each member shares an edge or a vertex with the
       group: the atlas's contiguity.gal for the index unit, the areas.fgb polygons for other
       levels); or
   (c) carried by its parent: its layer is in `tiles.zooms[z].omitted` and its parent
@@ -51,6 +51,9 @@ from mapbox_vector_tile.Mapbox import vector_tile_pb2  # noqa: E402
 from pmtiles.reader import MmapSource, all_tiles  # noqa: E402
 
 EXAMPLES = 10  # examples kept per kind of error
+# The property of a group's feature that gives the number of areas it unites (docs/TILES.md,
+# *Dense inputs*); not an area's own property.
+COALESCED = "coalesced"
 
 
 class Errors:
@@ -244,7 +247,12 @@ def main():
             errors.add("coalesced group whose feature is absent", f"z{z} {layer} into {into}")
             return False
         got = props.get((z, layer, fid), {})
-        carried = sorted(keys.get((z, layer), ()))
+        carried = sorted(k for k in keys.get((z, layer), ()) if k != COALESCED)
+        if got.get(COALESCED) != 1 + len(members):
+            ok = False
+            errors.add("coalesced feature with another count",
+                       f"z{z} {layer} into {into}: {COALESCED} is {got.get(COALESCED)!r}, "
+                       f"the group has {1 + len(members)} areas")
         for c in [into] + members:
             area = areas.get((layer, c))
             if area is None:

@@ -10,8 +10,9 @@ ATLAS_DIR is a one-year atlas with three levels (`mdi-atlas build --demo --demo-
   z6   the buurten polygon layer left out: the wijken carry it
   z7   the buurten layer with the `minimal` properties only (nodata, water, mdi_decile_Y,
        share_worst_decile_Y), and neighbouring buurten (contiguity.gal) with the same values
-       in all of them drawn as one feature, the first in code order (`coalesced`: groups of up
-       to four, each member reached through neighbours within the group)
+       in all of them drawn as one feature, the first in code order, with the property
+       `coalesced` = the number of areas it unites (report `coalesced`: groups of up to four,
+       each member reached through neighbours within the group)
 
 Prints {"groups": n, "members": n} on stdout. Exits 3 when a needed Python package is missing.
 """
@@ -90,6 +91,7 @@ def main():
             taken.update(group)
             groups.append({"layer": unit, "into": group[0], "members": group[1:]})
     dropped = {feature_id(m, unit) for g in groups for m in g["members"]}
+    sizes = {feature_id(g["into"], unit): 1 + len(g["members"]) for g in groups}
 
     with open(os.path.join(out, "atlas.pmtiles"), "wb") as f:
         w = Writer(f)
@@ -120,6 +122,13 @@ def main():
                         feats.append(ft)
                     del layer.keys[:]
                     layer.keys.extend(k for k in keys if minimal_key(k))
+                    layer.keys.append("coalesced")
+                    count_key = len(layer.keys) - 1
+                    for ft in feats:
+                        if ft.id in sizes:
+                            v = layer.values.add()
+                            v.uint_value = sizes[ft.id]
+                            ft.tags.extend([count_key, len(layer.values) - 1])
                     kept = [vector_tile_pb2.tile.feature() for _ in feats]
                     for a, b in zip(kept, feats):
                         a.CopyFrom(b)
