@@ -895,11 +895,21 @@ fn print_tiles(out: &mut impl Write, t: &mdi_tiler::TileSummary) -> Result<()> {
         )?;
     }
     for z in &t.report.zooms {
-        let harder = if z.simplified_harder.is_empty() {
+        let mut harder = if z.simplified_harder.is_empty() {
             String::new()
         } else {
             format!(", {} simplified harder to fit", z.simplified_harder.len())
         };
+        if !z.omitted.is_empty() {
+            harder.push_str(&format!(", {} left out (too dense)", z.omitted.join(", ")));
+        }
+        if !z.coalesced.is_empty() {
+            let areas: usize = z.coalesced.iter().map(|g| g.members.len() + 1).sum();
+            harder.push_str(&format!(
+                ", {areas} areas drawn as {} same-class groups",
+                z.coalesced.len()
+            ));
+        }
         writeln!(
             out,
             "  z{:<2} {:>6} tiles {:>8.1} KB, largest {:>6.1} KB, {} minimal shapes{harder}",
