@@ -103,9 +103,6 @@ struct ZoomPlan {
 /// areas it unites (`docs/TILES.md`, *Dense inputs*).
 pub const COALESCED: &str = "coalesced";
 
-/// A finished tile: its address and gzipped bytes.
-type Tile = (TileCoord, Vec<u8>);
-
 /// A finished tile and, if it was simplified harder to fit, by which factor.
 type Encoded = (TileCoord, Vec<u8>, Option<u32>);
 
@@ -163,14 +160,11 @@ pub fn generate(
     let mut tiles = TileSpill::new_in(options.spill_dir.as_deref())?;
     let mut zooms = Vec::new();
     for z in (options.min_zoom..=options.max_zoom).rev() {
-        let (t, report) = prepared.zoom_degrading(z, &mut present)?;
+        let report = prepared.zoom_degrading(z, &mut present, &mut tiles)?;
         for (li, from) in tiles_from.iter_mut().enumerate() {
             if present[li] {
                 *from = Some(z);
             }
-        }
-        for (coord, bytes) in t {
-            tiles.push(coord, &bytes)?;
         }
         zooms.push(report);
         progress(z);
@@ -326,10 +320,11 @@ fn level_zooms(
     Ok(out)
 }
 
-/// A zoom's tiles made with one property set, before the report.
+/// A zoom's tiles made with one property set, before the report: the tiles themselves are in
+/// the spill.
 struct ZoomTiles {
-    /// The encoded tiles, in band order.
-    tiles: Vec<Encoded>,
+    /// What the tiles came to (tiles, bytes, largest, simplified harder).
+    stats: ZoomReport,
     /// Per item, whether it was drawn as a polygon in some tile.
     has_polygon: Vec<bool>,
     /// Areas drawn as a one-cell square.
@@ -355,14 +350,11 @@ struct Bands<'a> {
 }
 
 /// The report of a zoom without tiles.
-fn empty_zoom(z: u8) -> (Vec<Tile>, ZoomReport) {
-    (
-        Vec::new(),
-        ZoomReport {
-            z,
-            ..ZoomReport::default()
-        },
-    )
+fn empty_zoom(z: u8) -> ZoomReport {
+    ZoomReport {
+        z,
+        ..ZoomReport::default()
+    }
 }
 
 impl Prepared<'_> {
@@ -370,12 +362,22 @@ impl Prepared<'_> {
     /// fits the cap: [`Self::zoom`] (lighter property sets, then harder simplification); then
     /// the finest layer left out (a coarser one carries the choropleth; `present` is updated);
     /// with one layer left, its same-class neighbours drawn as one feature.
-    fn zoom_degrading(&self, z: u8, present: &mut [bool]) -> Result<(Vec<Tile>, ZoomReport)> {
+    fn zoom_degrading(
+        &self,
+        z: u8,
+        present: &mut [bool],
+        spill: &mut TileSpill,
+    ) -> Result<ZoomReport> {
         let mut coalesce = false;
+        let mark = spill.mark();
         loop {
             let plan = self.plan(present, coalesce);
-            match self.zoom(z, &plan) {
-                Ok((tiles, mut report)) => {
+            let made = self.zoom(z, &plan, spill);
+            if made.is_err() {
+                spill.rollback(mark);
+            }
+            match made {
+                Ok(mut report) => {
                     report.omitted = self
                         .input
                         .layers
@@ -385,7 +387,7 @@ impl Prepared<'_> {
                         .map(|(l, _)| l.name.clone())
                         .collect();
                     report.coalesced = self.coalesced_report(&plan);
-                    return Ok((tiles, report));
+                    return Ok(report);
                 }
                 Err(TilerError::TileTooLarge { .. })
                     if present.iter().filter(|p| **p).count() > 1 =>
@@ -504,7 +506,7 @@ impl Prepared<'_> {
     /// Every tile of zoom `z` for `plan`, with the richest property set (from
     /// `plan.first_set`) with which every tile fits the cap; with the last set, tiles that
     /// still do not fit are simplified harder.
-    fn zoom(&self, z: u8, plan: &ZoomPlan) -> Result<(Vec<Tile>, ZoomReport)> {
+    fn zoom(&self, z: u8, plan: &ZoomPlan, spill: &mut TileSpill) -> Result<ZoomReport> {
         let scale = f64::from(self.options.extent) * f64::from(1u32 << z);
         let tol2 = (self.options.tolerance / scale).powi(2);
         let arcs: Vec<Vec<GridPoint>> = self
@@ -535,7 +537,7 @@ impl Prepared<'_> {
         };
         for set in plan.first_set..PropertySet::ALL.len() {
             // `None`: a tile is over the cap; try the next, smaller property set.
-            let Some(made) = self.tiles_with_set(&bands, set)? else {
+            let Some(made) = self.tiles_with_set(&bands, set, spill)? else {
                 continue;
             };
             let mut areas = vec![0usize; self.input.layers.len()];
@@ -544,7 +546,7 @@ impl Prepared<'_> {
                     areas[li] += 1 + plan.groups.get(&i).map_or(0, |(m, _)| m.len());
                 }
             }
-            return self.finish_zoom(z, set, made.tiles, areas, made.minimal_shapes);
+            return Ok(self.finish_zoom(set, made, areas));
         }
         Ok(empty_zoom(z))
     }
@@ -585,16 +587,26 @@ impl Prepared<'_> {
 
     /// Every tile of a zoom with property set `set`, band by band; `None` when a tile is over
     /// the cap and `set` is not the last set.
-    fn tiles_with_set(&self, bands: &Bands<'_>, set: usize) -> Result<Option<ZoomTiles>> {
+    fn tiles_with_set(
+        &self,
+        bands: &Bands<'_>,
+        set: usize,
+        spill: &mut TileSpill,
+    ) -> Result<Option<ZoomTiles>> {
+        let mark = spill.mark();
         let mut made = ZoomTiles {
-            tiles: Vec::new(),
+            stats: ZoomReport {
+                z: bands.z,
+                ..ZoomReport::default()
+            },
             has_polygon: vec![false; self.items.len()],
             minimal_shapes: 0,
         };
         let mut b0 = bands.first;
         while b0 <= bands.last {
             let b1 = b0.saturating_add(bands.width - 1).min(bands.last);
-            if !self.band(bands, set, (b0, b1), &mut made)? {
+            if !self.band(bands, set, (b0, b1), &mut made, spill)? {
+                spill.rollback(mark);
                 return Ok(None);
             }
             b0 = b1.saturating_add(1);
@@ -614,6 +626,7 @@ impl Prepared<'_> {
         set: usize,
         (b0, b1): (u32, u32),
         made: &mut ZoomTiles,
+        spill: &mut TileSpill,
     ) -> Result<bool> {
         let z = bands.z;
         let last_set = set + 1 == PropertySet::ALL.len();
@@ -657,11 +670,23 @@ impl Prepared<'_> {
                 }
             })
             .collect();
+        let mut tiles = Vec::with_capacity(encoded.len());
         for e in encoded {
             match e? {
-                Some(tile) => made.tiles.push(tile),
+                Some(tile) => tiles.push(tile),
                 None => return Ok(false),
             }
+        }
+        tiles.sort_unstable_by_key(|t| t.0);
+        let stats = &mut made.stats;
+        for (coord, bytes, harder) in tiles {
+            stats.tiles += 1;
+            stats.bytes += bytes.len() as u64;
+            stats.max_bytes = stats.max_bytes.max(bytes.len());
+            if let Some(f) = harder {
+                stats.simplified_harder.push((coord.x, coord.y, f));
+            }
+            spill.push(coord, &bytes)?;
         }
         Ok(true)
     }
@@ -676,20 +701,11 @@ impl Prepared<'_> {
         (row(lo), row(hi))
     }
 
-    /// The zoom's tiles in (column, row) order, and its report, for tiles made with property
-    /// set `set`.
-    fn finish_zoom(
-        &self,
-        z: u8,
-        set: usize,
-        encoded: Vec<Encoded>,
-        areas: Vec<usize>,
-        minimal_shapes: usize,
-    ) -> Result<(Vec<Tile>, ZoomReport)> {
-        let mut report = ZoomReport {
-            z,
+    /// The report of a zoom whose tiles were made with property set `set`.
+    fn finish_zoom(&self, set: usize, made: ZoomTiles, areas: Vec<usize>) -> ZoomReport {
+        ZoomReport {
             properties: Some(PropertySet::ALL[set]),
-            minimal_shapes,
+            minimal_shapes: made.minimal_shapes,
             areas: self
                 .input
                 .layers
@@ -697,20 +713,8 @@ impl Prepared<'_> {
                 .map(|l| l.name.clone())
                 .zip(areas)
                 .collect(),
-            ..ZoomReport::default()
-        };
-        let mut out = Vec::with_capacity(encoded.len());
-        for (coord, bytes, harder) in encoded {
-            report.tiles += 1;
-            report.bytes += bytes.len() as u64;
-            report.max_bytes = report.max_bytes.max(bytes.len());
-            if let Some(f) = harder {
-                report.simplified_harder.push((coord.x, coord.y, f));
-            }
-            out.push((coord, bytes));
+            ..made.stats
         }
-        out.sort_unstable_by_key(|(c, _)| *c);
-        Ok((out, report))
     }
 
     /// Re-make a tile that is over the cap with its features simplified harder, doubling the

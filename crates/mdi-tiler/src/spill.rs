@@ -122,6 +122,19 @@ impl TileSpill {
         Ok(())
     }
 
+    /// A point to go back to with [`TileSpill::rollback`]: the number of tiles so far.
+    pub fn mark(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Forget the tiles added since `mark` (their space is reused).
+    pub fn rollback(&mut self, mark: usize) {
+        if let Some(&(_, offset, _)) = self.index.get(mark) {
+            self.end = offset;
+            self.index.truncate(mark);
+        }
+    }
+
     /// The tiles with their bytes (for tests and small sets).
     ///
     /// # Errors
@@ -192,6 +205,14 @@ mod tests {
             spill.push(*c, b).unwrap();
         }
         assert_eq!(spill.to_vec().unwrap(), tiles);
+        // Going back forgets the later tiles and reuses their space.
+        let mark = spill.mark();
+        spill.push(TileCoord { z: 7, x: 0, y: 0 }, b"gone").unwrap();
+        spill.rollback(mark);
+        spill.push(TileCoord { z: 7, x: 1, y: 0 }, b"kept").unwrap();
+        assert_eq!(spill.count(), 51);
+        assert_eq!(spill.bytes(50).unwrap().as_ref(), b"kept");
+        spill.rollback(50);
         assert_eq!(spill.size(7), 22);
         assert_eq!(
             spill.total_bytes(),
