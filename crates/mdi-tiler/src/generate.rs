@@ -87,6 +87,14 @@ pub struct LevelZooms {
     pub tiles: Option<ZoomRange>,
 }
 
+/// How far the zoom above had to degrade: the index of its property set in
+/// [`PropertySet::ALL`] and whether it drew same-class groups.
+#[derive(Debug, Clone, Copy, Default)]
+struct Degraded {
+    set: usize,
+    coalesce: bool,
+}
+
 /// What a zoom draws: the items (areas) it carries, and groups of same-class neighbours that
 /// it draws as one feature.
 struct ZoomPlan {
@@ -156,11 +164,15 @@ pub fn generate(
     // lower zoom as well, so that each level's tiles cover one run of zooms.
     let n_layers = input.layers.len();
     let mut present = vec![true; n_layers];
+    // A lower zoom holds more per tile, so it starts where the zoom above it ended: its
+    // property set and whether it drew same-class groups (this spares the dense zooms the
+    // attempts that cannot fit).
+    let mut start = Degraded::default();
     let mut tiles_from: Vec<Option<u8>> = vec![None; n_layers];
     let mut tiles = TileSpill::new_in(options.spill_dir.as_deref())?;
     let mut zooms = Vec::new();
     for z in (options.min_zoom..=options.max_zoom).rev() {
-        let report = prepared.zoom_degrading(z, &mut present, &mut tiles)?;
+        let report = prepared.zoom_degrading(z, &mut present, &mut start, &mut tiles)?;
         for (li, from) in tiles_from.iter_mut().enumerate() {
             if present[li] {
                 *from = Some(z);
@@ -366,18 +378,29 @@ impl Prepared<'_> {
         &self,
         z: u8,
         present: &mut [bool],
+        start: &mut Degraded,
         spill: &mut TileSpill,
     ) -> Result<ZoomReport> {
-        let mut coalesce = false;
+        let mut coalesce = start.coalesce && present.iter().filter(|p| **p).count() == 1;
         let mark = spill.mark();
+        // With a level left out, the others may fit a richer set again.
+        let mut first = start.set;
         loop {
-            let plan = self.plan(present, coalesce);
+            let mut plan = self.plan(present, coalesce);
+            plan.first_set = plan.first_set.max(first);
             let made = self.zoom(z, &plan, spill);
             if made.is_err() {
                 spill.rollback(mark);
             }
             match made {
                 Ok(mut report) => {
+                    *start = Degraded {
+                        set: report
+                            .properties
+                            .and_then(|p| PropertySet::ALL.iter().position(|q| *q == p))
+                            .unwrap_or(start.set),
+                        coalesce,
+                    };
                     report.omitted = self
                         .input
                         .layers
@@ -395,6 +418,7 @@ impl Prepared<'_> {
                     if let Some(finest) = present.iter().position(|p| *p) {
                         present[finest] = false;
                     }
+                    first = 0;
                 }
                 Err(TilerError::TileTooLarge { .. }) if !coalesce => coalesce = true,
                 Err(e) => return Err(e),
