@@ -33,7 +33,7 @@ pub use mdi_format::{TileCoord, id};
 /// The version of the tile schema (layers and properties, docs/TILES.md): raised whenever a
 /// change makes tiles of an earlier build differ, so that caches of built atlases (the demo
 /// atlas of `mdi-atlas serve`) are rebuilt. 2: the `water` property.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 pub use error::{Result, TilerError};
 pub use generate::{TileOptions, TileSet, generate};
 pub use mdi_format::report::{TileReport, ZoomReport};
