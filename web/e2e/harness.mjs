@@ -230,7 +230,12 @@ export class Harness {
 
   /** JSON from the server (Node's fetch, outside the browser). */
   async api(path) {
-    const r = await fetch(this.origin + path);
+    // The server answers the API with 503 + Retry-After while its atlas loads.
+    let r = await fetch(this.origin + path);
+    for (let tries = 0; r.status === 503 && tries < 120; tries++) {
+      await sleep(500);
+      r = await fetch(this.origin + path);
+    }
     if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
     return r.json();
   }

@@ -49,8 +49,28 @@ export function serverUrl(path: string): string {
   return new URL(path.replace(/^\//, ''), document.baseURI).href;
 }
 
+/** How long a request waits, in all, for a server that is still loading its atlas. */
+const LOADING_WAIT_MS = 60_000;
+
+/**
+ * `fetch`, waiting while the server answers 503 (it serves tiles at once and the API once
+ * its atlas is loaded; docs/API.md): it retries after the `Retry-After` seconds (1 s when
+ * absent), for up to a minute in all.
+ */
+async function fetchWhenReady(url: string, init: RequestInit): Promise<Response> {
+  const t0 = Date.now();
+  for (;;) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || Date.now() - t0 > LOADING_WAIT_MS) return res;
+    const after = Number(res.headers.get('Retry-After'));
+    const ms = Number.isFinite(after) && after > 0 ? after * 1000 : 1000;
+    await new Promise((r) => setTimeout(r, Math.min(ms, 5000)));
+    if (init.signal?.aborted) return res;
+  }
+}
+
 async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(serverUrl(path), signal ? { signal } : {});
+  const res = await fetchWhenReady(serverUrl(path), signal ? { signal } : {});
   if (!res.ok) {
     // The server answers every error as {"error": {"status", "message"}}; surface the message.
     let message = `${res.status} ${res.statusText}`;
