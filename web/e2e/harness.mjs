@@ -413,12 +413,12 @@ export function isTileUrl(url) {
  * another atlas than the demo its map is then fitted to Harness.focusDense (unless `dense` is
  * false). `year` is the year the app shows at start. With a skip reason, only `h` is set.
  */
-export async function openApp(name, label, { dense = true, ...opts } = {}) {
+export async function openApp(name, label, { dense = true, suffix = '', ...opts } = {}) {
   const h = await setup(name, opts);
   if (h.skipReason) return { h };
   const meta = await h.meta();
   const page = await h.newPage({ label });
-  await h.open(page);
+  await h.open(page, suffix);
   const year = (await state(page)).year;
   if (dense) await h.focusDense(page);
   return { h, meta, page, year };

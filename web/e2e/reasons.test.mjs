@@ -149,7 +149,8 @@ describe('the atlas under test', () => {
   let page;
   let Y;
   before(async () => {
-    ({ h, meta, page, year: Y } = await e2e.openApp('reasons', 'reasons'));
+    // The buurt level fixed: the tests read buurten at zooms where a banded atlas draws wijken.
+    ({ h, meta, page, year: Y } = await e2e.openApp('reasons', 'reasons', { suffix: '?lvl=buurt' }));
   });
   after(async () => { await h?.close(); });
 
