@@ -551,6 +551,7 @@ export async function renderedFeatures(page, { layer = 'buurten-fill', margin = 
     const keepRe = keep ? new RegExp(keep) : null;
     const map = window.mdi.map;
     const canvas = map.getCanvas();
+    const SHADOW = [-6, 0, 6].flatMap((dx) => [-6, 0, 6].map((dy) => [dx, dy]));
     const rect = canvas.getBoundingClientRect();
     const vw = window.innerWidth;
     const vh = window.innerHeight;
@@ -635,7 +636,9 @@ export async function renderedFeatures(page, { layer = 'buurten-fill', margin = 
           }
         }
         if (d2 < m2) continue;
-        if (document.elementFromPoint(px, py) !== canvas) continue;
+        // the canvas must be the topmost element at the point and around it as far as a
+        // panel's shadow reaches (--shadow: 0 1px 4px), which darkens the map next to a panel
+        if (!SHADOW.every(([dx, dy]) => document.elementFromPoint(px + dx, py + dy) === canvas)) continue;
         points.push([px, py]);
         inner = Math.max(inner, Math.sqrt(d2));
       }

@@ -55,6 +55,9 @@ async function searchAndChoose(query) {
   assert.equal(active, target.code, 'ArrowDown does not make the first option active (aria-activedescendant / aria-selected)');
   await page.keyboard.press('Enter');
   await e2e.waitState(page, '(s, c) => s.selected === c', target.code, 20_000);
+  // the state names the area at once; the flight starts when its details have come (the panel
+  // shows them in the same task), so wait for the panel before waiting for the map to stop
+  await waitPanel(page, target.code, 20_000);
   await page.waitForFunction(() => !window.mdi.map.isMoving(), null, { timeout: 20_000 });
   await e2e.settle(page);
   return { target, before };
