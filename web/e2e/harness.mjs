@@ -8,7 +8,8 @@
 //
 // Environment:
 //   MDI_ATLAS_BIN      the server binary (default target/debug/mdi-atlas, else target/release)
-//   CHROMIUM           the browser (default /usr/bin/chromium)
+//   CHROMIUM           the browser (default: `chromium` on the PATH, as .ci/run looks for it,
+//                      else /usr/bin/chromium)
 //   MDI_WEB_DIST       the built client (default web/dist)
 //   MDI_E2E_CACHE      the demo atlas cache folder, shared by all test files
 //                      (default $TMPDIR/mdi-atlas-e2e-cache)
@@ -21,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
@@ -52,7 +53,10 @@ export function serverBinary() {
   }
   return null;
 }
-export const chromiumPath = () => process.env.CHROMIUM || '/usr/bin/chromium';
+/** The browser: CHROMIUM, else `chromium` on the PATH (as `.ci/run` finds it), else Debian's path. */
+export const chromiumPath = () => process.env.CHROMIUM
+  || (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'chromium')).find((p) => existsSync(p))
+  || '/usr/bin/chromium';
 export const webDist = () => process.env.MDI_WEB_DIST || join(REPO, 'web', 'dist');
 export const cacheDir = () => process.env.MDI_E2E_CACHE || join(tmpdir(), 'mdi-atlas-e2e-cache');
 /** The atlas under test from MDI_E2E_ATLAS, or null for the demo. */
@@ -367,6 +371,22 @@ export class Harness {
   /** Requests for vector tiles logged so far (for one page label, or all). */
   tileRequests(label) {
     return this.requests.filter((r) => (!label || r.page === label || r.page === `${label}:worker`) && isTileUrl(r.url));
+  }
+
+  /**
+   * Wait until the server's access log (read from its stderr as it comes) holds every request
+   * answered so far: a marker request made now is logged after them, so once its line is here,
+   * theirs are too. No fixed sleep.
+   */
+  async serverLogSynced(timeout = 10_000) {
+    this._sync = (this._sync ?? 0) + 1;
+    const marker = `/e2e-log-sync-${this._sync}`;
+    await fetch(`${this.origin}${marker}`).then((r) => r.arrayBuffer()).catch(() => {});
+    const t0 = Date.now();
+    while (!this.server.log().includes(marker)) {
+      if (Date.now() - t0 > timeout) throw new Error(`the server's access log never showed ${marker} within ${timeout} ms`);
+      await sleep(5);
+    }
   }
 
   /** Tile requests in the server's access log (independent of the browser's instrumentation). */

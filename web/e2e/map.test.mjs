@@ -3,7 +3,6 @@
 // Escape closing it; desktop screenshots. Run: node --test web/e2e/
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as e2e from './harness.mjs';
 
 const TEST_TIMEOUT = 180_000;
@@ -88,13 +87,19 @@ test('the map renders (nearly) all demo buurten, coloured by decile (1 = most de
 
 test('switching domain, year, view and palette recolours with zero new tile requests', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
+  await e2e.settle(page);
+  await h.serverLogSynced();
   const tiles0 = h.tileRequests(LABEL).length;
   const server0 = h.serverTileRequests();
   assert.ok(tiles0 > 0, 'no tile request was logged at all: the request log is broken');
   assert.equal(tiles0, server0, `the browser logged ${tiles0} tile requests, the server's access log ${server0}: the browser-side log misses some`);
   const noNewTiles = async (what) => {
-    await sleep(300); // a late request would come now
+    // the app has applied the change (its fetches and debounced recolour are done), the map has
+    // drawn it and is idle (no tile loading), and the server's log has caught up: a request the
+    // change caused is in both logs by now
+    await page.waitForFunction(() => !window.mdi.busy(), null, { timeout: 20_000 });
     await e2e.settle(page);
+    await h.serverLogSynced();
     const now = h.tileRequests(LABEL);
     assert.equal(now.length, tiles0, `${what}: ${now.length - tiles0} new tile request(s): ${now.slice(tiles0).map((r) => r.url).join(', ')}`);
     assert.equal(h.serverTileRequests(), server0, `${what}: the server's access log shows new tile requests`);

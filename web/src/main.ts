@@ -29,6 +29,8 @@ interface MdiHooks {
   ready: Promise<void>;
   exportPng(): Promise<Blob>;
   setState(partial: Partial<AppState>): Promise<void>;
+  /** True while a state change is still being applied (an API fetch, a debounced recolour). */
+  busy(): boolean;
 }
 
 declare global {
@@ -276,7 +278,20 @@ async function start(): Promise<void> {
     }
   };
   applyLevels();
-  const recolourSoon = debounce(() => void recolour(), 120);
+  // Work in flight for window.mdi.busy(): state changes being applied, a debounced recolour.
+  let applying = 0;
+  let recoloursAsked = 0;
+  let recoloursDone = 0;
+  const recolourLater = debounce(() => {
+    const asked = recoloursAsked;
+    void recolour().finally(() => {
+      recoloursDone = Math.max(recoloursDone, asked);
+    });
+  }, 120);
+  const recolourSoon = () => {
+    recoloursAsked++;
+    recolourLater();
+  };
 
   // ---- selection and panel ----
   const areaCache = new Map<string, Promise<Area>>();
@@ -463,6 +478,15 @@ async function start(): Promise<void> {
 
   // ---- the one way state changes ----
   async function setState(partial: Partial<AppState>, opts: { fly?: boolean; focus?: boolean; debounce?: boolean } = {}): Promise<void> {
+    applying++;
+    try {
+      await applyState(partial, opts);
+    } finally {
+      applying--;
+    }
+  }
+
+  async function applyState(partial: Partial<AppState>, opts: { fly?: boolean; focus?: boolean; debounce?: boolean }): Promise<void> {
     const prev = state;
     state = supported(normalize(meta, state, partial));
     if (state.lang !== prev.lang) {
@@ -692,6 +716,7 @@ async function start(): Promise<void> {
     ready: readyPromise,
     exportPng: () => exportPng(map, shownNow(), meta),
     setState: (partial) => setState(partial),
+    busy: () => applying > 0 || recoloursDone < recoloursAsked,
   };
   // A background map from the URL, the browser or the server is part of the first complete map.
   const basemapShown = state.basemap ? basemap.set(state.basemap) : null;
