@@ -9,7 +9,8 @@
 # Usage: scripts/build-nl-real.sh [OUT [BUILD OPTIONS…]]   (default out/nl-real; further
 # arguments go to `mdi-atlas build`, e.g. --no-tiles)
 # MDI_ATLAS_BIN=path uses that binary instead of `cargo run --release`; MDI_DATA_DIR points at
-# another copy of the data.
+# another copy of the data; MIN_DOMAINS (default 1) is passed as --min-domains (bench/soak.sh
+# builds a second variant with 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-out/nl-real}
@@ -25,4 +26,4 @@ if [ -n "${MDI_ATLAS_BIN:-}" ]; then bin=("$MDI_ATLAS_BIN"); else bin=(cargo run
   --indicators "2024=$nl/kwb_2024_statline_leeftijd.csv.gz" \
   --indicators "2017=$nl/kwb_2017_statline_export.csv.gz" \
   --areas "$nl/cbs_buurt_2020.topojson.gz" \
-  --min-domains 1 --out "$out" "$@"
+  --min-domains "${MIN_DOMAINS:-1}" --out "$out" "$@"
