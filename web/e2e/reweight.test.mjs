@@ -44,8 +44,10 @@ async function pressSliders(keys) {
     await page.keyboard.press(key);
   }
   await e2e.waitState(page, '(s) => s.weights !== null');
-  // the app asks /api/breaks for these weights (debounced)
+  // the app asks /api/breaks for these weights (debounced); on a slow machine the first key's
+  // request may go out before the second key: wait until the app has applied every change
   await h.waitRequests(LABEL, /\/api\/breaks\?/, breaksSeen);
+  await page.waitForFunction(() => !window.mdi.busy(), null, { timeout: 20_000 });
   await e2e.settle(page);
 }
 
