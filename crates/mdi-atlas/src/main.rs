@@ -332,9 +332,28 @@ struct ServeArgs {
     /// Seconds to produce a response before answering 408.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
-    /// Most requests handled at once; more wait their turn.
-    #[arg(long, default_value_t = 1024)]
+    /// Most requests handled at once; more are answered 503 with Retry-After (/health and
+    /// /metrics are never refused).
+    #[arg(long, default_value_t = 256)]
     max_concurrency: usize,
+    /// Most connections open at once; a new one over the limit closes the oldest connection
+    /// without a request in flight. Keep it well under the open-file limit (`ulimit -n`).
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, default_value_t = 30)]
+    idle_timeout: u64,
+    /// On SIGTERM or Ctrl-C, seconds that requests in flight may take to finish before their
+    /// connections are closed.
+    #[arg(long, default_value_t = 10)]
+    shutdown_grace: u64,
+    /// Honour X-Forwarded-Host, X-Forwarded-Proto and X-Forwarded-Prefix: only behind a proxy
+    /// that sets them (and drops those of clients).
+    #[arg(long)]
+    trust_proxy: bool,
     /// Cache-Control max-age of tiles, in seconds.
     #[arg(long, default_value_t = 3600)]
     tile_max_age: u32,
@@ -1026,6 +1045,11 @@ fn run_serve(args: &ServeArgs) -> Result<()> {
     config.watch = (args.watch > 0).then(|| std::time::Duration::from_secs(args.watch));
     config.timeout = std::time::Duration::from_secs(args.timeout.max(1));
     config.max_concurrency = args.max_concurrency.max(1);
+    config.max_connections = args.max_connections.max(2);
+    config.header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+    config.idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
+    config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace);
+    config.trust_proxy = args.trust_proxy;
     config.tile_max_age = args.tile_max_age;
     config.access_log = args.access_log;
     config.web = web_client(args)?;

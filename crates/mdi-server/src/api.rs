@@ -689,12 +689,17 @@ pub fn point(atlas: &Atlas, lon: f64, lat: f64) -> PointResponse {
     }
 }
 
+/// The largest weight `/api/breaks` takes: far above any sensible weight, and far below where
+/// the weighted sums of scores would overflow to infinity (a weight of 1e308 made every break
+/// `null`).
+pub const MAX_WEIGHT: f64 = 1_000_000.0;
+
 /// Parses `weights=inkomen:0.3,werk:0.2,…`: the listed domains get these weights, the others
 /// keep the profile's.
 ///
 /// # Errors
 /// 400 naming an unknown domain (and listing the known ones), a weight that is not a finite
-/// number ≥ 0, a domain given twice, or weights that are all zero.
+/// number ≥ 0 or is above [`MAX_WEIGHT`], a domain given twice, or weights that are all zero.
 pub fn parse_weights(domains: &[Domain], spec: Option<&str>) -> Result<Vec<f64>, ApiError> {
     let mut weights: Vec<f64> = domains.iter().map(|d| d.weight).collect();
     let mut seen = vec![false; domains.len()];
@@ -742,9 +747,17 @@ pub fn parse_weights(domains: &[Domain], spec: Option<&str>) -> Result<Vec<f64>,
             .filter(|w| w.is_finite() && *w >= 0.0)
             .ok_or_else(|| {
                 ApiError::bad_request(format!(
-                    "`weights`: `{item}`: the weight must be a number ≥ 0"
+                    "`weights`: `{item}`: the weight of `{}` must be a finite number ≥ 0",
+                    domains[d].id
                 ))
             })?;
+        if weights[d] > MAX_WEIGHT {
+            return Err(ApiError::bad_request(format!(
+                "`weights`: `{item}`: the weight of `{}` must be at most {MAX_WEIGHT} (weights \
+                 are relative: scale them all down)",
+                domains[d].id
+            )));
+        }
     }
     if weights.iter().all(|&w| w == 0.0) {
         return Err(ApiError::bad_request(

@@ -178,29 +178,75 @@ impl AnalysisFiles {
 }
 
 /// Identifies the files of an atlas on disk, to notice when a new build replaced them: the
-/// directory's inode, and the modification time and size of `metadata.json` and
+/// folder the atlas path resolves to (a build may switch a symlink to a new generation
+/// folder), its inode, and the modification time and size of `metadata.json` and
 /// `atlas.pmtiles`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint([u64; 5]);
+pub struct Fingerprint([u64; 6]);
 
 impl Fingerprint {
-    /// The fingerprint of the atlas at `dir` now; `None` while a file is missing.
+    /// The fingerprint of the atlas at `dir` now (through a symlink); `None` while a file is
+    /// missing.
     pub fn of(dir: &Path) -> Option<Fingerprint> {
-        let d = std::fs::metadata(dir).ok()?;
-        let m = std::fs::metadata(dir.join(files::METADATA)).ok()?;
-        let t = std::fs::metadata(dir.join(files::PMTILES)).ok()?;
+        let resolved = std::fs::canonicalize(dir).ok()?;
+        let d = std::fs::metadata(&resolved).ok()?;
+        let m = std::fs::metadata(resolved.join(files::METADATA)).ok()?;
+        let t = std::fs::metadata(resolved.join(files::PMTILES)).ok()?;
         let nanos = |t: std::io::Result<SystemTime>| {
             t.ok()
                 .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_nanos() as u64)
         };
         Some(Fingerprint([
+            crate::http::fnv1a(resolved.as_os_str().as_encoded_bytes()),
             d.ino(),
             nanos(m.modified()),
             m.len(),
             nanos(t.modified()),
             t.len(),
         ]))
+    }
+}
+
+/// The files of `/download/{file}`, read with the atlas (the same generation as its tiles and
+/// API), so that a file changed on disk is not served until a reload of a complete new build.
+/// `atlas.pmtiles` shares the bytes of the tiles in memory; the others cost their size.
+#[derive(Debug, Clone, Default)]
+pub struct Downloads {
+    /// The files there are, by name.
+    pub files: BTreeMap<String, bytes::Bytes>,
+}
+
+impl Downloads {
+    /// Reads the files of [`files::DOWNLOADS`] there are in `dir`, `atlas.pmtiles` from `tiles`
+    /// (which must be in memory).
+    ///
+    /// # Errors
+    /// [`ServerError::Io`] naming a file that exists but cannot be read.
+    pub fn read(dir: &Path, tiles: &TileStore) -> Result<Downloads, ServerError> {
+        let mut out = BTreeMap::new();
+        for name in files::DOWNLOADS {
+            if name == files::PMTILES {
+                if let Some(bytes) = tiles.archive() {
+                    out.insert(name.to_string(), bytes);
+                }
+                continue;
+            }
+            let path = dir.join(name);
+            if path.is_file() {
+                out.insert(name.to_string(), bytes::Bytes::from(read(&path)?));
+            }
+        }
+        Ok(Downloads { files: out })
+    }
+
+    /// Bytes held beside the tiles (all but `atlas.pmtiles`).
+    pub fn extra_bytes(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|(k, _)| k.as_str() != files::PMTILES)
+            .map(|(_, v)| v.len())
+            .sum()
     }
 }
 
@@ -223,6 +269,8 @@ pub struct Atlas {
     pub fingerprint: Option<Fingerprint>,
     /// When it was loaded.
     pub loaded_at: SystemTime,
+    /// The files of `/download/{file}` ([`Downloads`]; empty until the server reads them).
+    pub downloads: Downloads,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ServerError> {
@@ -341,7 +389,15 @@ impl MapAtlas {
         MapAtlas::load_parts(dir, true)
     }
 
-    fn load_parts(dir: &Path, with_tiles: bool) -> Result<MapAtlas, ServerError> {
+    fn load_parts(link: &Path, with_tiles: bool) -> Result<MapAtlas, ServerError> {
+        // Resolved once: every file of this load comes from the same folder, even when the
+        // atlas path is a symlink that a new build switches meanwhile.
+        let resolved = std::fs::canonicalize(link).map_err(|cause| ServerError::Io {
+            path: link.to_path_buf(),
+            action: "cannot open the atlas folder",
+            cause,
+        })?;
+        let dir = resolved.as_path();
         let fingerprint = Fingerprint::of(dir);
         let meta_path = dir.join(files::METADATA);
         let meta = AtlasMeta::parse(&meta_path, &read(&meta_path)?)?;
@@ -446,6 +502,7 @@ impl Atlas {
             analysis,
             fingerprint: map.fingerprint,
             loaded_at: SystemTime::now(),
+            downloads: Downloads::default(),
         })
     }
 

@@ -19,8 +19,22 @@ pub struct ServeConfig {
     pub watch: Option<Duration>,
     /// Longest time to produce a response before answering 408.
     pub timeout: Duration,
-    /// Most requests handled at once; more wait their turn.
+    /// Most requests handled at once; more are answered 503 with `Retry-After` (`/health` and
+    /// `/metrics` are never shed).
     pub max_concurrency: usize,
+    /// Most connections open at once; a new one over the limit closes the oldest connection
+    /// that has no request in flight.
+    pub max_connections: usize,
+    /// Longest time a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// Longest time a connection may stay open without a request in flight (keep-alive idle,
+    /// or a client that sends nothing).
+    pub idle_timeout: Duration,
+    /// On SIGTERM or Ctrl-C: how long requests in flight may take to finish before their
+    /// connections are closed.
+    pub shutdown_grace: Duration,
+    /// Honour `X-Forwarded-Host`, `-Proto` and `-Prefix` (only behind a proxy that sets them).
+    pub trust_proxy: bool,
     /// `max-age` of tiles in seconds (their ETag changes with their content).
     pub tile_max_age: u32,
     /// Log every request (method, path, status, latency) at INFO.
@@ -43,7 +57,12 @@ impl ServeConfig {
             workers: None,
             watch: Some(Duration::from_secs(2)),
             timeout: Duration::from_secs(30),
-            max_concurrency: 1024,
+            max_concurrency: 256,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            trust_proxy: false,
             tile_max_age: 3600,
             access_log: false,
             web: None,

@@ -37,6 +37,18 @@ pub enum ServerError {
     /// `areas.fgb` cannot be read.
     #[error(transparent)]
     Geo(#[from] mdi_geo::GeoError),
+    /// A reload could not load the new atlas; the previous one stays served.
+    #[error(
+        "cannot reload {}: loading the new atlas failed: {cause}; the previous atlas stays served",
+        atlas.display()
+    )]
+    Reload {
+        /// The atlas path.
+        atlas: PathBuf,
+        /// What failed, naming the file.
+        #[source]
+        cause: Box<ServerError>,
+    },
     /// The async runtime cannot be started.
     #[error("cannot start the server's runtime: {0}")]
     Runtime(#[source] std::io::Error),
@@ -97,6 +109,14 @@ impl ApiError {
     pub fn loading(message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
+            message: message.into(),
+        }
+    }
+
+    /// Any status, e.g. 414, 431 or 416.
+    pub fn status(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
             message: message.into(),
         }
     }

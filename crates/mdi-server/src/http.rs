@@ -73,11 +73,19 @@ pub fn not_modified_response(etag: HeaderValue, cache_control: HeaderValue) -> R
     res
 }
 
-/// The base URL (`scheme://host[:port]`, no trailing slash) clients reach this server at: the
-/// configured public URL, else `X-Forwarded-Proto`/`X-Forwarded-Host` or `Host` of the request,
-/// else `fallback` (the bound address). Host values with characters a host name cannot have are
-/// ignored, so a request cannot inject text into the URLs the server hands out.
-pub fn base_url(public: Option<&str>, headers: &HeaderMap, uri: &Uri, fallback: &str) -> String {
+/// The base URL (`scheme://host[:port][/prefix]`, no trailing slash) clients reach this server
+/// at: the configured public URL; else, with `trust_proxy` only, `X-Forwarded-Proto`,
+/// `X-Forwarded-Host` and `X-Forwarded-Prefix`; else `Host` of the request; else `fallback` (the
+/// bound address). Host values with characters a host name cannot have, and prefixes with
+/// characters a path segment should not have, are ignored, so a request cannot inject text
+/// into the URLs the server hands out.
+pub fn base_url(
+    public: Option<&str>,
+    trust_proxy: bool,
+    headers: &HeaderMap,
+    uri: &Uri,
+    fallback: &str,
+) -> String {
     if let Some(p) = public {
         return p.trim_end_matches('/').to_string();
     }
@@ -92,15 +100,37 @@ pub fn base_url(public: Option<&str>, headers: &HeaderMap, uri: &Uri, fallback: 
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(',').next().unwrap_or_default().trim().to_string())
     };
-    let host = get("x-forwarded-host")
+    let forwarded = |name: &str| get(name).filter(|_| trust_proxy);
+    let host = forwarded("x-forwarded-host")
         .filter(|h| valid(h))
         .or_else(|| get("host").filter(|h| valid(h)))
         .or_else(|| uri.authority().map(|a| a.to_string()))
         .unwrap_or_else(|| fallback.to_string());
-    let scheme = get("x-forwarded-proto")
+    let scheme = forwarded("x-forwarded-proto")
         .filter(|p| p == "https" || p == "http")
         .unwrap_or_else(|| "http".to_string());
-    format!("{scheme}://{host}")
+    let prefix = forwarded("x-forwarded-prefix")
+        .filter(|p| {
+            p.starts_with('/')
+                && !p.contains("//")
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b))
+        })
+        .map(|p| p.trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    format!("{scheme}://{host}{prefix}")
+}
+
+/// The `Vary` of a response whose body holds [`base_url`]: the request headers it was made
+/// from (none with a public URL).
+pub fn base_url_vary(public: Option<&str>, trust_proxy: bool) -> Option<HeaderValue> {
+    match (public, trust_proxy) {
+        (Some(_), _) => None,
+        (None, false) => Some(HeaderValue::from_static("Host")),
+        (None, true) => Some(HeaderValue::from_static(
+            "Host, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Prefix",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -165,20 +195,27 @@ mod tests {
         let uri: Uri = "/tiles.json".parse().unwrap();
         let h = headers(&[("host", "example.org:8080")]);
         assert_eq!(
-            base_url(Some("https://cdn.nl/atlas/"), &h, &uri, "x"),
+            base_url(Some("https://cdn.nl/atlas/"), true, &h, &uri, "x"),
             "https://cdn.nl/atlas"
         );
-        assert_eq!(base_url(None, &h, &uri, "x"), "http://example.org:8080");
+        assert_eq!(
+            base_url(None, false, &h, &uri, "x"),
+            "http://example.org:8080"
+        );
         let f = headers(&[
             ("host", "a"),
             ("x-forwarded-host", "maps.nl"),
             ("x-forwarded-proto", "https"),
+            ("x-forwarded-prefix", "/mdi/"),
         ]);
-        assert_eq!(base_url(None, &f, &uri, "x"), "https://maps.nl");
+        assert_eq!(base_url(None, true, &f, &uri, "x"), "https://maps.nl/mdi");
+        assert_eq!(base_url(None, false, &f, &uri, "x"), "http://a");
         let evil = headers(&[("host", "a\"><script>")]);
         assert_eq!(
-            base_url(None, &evil, &uri, "127.0.0.1:1"),
+            base_url(None, false, &evil, &uri, "127.0.0.1:1"),
             "http://127.0.0.1:1"
         );
+        let bad_prefix = headers(&[("host", "a"), ("x-forwarded-prefix", "/x\"><b>")]);
+        assert_eq!(base_url(None, true, &bad_prefix, &uri, "x"), "http://a");
     }
 }

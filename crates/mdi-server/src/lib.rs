@@ -5,7 +5,8 @@
 //! requests, health and Prometheus metrics.
 //!
 //! - [`config`]: how to serve ([`ServeConfig`]); [`state`]: what requests share ([`AppState`])
-//!   and the reload of the atlas; [`lifecycle`]: run, signals, hot reload, logging;
+//!   and the reload of the atlas; [`lifecycle`]: run, signals, hot reload, logging; [`listen`]:
+//!   the accept loop and its connection limits;
 //! - [`routes`]: the one route table, the router and its middleware, and the handlers by family
 //!   (tiles, API, styles, files); [`extract`]: typed query strings; [`error`]: the JSON errors;
 //!   [`http`]: ETags, conditional requests, `Accept-Encoding`, base URLs;
@@ -28,6 +29,7 @@ pub mod extract;
 pub mod glyphs;
 pub mod http;
 pub mod lifecycle;
+pub mod listen;
 pub mod metrics;
 pub mod report;
 pub mod routes;

@@ -10,11 +10,13 @@ use std::sync::{Arc, Mutex};
 use crate::atlas::{Fingerprint, MapAtlas};
 use crate::config::ServeConfig;
 use crate::error::ServerError;
+use crate::listen::{Limits, raise_open_file_limit, serve_connections};
 use crate::routes::router;
 use crate::state::{AppState, Shared};
 
-/// Serves `state` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish (graceful shutdown).
+/// Serves `state` on `listener` until `shutdown` completes, with the connection limits of
+/// [`crate::listen`]; then closes idle connections, lets requests in flight finish within the
+/// shutdown grace period and closes the rest.
 ///
 /// # Errors
 /// An I/O error of the listener.
@@ -23,9 +25,15 @@ pub async fn serve(
     state: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let open_files = raise_open_file_limit();
+    let limits = Limits::new(&state.config, open_files);
+    tracing::info!(
+        max_connections = limits.max_connections,
+        open_file_limit = open_files.unwrap_or(u64::MAX),
+        max_concurrency = state.config.max_concurrency,
+        "connection limits"
+    );
+    serve_connections(listener, router(state), limits, shutdown).await
 }
 
 /// Sends log lines (tracing) to stderr, as text or as JSON objects; `RUST_LOG` sets the
@@ -77,7 +85,7 @@ async fn reload(state: Shared, why: &'static str) {
             );
         }
         Ok(Err(e)) => {
-            tracing::error!(reason = why, error = %e, "reload failed; still serving the previous atlas")
+            tracing::error!(reason = why, error = %e, "reload failed")
         }
         Err(e) => tracing::error!(reason = why, error = %e, "reload task failed"),
     }

@@ -44,6 +44,8 @@ pub struct Metrics {
     pub reloads: AtomicU64,
     /// Failed atlas reloads (the previous atlas kept serving).
     pub reload_failures: AtomicU64,
+    /// Requests answered 503 over the concurrency limit.
+    pub shed: AtomicU64,
     started: Instant,
 }
 
@@ -61,6 +63,7 @@ impl Default for Metrics {
             tiles_decompressed: AtomicU64::new(0),
             reloads: AtomicU64::new(0),
             reload_failures: AtomicU64::new(0),
+            shed: AtomicU64::new(0),
             started: Instant::now(),
         }
     }
@@ -176,6 +179,11 @@ impl Metrics {
                 "mdi_atlas_reload_failures_total",
                 "Atlas reloads that failed (the previous atlas kept serving).",
                 &self.reload_failures,
+            ),
+            (
+                "mdi_http_shed_total",
+                "Requests answered 503 because the concurrency limit was reached.",
+                &self.shed,
             ),
         ];
         for (name, help, v) in counters {

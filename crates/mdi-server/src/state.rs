@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
 
-use crate::atlas::{Atlas, MapAtlas};
+use crate::atlas::{Atlas, Downloads, MapAtlas};
 use crate::config::ServeConfig;
 use crate::error::{ApiError, ServerError};
 use crate::metrics::Metrics;
@@ -52,6 +52,9 @@ pub struct AppState {
     pub bound: String,
     /// `Cache-Control` of tiles (`public, max-age=…` from [`ServeConfig::tile_max_age`]).
     pub(crate) tile_cache: HeaderValue,
+    /// The permits of requests in flight ([`ServeConfig::max_concurrency`]); a request that
+    /// finds none is answered 503.
+    pub concurrency: Arc<tokio::sync::Semaphore>,
 }
 
 /// The shared state.
@@ -79,9 +82,10 @@ impl PendingLoad {
     }
 }
 
-/// [`Atlas::complete`] beside reading the tile archive into memory.
+/// [`Atlas::complete`] beside reading the tile archive into memory, then the downloads
+/// ([`Downloads`]) from the same folder.
 fn complete_in_parallel(map: &MapAtlas) -> Result<Atlas, ServerError> {
-    std::thread::scope(|scope| {
+    let mut atlas = std::thread::scope(|scope| {
         let tiles = scope.spawn(|| map.tiles.load_into_memory());
         let atlas = Atlas::complete(map);
         let tiles = tiles.join().unwrap_or_else(|_| {
@@ -92,7 +96,9 @@ fn complete_in_parallel(map: &MapAtlas) -> Result<Atlas, ServerError> {
         });
         tiles?;
         atlas
-    })
+    })?;
+    atlas.downloads = Downloads::read(&map.dir, &map.tiles)?;
+    Ok(atlas)
 }
 
 impl AppState {
@@ -124,6 +130,7 @@ impl AppState {
         let state = Arc::new(AppState {
             served: ArcSwap::new(served.clone()),
             bound: config.bind.clone(),
+            concurrency: Arc::new(tokio::sync::Semaphore::new(config.max_concurrency)),
             config,
             metrics: Arc::new(Metrics::default()),
             tile_cache,
@@ -151,11 +158,12 @@ impl AppState {
         })
     }
 
-    /// Loads the atlas folder again and swaps it in, whole (the API never goes back to 503).
-    /// On failure the atlas being served stays, and the error is returned (and counted).
+    /// Loads the atlas folder again (through its symlink, resolved once) and swaps it in, whole
+    /// (the API never goes back to 503). On failure the atlas being served stays, and the error
+    /// is returned (and counted).
     ///
     /// # Errors
-    /// As [`Atlas::load`].
+    /// [`ServerError::Reload`] around the error of [`Atlas::load`], naming the file.
     pub fn reload(&self) -> Result<(), ServerError> {
         let loaded = MapAtlas::load(&self.config.atlas).and_then(|map| {
             let atlas = complete_in_parallel(&map)?;
@@ -173,7 +181,10 @@ impl AppState {
             }
             Err(e) => {
                 self.metrics.reload_failures.fetch_add(1, Relaxed);
-                Err(e)
+                Err(ServerError::Reload {
+                    atlas: self.config.atlas.clone(),
+                    cause: Box::new(e),
+                })
             }
         }
     }

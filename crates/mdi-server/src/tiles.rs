@@ -243,6 +243,11 @@ impl TileStore {
         Ok(())
     }
 
+    /// The whole archive's bytes, once in memory ([`TileStore::load_into_memory`]).
+    pub fn archive(&self) -> Option<Bytes> {
+        self.data.get().filter(|b| !b.is_empty()).cloned()
+    }
+
     /// Whether the whole archive is in memory.
     pub fn in_memory(&self) -> bool {
         self.data.get().is_some()

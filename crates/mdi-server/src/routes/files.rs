@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{self, HeaderValue};
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tower::ServiceExt as _;
@@ -25,14 +25,16 @@ const ASSET_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=31536
 /// `Cache-Control` of health and metrics: never cached.
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
-/// `/download/{file}`: a file of the atlas directory, with range requests.
+/// `/download/{file}`: a file of the served atlas, from memory (the same generation as the
+/// tiles and the API, see [`crate::atlas::Downloads`]), with single-range requests.
 ///
 /// # Errors
-/// 404 for a file not in [`DOWNLOADS`] or not in this atlas; 500 when it cannot be read.
+/// 404 for a file not in [`DOWNLOADS`] or not in this atlas; 503 while the atlas loads; 416
+/// (with `Content-Range: bytes */length`) for a well-formed range that starts past the end.
 pub async fn download(
     State(s): State<Shared>,
     Path(file): Path<String>,
-    request: Request,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !DOWNLOADS.contains(&file.as_str()) {
         return Err(ApiError::not_found(format!(
@@ -40,8 +42,8 @@ pub async fn download(
             DOWNLOADS.join(", ")
         )));
     }
-    let path = s.map().dir.join(&file);
-    if !path.is_file() {
+    let atlas = s.atlas()?;
+    let Some(bytes) = atlas.downloads.files.get(&file).cloned() else {
         let hint = if file == mdi_format::files::MBTILES {
             " (build the atlas with --mbtiles)"
         } else {
@@ -50,14 +52,102 @@ pub async fn download(
         return Err(ApiError::not_found(format!(
             "this atlas has no {file}{hint}"
         )));
+    };
+    let len = bytes.len();
+    // `If-Range` names a validator these responses do not have: it never matches, so the
+    // whole file is sent (RFC 9110 §13.1.5).
+    let range = match headers.get(header::RANGE) {
+        Some(v) if !headers.contains_key(header::IF_RANGE) => parse_range(v.as_bytes(), len),
+        _ => ByteRange::Whole,
+    };
+    let (status, body, content_range) = match range {
+        ByteRange::Whole => (StatusCode::OK, bytes, None),
+        ByteRange::Part(start, end) => (
+            StatusCode::PARTIAL_CONTENT,
+            bytes.slice(start..=end),
+            Some(format!("bytes {start}-{end}/{len}")),
+        ),
+        ByteRange::Unsatisfiable => {
+            let mut res = ApiError::status(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("the range starts past the end of {file} ({len} bytes)"),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(res);
+        }
+    };
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type(&file));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CACHE_CONTROL, JSON_CACHE);
+    if let Some(v) = content_range.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        h.insert(header::CONTENT_RANGE, v);
     }
-    let res = tower_http::services::ServeFile::new(path)
-        .oneshot(request)
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot read {file}: {e}")))?;
-    let mut res = res.map(Body::new);
-    res.headers_mut().insert(header::CACHE_CONTROL, JSON_CACHE);
     Ok(res)
+}
+
+/// The media type of a download, by its extension.
+fn content_type(file: &str) -> HeaderValue {
+    HeaderValue::from_static(match file.rsplit_once('.').map(|(_, e)| e) {
+        Some("json") => "application/json",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("pmtiles") => "application/vnd.pmtiles",
+        _ => "application/octet-stream",
+    })
+}
+
+/// What a `Range` header asks of a representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// No usable range (absent, malformed, another unit, several ranges): send it whole with
+    /// 200, as RFC 9110 §14.2 says a server may ignore such a `Range`.
+    Whole,
+    /// One satisfiable range, first and last byte (inclusive).
+    Part(usize, usize),
+    /// A well-formed range that starts at or past the end: 416.
+    Unsatisfiable,
+}
+
+/// Parses a `Range` header value for a representation of `len` bytes: `bytes=a-b`, `bytes=a-`
+/// or `bytes=-n`.
+pub fn parse_range(value: &[u8], len: usize) -> ByteRange {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return ByteRange::Whole;
+    };
+    let Some((unit, spec)) = value.trim().split_once('=') else {
+        return ByteRange::Whole;
+    };
+    if !unit.trim().eq_ignore_ascii_case("bytes") || spec.contains(',') {
+        return ByteRange::Whole;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return ByteRange::Whole;
+    };
+    let number = |t: &str| {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<usize>().unwrap_or(usize::MAX))
+    };
+    let (a, b) = (number(first), number(last));
+    if !last.is_empty() && b.is_none() {
+        return ByteRange::Whole;
+    }
+    match (a, b) {
+        (Some(a), Some(b)) if b < a => ByteRange::Whole,
+        (Some(a), _) if a >= len => ByteRange::Unsatisfiable,
+        (Some(a), b) => ByteRange::Part(a, b.map_or(len - 1, |b| b.min(len - 1))),
+        (None, Some(n)) if first.is_empty() => {
+            if n == 0 || len == 0 {
+                ByteRange::Unsatisfiable
+            } else {
+                ByteRange::Part(len - n.min(len), len - 1)
+            }
+        }
+        _ => ByteRange::Whole,
+    }
 }
 
 /// `/`: the web client's `index.html` (revalidated on every load, so that a new client build
@@ -116,7 +206,10 @@ async fn serve_web_file(
         .precompressed_gzip()
         .oneshot(request)
         .await
-        .map_err(|e| ApiError::internal(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            ApiError::internal(format!("cannot read {}: {e}", name.unwrap_or_default()))
+        })?;
     let mut res = res.map(Body::new);
     if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
         res.headers_mut().insert(header::CACHE_CONTROL, cache);
@@ -129,7 +222,7 @@ async fn serve_web_file(
 pub struct Health {
     /// `ok`, or `loading` while the areas and the API state load (tiles answer already).
     pub status: &'static str,
-    /// The atlas directory.
+    /// The name of the atlas folder (never its absolute path).
     pub atlas: String,
     /// When the atlas was built.
     pub built_at: String,
@@ -147,7 +240,12 @@ pub async fn health(
     let (map, full) = (&served.map, served.atlas());
     let body = Health {
         status: if full.is_some() { "ok" } else { "loading" },
-        atlas: map.dir.display().to_string(),
+        atlas: s
+            .config
+            .atlas
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         built_at: map.meta.built_at.clone(),
         tiles: map.tiles.len(),
         areas: full.map(|a| a.areas.list.len()),
@@ -169,4 +267,34 @@ pub async fn metrics(State(s): State<Shared>) -> impl IntoResponse {
         s.metrics
             .render(&served.map, served.atlas().map(|a| a.areas.list.len())),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ByteRange, parse_range};
+
+    #[test]
+    fn ranges_as_rfc_9110_reads_them() {
+        let r = |v: &str| parse_range(v.as_bytes(), 100);
+        assert_eq!(r("bytes=0-9"), ByteRange::Part(0, 9));
+        assert_eq!(r("bytes=90-"), ByteRange::Part(90, 99));
+        assert_eq!(r("bytes=90-500"), ByteRange::Part(90, 99));
+        assert_eq!(r("bytes=-10"), ByteRange::Part(90, 99));
+        assert_eq!(r("bytes=-500"), ByteRange::Part(0, 99));
+        assert_eq!(r("Bytes = 1-1"), ByteRange::Part(1, 1));
+        assert_eq!(r("bytes=100-"), ByteRange::Unsatisfiable);
+        assert_eq!(r("bytes=-0"), ByteRange::Unsatisfiable);
+        for malformed in [
+            "bytes=abc",
+            "bytes=5-2",
+            "lines=0-9",
+            "bytes=",
+            "bytes=--3",
+            "bytes=0-1,5-6",
+            "bytes=200-x",
+            "0-9",
+        ] {
+            assert_eq!(r(malformed), ByteRange::Whole, "{malformed}");
+        }
+    }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
@@ -25,7 +25,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::config::ServeConfig;
 use crate::error::ApiError;
 use crate::http::{etag, fnv1a, not_modified, not_modified_response};
 use crate::metrics::track;
@@ -263,8 +262,9 @@ pub static ROUTES: [RouteSpec; 17] = [
     },
 ];
 
-/// Every route of [`ROUTES`], with CORS, a timeout, a concurrency limit, the metrics and
-/// (with [`ServeConfig::access_log`]) an access log.
+/// Every route of [`ROUTES`], with CORS on the data routes (not on [`Family::Operations`]),
+/// load shedding, a timeout, the metrics, JSON error bodies, request-size limits and (with
+/// [`crate::ServeConfig::access_log`]) an access log.
 pub fn router(state: Shared) -> Router {
     let mut app = Router::new();
     for spec in &ROUTES {
@@ -272,13 +272,16 @@ pub fn router(state: Shared) -> Router {
         if spec.caching == Caching::Revalidate {
             route = route.layer(from_fn(revalidate));
         }
+        if spec.family != Family::Operations {
+            route = route.layer(cors());
+        }
         app = app.route(spec.path, route);
     }
     let app = app
         .route_layer(from_fn_with_state(state.metrics.clone(), track))
         .fallback(not_found)
         .with_state(state.clone());
-    with_middleware(app, &state.config)
+    with_middleware(app, &state)
 }
 
 /// CORS open to every origin for `GET`, `HEAD` and `OPTIONS`, exposing the headers web and GIS
@@ -298,18 +301,19 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
-/// The layers around every route: CORS, the concurrency limit, the timeout (408) and the
+/// The layers around every route, innermost first: load shedding (503), the timeout (408),
+/// JSON bodies for every error, the limits on the request line and headers (414, 431), and the
 /// access log.
-fn with_middleware(app: Router, config: &ServeConfig) -> Router {
+fn with_middleware(app: Router, state: &Shared) -> Router {
+    let config = &state.config;
     let app = app
-        .layer(cors())
-        .layer(tower::limit::ConcurrencyLimitLayer::new(
-            config.max_concurrency,
-        ))
+        .layer(from_fn_with_state(state.clone(), shed))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.timeout,
-        ));
+        ))
+        .layer(from_fn(json_errors))
+        .layer(from_fn(request_limits));
     if !config.access_log {
         return app;
     }
@@ -318,6 +322,103 @@ fn with_middleware(app: Router, config: &ServeConfig) -> Router {
             .make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO))
             .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
     )
+}
+
+/// Longest request target (path and query) answered; longer: 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most header fields of a request; more: 431.
+pub const MAX_HEADERS: usize = 100;
+/// Largest header section of a request (names and values); larger: 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// 414 for a request target over [`MAX_URI_BYTES`], 431 for more than [`MAX_HEADERS`] header
+/// fields or more than [`MAX_HEADER_BYTES`] of them, each with the JSON error body (hyper reads
+/// more than this, so that these answers are ours, not its empty ones).
+pub async fn request_limits(request: Request, next: Next) -> Response {
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return ApiError::status(
+            StatusCode::URI_TOO_LONG,
+            format!("the request target has {uri} bytes; at most {MAX_URI_BYTES} are read"),
+        )
+        .into_response();
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return ApiError::status(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!(
+                "the request has {} header fields in {bytes} bytes; at most {MAX_HEADERS} fields \
+                 in {MAX_HEADER_BYTES} bytes are read",
+                headers.len()
+            ),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Gives every error response without a body of its own (405 of the method router, 408 of the
+/// timeout, …) the JSON error body of docs/API.md, keeping its headers (`Allow`, …).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => format!(
+            "{method} is not allowed on {path}; the routes answer GET and HEAD (and OPTIONS for \
+             CORS)"
+        ),
+        StatusCode::REQUEST_TIMEOUT => format!("{path}: no response within the time limit"),
+        other => format!(
+            "{path}: {}",
+            other.canonical_reason().unwrap_or("the request failed")
+        ),
+    };
+    let (mut parts, _) = response.into_parts();
+    let error = ApiError::status(status, message).into_response();
+    for (name, value) in error.headers() {
+        parts.headers.insert(name, value.clone());
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, error.into_body())
+}
+
+/// Answers 503 with `Retry-After` when [`crate::ServeConfig::max_concurrency`] requests are in flight,
+/// rather than queueing without bound; `/health` and `/metrics` are never refused.
+pub async fn shed(State(s): State<Shared>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path == "/health" || path == "/metrics" {
+        return next.run(request).await;
+    }
+    let Ok(permit) = s.concurrency.clone().try_acquire_owned() else {
+        s.metrics
+            .shed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return ApiError::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the server is answering its limit of {} requests at once; retry in a second",
+                s.config.max_concurrency
+            ),
+        )
+        .into_response();
+    };
+    let response = next.run(request).await;
+    drop(permit);
+    response
 }
 
 /// Middleware of [`Caching::Revalidate`] routes: gives a successful response a strong `ETag` of

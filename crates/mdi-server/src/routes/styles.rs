@@ -6,14 +6,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::http::header::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::atlas::MapAtlas;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, QueryParams, Year, optional};
-use crate::http::base_url;
+use crate::http::{base_url, base_url_vary};
 use crate::state::Shared;
 use crate::style::{Flavor, StyleInput, StyleOptions, Variable};
 
@@ -111,10 +111,17 @@ pub async fn style(
     ApiQuery(query): ApiQuery<StyleQuery>,
     headers: HeaderMap,
     uri: Uri,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let atlas = s.map();
-    let base = base_url(s.config.public_url.as_deref(), &headers, &uri, &s.bound);
-    style_document(&atlas, &base, &query).map(Json)
+    let public = s.config.public_url.as_deref();
+    let base = base_url(public, s.config.trust_proxy, &headers, &uri, &s.bound);
+    let mut res = style_document(&atlas, &base, &query)
+        .map(Json)?
+        .into_response();
+    if let Some(vary) = base_url_vary(public, s.config.trust_proxy) {
+        res.headers_mut().insert(axum::http::header::VARY, vary);
+    }
+    Ok(res)
 }
 
 /// `/fonts/{fontstack}/{range}.pbf`: one range of glyphs, compiled into the binary.

@@ -7,12 +7,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header::{self, HeaderMap};
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::atlas::MapAtlas;
 use crate::error::ApiError;
-use crate::http::base_url;
+use crate::http::{base_url, base_url_vary};
 use crate::state::Shared;
 use crate::tiles::{parse_tile_path, tile_response};
 
@@ -67,10 +67,15 @@ pub fn tilejson_document(atlas: &MapAtlas, base: &str) -> Value {
 }
 
 /// `/tiles.json`.
-pub async fn tilejson(State(s): State<Shared>, headers: HeaderMap, uri: Uri) -> Json<Value> {
+pub async fn tilejson(State(s): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
     let atlas = s.map();
-    let base = base_url(s.config.public_url.as_deref(), &headers, &uri, &s.bound);
-    Json(tilejson_document(&atlas, &base))
+    let public = s.config.public_url.as_deref();
+    let base = base_url(public, s.config.trust_proxy, &headers, &uri, &s.bound);
+    let mut res = Json(tilejson_document(&atlas, &base)).into_response();
+    if let Some(vary) = base_url_vary(public, s.config.trust_proxy) {
+        res.headers_mut().insert(header::VARY, vary);
+    }
+    res
 }
 
 /// The tileset metadata GDAL's MVT driver (and tippecanoe's tools) read beside `{z}/{x}/{y}`
