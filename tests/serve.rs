@@ -403,8 +403,13 @@ async fn tilejson_and_styles_use_absolute_urls_from_host_or_config() {
     )
     .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    // Behind a proxy (`--trust-proxy`) the forwarded host and scheme make the URLs.
+    let mut trusted = ServeConfig::new(demo().to_path_buf());
+    trusted.watch = None;
+    trusted.trust_proxy = true;
+    let proxy_app = mdi_server::router(AppState::new(trusted).unwrap());
     let proxied = call(
-        &app,
+        &proxy_app,
         Method::GET,
         "/tiles.json",
         &[

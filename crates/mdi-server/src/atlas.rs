@@ -392,11 +392,8 @@ impl MapAtlas {
     fn load_parts(link: &Path, with_tiles: bool) -> Result<MapAtlas, ServerError> {
         // Resolved once: every file of this load comes from the same folder, even when the
         // atlas path is a symlink that a new build switches meanwhile.
-        let resolved = std::fs::canonicalize(link).map_err(|cause| ServerError::Io {
-            path: link.to_path_buf(),
-            action: "cannot open the atlas folder",
-            cause,
-        })?;
+        // A missing folder is reported by the first file read (`metadata.json`).
+        let resolved = std::fs::canonicalize(link).unwrap_or_else(|_| link.to_path_buf());
         let dir = resolved.as_path();
         let fingerprint = Fingerprint::of(dir);
         let meta_path = dir.join(files::METADATA);
