@@ -364,7 +364,7 @@ async fn downloads_come_from_the_served_snapshot() {
         .write(true)
         .open(atlas.join("scores.csv"))
         .unwrap();
-    f.write_all(&vec![b'#'; 200]).unwrap();
+    f.write_all(&[b'#'; 200]).unwrap();
     drop(f);
     let r = get(&app, "/download/scores.csv").await;
     assert_eq!(r.status, StatusCode::OK);
