@@ -28,9 +28,14 @@ use mdi_server::{AppState, ServeConfig, Shared};
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// A demo atlas built once for all tests of this file (`years`: the demo years).
+/// A demo atlas built once for all tests of this file (`years`: the demo years), under the
+/// target folder's scratch space (rebuilt on every run, never left in /tmp).
 fn built(years: &[&str]) -> PathBuf {
-    let dir = tempfile::tempdir().unwrap().keep();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("serve_hardening")
+        .join(years.first().copied().unwrap_or("default"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("atlas");
     let mut args = vec!["build", "--demo", "--out", out.to_str().unwrap()];
     if !years.is_empty() {
