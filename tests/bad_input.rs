@@ -104,7 +104,10 @@ fn run_case(dir: &Path, atlas: &Path, demo: &Path, scratch: &Path) -> Option<Str
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     let text = std::fs::read_to_string(dir.join("case.toml")).unwrap();
     let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}/case.toml: {e}"));
-    assert!(!case.description.trim().is_empty(), "{name}: no description");
+    assert!(
+        !case.description.trim().is_empty(),
+        "{name}: no description"
+    );
     assert!(
         !case.stderr.is_empty() || !case.stdout.is_empty(),
         "{name}: no fragment to look for"

@@ -144,7 +144,9 @@ impl Table {
             return Err(table_err(
                 line_of(bytes, at),
                 "-".into(),
-                format!("byte {at} is a NUL byte: this is a binary file (or UTF-16 text), not a UTF-8 CSV table"),
+                format!(
+                    "byte {at} is a NUL byte: this is a binary file (or UTF-16 text), not a UTF-8 CSV table"
+                ),
             ));
         }
         let delimiter = detect_delimiter(bytes);
@@ -832,7 +834,9 @@ impl Panel {
             if values.iter().flatten().any(|v| *v < 0.0)
                 && let Some(role) = count_role(profile, &c.name)
             {
-                return Err(negative_count(profile, tables, &rows, &hits, &values, &role));
+                return Err(negative_count(
+                    profile, tables, &rows, &hits, &values, &role,
+                ));
             }
             let sources: Vec<(PathBuf, String)> = hits
                 .iter()
@@ -1048,7 +1052,10 @@ fn no_rows_error(
     skipped: &BTreeMap<String, usize>,
 ) -> CoreError {
     let why = if skipped.is_empty() {
-        let names: Vec<String> = tables.iter().map(|t| t.path.display().to_string()).collect();
+        let names: Vec<String> = tables
+            .iter()
+            .map(|t| t.path.display().to_string())
+            .collect();
         format!(
             "the tables hold no rows, only a header ({})",
             names.join(", ")

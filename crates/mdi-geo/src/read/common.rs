@@ -89,8 +89,7 @@ pub(super) fn check_lon_lat<'a>(
         },
     );
     for c in coords {
-        if outside.is_none()
-            && (!(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
+        if outside.is_none() && (!(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
         {
             outside = Some(*c);
         }

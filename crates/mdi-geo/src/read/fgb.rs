@@ -173,7 +173,9 @@ fn each<R: std::io::Read + std::io::Seek>(
         let mut props = Props(columns.iter().map(|c| (c.clone(), Value::Null)).collect());
         if let Some(p) = f.fbs_feature().properties() {
             check_properties(p.bytes(), &types).map_err(|e| {
-                format(format!("FlatGeobuf feature {index}: corrupt properties ({e})"))
+                format(format!(
+                    "FlatGeobuf feature {index}: corrupt properties ({e})"
+                ))
             })?;
         }
         f.process_properties(&mut props)
