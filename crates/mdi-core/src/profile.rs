@@ -634,6 +634,12 @@ impl Profile {
     /// [`CoreError::Io`] when the file cannot be read; [`CoreError::Profile`], naming the line and
     /// the key, when it is not valid TOML, has an unknown key, or breaks a rule of the schema.
     pub fn from_path(path: &Path) -> Result<Profile> {
+        if path.is_dir() {
+            return Err(CoreError::Io {
+                path: path.to_path_buf(),
+                cause: std::io::Error::other("it is a folder; expected a profile (TOML) file"),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| CoreError::Io {
             path: path.to_path_buf(),
             cause: source,
@@ -879,6 +885,29 @@ fn domains(src: &Src<'_>, raw: &[Spanned<RawDomain>]) -> Result<Vec<Domain>> {
         let domain = domain(src, d, &domains, &mut ids)?;
         domains.push(domain);
     }
+    if domains.iter().all(|d| d.weight == 0.0) {
+        return src.err(
+            raw[0].get_ref().weight.span().start,
+            "domain.weight",
+            "all domain weights are zero: the index would be 0/0 for every area; give at least one domain a weight > 0",
+        );
+    }
+    for (d, r) in domains.iter().zip(raw) {
+        if let Some(s) = r.get_ref().subdomain.iter().find(|s| {
+            let id = s.get_ref().id.get_ref();
+            domains.iter().any(|x| &x.id == id)
+        }) {
+            let sid = s.get_ref().id.get_ref();
+            return src.err(
+                s.get_ref().id.span().start,
+                "domain.subdomain.id",
+                format!(
+                    "sub-domain `{sid}` of domain `{}` has the id of a domain: a domain cannot contain itself or another domain (circular sub-domain); give the sub-domain its own id",
+                    d.id
+                ),
+            );
+        }
+    }
     Ok(domains)
 }
 
@@ -988,6 +1017,15 @@ fn subdomains(
                 .map(|i| indicator(src, i, ids))
                 .collect::<Result<_>>()?,
         });
+    }
+    if subs.iter().all(|s| s.weight == 0.0)
+        && let Some(first) = raw.first()
+    {
+        return src.err(
+            first.get_ref().weight.span().start,
+            "domain.subdomain.weight",
+            "all sub-domain weights of this domain are zero; give at least one a weight > 0",
+        );
     }
     Ok(subs)
 }
@@ -1498,7 +1536,10 @@ fn read_comparison_table(
                 crate::table::parse_year(cell).ok_or_else(|| CoreError::Table {
                     at: at(row, yc),
                     column: t.headers[yc].clone(),
-                    message: format!("`{cell}` is not a year (expected e.g. 2019 or 2019JJ00)"),
+                    message: format!(
+                        "`{}` is not a year (expected e.g. 2019 or 2019JJ00)",
+                        crate::table::excerpt(cell)
+                    ),
                 })?
             }
             None => default_year.unwrap_or_default(),

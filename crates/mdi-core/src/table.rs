@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::cbs::{Identity, Level};
 use crate::error::{CoreError, Location, Result};
-use crate::profile::{ColumnRef, Decimal, MissingColumns, Profile};
+use crate::profile::{ColumnRef, Decimal, MissingColumns, Profile, Source};
 
 /// Header names tried for the area code when the profile names none that is present.
 const DEFAULT_CODE_COLUMNS: &[&str] = &[
@@ -90,6 +90,11 @@ impl Table {
             path: path.to_path_buf(),
             cause: source,
         };
+        if path.is_dir() {
+            return Err(io(std::io::Error::other(
+                "it is a folder; expected an indicator table (CSV or .xlsx)",
+            )));
+        }
         let raw = std::fs::read(path).map_err(io)?;
         let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::with_capacity(raw.len() * 4);
@@ -128,6 +133,22 @@ impl Table {
             column,
             message,
         };
+        if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+            return Err(table_err(
+                1,
+                "-".into(),
+                "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8 CSV".into(),
+            ));
+        }
+        if let Some(at) = bytes.iter().take(64 * 1024).position(|&b| b == 0) {
+            return Err(table_err(
+                line_of(bytes, at),
+                "-".into(),
+                format!(
+                    "byte {at} is a NUL byte: this is a binary file (or UTF-16 text), not a UTF-8 CSV table"
+                ),
+            ));
+        }
         let delimiter = detect_delimiter(bytes);
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -145,13 +166,20 @@ impl Table {
         for rec in rdr.records() {
             let rec = rec.map_err(|e| {
                 let line = e.position().map_or(0, csv::Position::line);
+                let start = e.position().map_or(0, |p| p.byte() as usize);
                 let message = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
                     } => {
-                        format!("this row has {len} fields, the header has {expected_len}")
+                        let mut m =
+                            format!("this row has {len} fields, the header has {expected_len}");
+                        if let Some(hint) = separator_hint(bytes, start, delimiter) {
+                            m.push_str("; ");
+                            m.push_str(&hint);
+                        }
+                        m
                     }
-                    csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8".to_string(),
+                    csv::ErrorKind::Utf8 { .. } => not_utf8(bytes, start),
                     _ => e.to_string(),
                 };
                 table_err(line, "-".into(), message)
@@ -435,6 +463,96 @@ fn looks_like_code(v: &str) -> bool {
         && v.chars().any(|c| c.is_ascii_digit())
 }
 
+/// The 1-based line of byte `at`.
+fn line_of(bytes: &[u8], at: usize) -> u64 {
+    bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64
+        + 1
+}
+
+/// The line starting at byte `start` (without its line end).
+fn line_at(bytes: &[u8], start: usize) -> &[u8] {
+    let rest = bytes.get(start..).unwrap_or(&[]);
+    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end])
+}
+
+/// The number of fields of `line` split on `sep` outside double quotes.
+fn fields_on(line: &[u8], sep: u8) -> usize {
+    let mut in_quotes = false;
+    let mut n = 1;
+    for &b in line {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if b == sep && !in_quotes {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn separator_name(sep: u8) -> &'static str {
+    match sep {
+        b',' => "','",
+        b';' => "';'",
+        _ => "tab",
+    }
+}
+
+/// Where a row's field count differs from the header's because the file mixes separators:
+/// says which separator the header splits on, and which one the row looks separated by.
+fn separator_hint(bytes: &[u8], row_start: usize, delimiter: u8) -> Option<String> {
+    let header = line_at(bytes, 0);
+    let row = line_at(bytes, row_start);
+    let header_fields = fields_on(header, delimiter);
+    let other = [b',', b';', b'\t']
+        .into_iter()
+        .filter(|&c| c != delimiter)
+        .find(|&c| fields_on(row, c) == header_fields && header_fields > 1)?;
+    Some(format!(
+        "the header splits into {header_fields} fields on {}, but the file looks {}-separated (this row splits into {header_fields} fields on {}); write the header and the rows with one separator",
+        separator_name(delimiter),
+        separator_name(other),
+        separator_name(other)
+    ))
+}
+
+/// The message for a row that is not UTF-8: the first bad byte, its place on the line, and
+/// what it probably is.
+fn not_utf8(bytes: &[u8], row_start: usize) -> String {
+    let line = line_at(bytes, row_start);
+    let Err(e) = std::str::from_utf8(line) else {
+        return "the row is not valid UTF-8".to_string();
+    };
+    let at = e.valid_up_to();
+    let byte = line[at];
+    let latin1 = if byte >= 0xA0 {
+        format!(" (Latin-1 / Windows-1252 for `{}`)", char::from(byte))
+    } else {
+        String::new()
+    };
+    format!(
+        "the row is not valid UTF-8: byte {} of the line is 0x{byte:02X}{latin1}, after `{}`; save the whole file as UTF-8",
+        at + 1,
+        excerpt(&String::from_utf8_lossy(&line[at.saturating_sub(20)..at]))
+    )
+}
+
+/// A cell or name shown in a message: whole when short, else its first 40 characters and its
+/// length, so that a 10 MB cell is never echoed whole.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 60;
+    let n = text.chars().count();
+    if n <= MAX {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(40).collect();
+        format!("{head}… ({n} characters)")
+    }
+}
+
 fn detect_delimiter(bytes: &[u8]) -> u8 {
     let header = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
@@ -557,7 +675,8 @@ fn simple_number(t: &str, decimal_comma: bool) -> Option<f64> {
 
 fn not_a_number(t: &str) -> String {
     format!(
-        "`{t}` is not a number (expected e.g. 12, 12.5, 12,5, \"1,234\", or `.`/empty for missing)"
+        "`{}` is not a number (expected e.g. 12, 12.5, 12,5, \"1,234\", or `.`/empty for missing)",
+        excerpt(t)
     )
 }
 
@@ -680,7 +799,7 @@ impl Panel {
         let keys = table_keys(profile, tables, default_year)?;
         let mut rows = table_rows(profile, tables, &keys)?;
         if rows.ids.is_empty() {
-            return Err(no_rows_error(profile, &rows.skipped));
+            return Err(no_rows_error(profile, tables, &rows.skipped));
         }
         let (codes, years) = renumber(&mut rows);
         let mut columns = BTreeMap::new();
@@ -711,6 +830,13 @@ impl Panel {
             let read_as_missing = apply_missing_rules(profile, &c.name, &years, &mut values);
             if read_as_missing > 0 {
                 missing_read.insert(c.name.clone(), read_as_missing);
+            }
+            if values.iter().flatten().any(|v| *v < 0.0)
+                && let Some(role) = count_role(profile, &c.name)
+            {
+                return Err(negative_count(
+                    profile, tables, &rows, &hits, &values, &role,
+                ));
             }
             let sources: Vec<(PathBuf, String)> = hits
                 .iter()
@@ -863,7 +989,7 @@ fn table_rows<'a>(profile: &Profile, tables: &'a [Table], keys: &[Keys]) -> Resu
                 let prefix: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
                 *skipped
                     .entry(if prefix.is_empty() {
-                        code.to_string()
+                        excerpt(code)
                     } else {
                         prefix
                     })
@@ -880,7 +1006,7 @@ fn table_rows<'a>(profile: &Profile, tables: &'a [Table], keys: &[Keys]) -> Resu
                         line: *line,
                         column: k.codes[0] as u64 + 1,
                     },
-                    code: code.to_string(),
+                    code: excerpt(code),
                     year: y,
                     first_line: first,
                 });
@@ -911,7 +1037,7 @@ fn row_year(t: &Table, k: &Keys, line: u64, rec: &csv::StringRecord) -> Result<i
                 column: t.headers[yc].clone(),
                 message: format!(
                     "`{}` is not a year (expected e.g. 2019 or 2019JJ00)",
-                    cell.trim()
+                    excerpt(cell.trim())
                 ),
             })?
         }
@@ -920,9 +1046,20 @@ fn row_year(t: &Table, k: &Keys, line: u64, rec: &csv::StringRecord) -> Result<i
 }
 
 /// The error when no row is left: the tables are empty, or every code was skipped.
-fn no_rows_error(profile: &Profile, skipped: &BTreeMap<String, usize>) -> CoreError {
+fn no_rows_error(
+    profile: &Profile,
+    tables: &[Table],
+    skipped: &BTreeMap<String, usize>,
+) -> CoreError {
     let why = if skipped.is_empty() {
-        "the tables hold no rows".to_string()
+        let names: Vec<String> = tables
+            .iter()
+            .map(|t| t.path.display().to_string())
+            .collect();
+        format!(
+            "the tables hold no rows, only a header ({})",
+            names.join(", ")
+        )
     } else {
         format!(
             "no code starts with {:?}; skipped {}",
@@ -1066,6 +1203,72 @@ fn apply_missing_rules(
         }
     }
     n
+}
+
+/// What a column counts where the profile reads it as a count (the population, or the
+/// numerator or a denominator of a ratio), which can never be negative; `None` otherwise.
+fn count_role(profile: &Profile, name: &str) -> Option<String> {
+    if profile
+        .input
+        .population
+        .as_ref()
+        .is_some_and(|p| p.name == name)
+    {
+        return Some("the population ([input] population)".to_string());
+    }
+    profile.indicators().into_iter().find_map(|(_, ind)| {
+        ind.sources().find_map(|s| match s {
+            Source::Ratio {
+                numerator,
+                denominator,
+            } => {
+                if numerator.name == name {
+                    Some(format!("the numerator of indicator `{}`", ind.id))
+                } else if denominator.iter().any(|d| d.name == name) {
+                    Some(format!("a denominator of indicator `{}`", ind.id))
+                } else {
+                    None
+                }
+            }
+            Source::Column(_) => None,
+        })
+    })
+}
+
+/// The error for the first negative value of a count column (one that `values`, after the
+/// missing-value rules, still holds), naming its file, line and column.
+fn negative_count(
+    profile: &Profile,
+    tables: &[Table],
+    rows: &Rows<'_>,
+    hits: &[(usize, usize)],
+    values: &[Option<f64>],
+    role: &str,
+) -> CoreError {
+    for &(ti, ci) in hits {
+        let t = &tables[ti];
+        let comma = t.decimal_comma(profile.input.decimal);
+        for ((line, rec), key) in t.rows.iter().zip(&rows.row_keys[ti]) {
+            let Some(key) = key else { continue };
+            let cell = rec.get(ci).unwrap_or("");
+            let parsed = parse_number(cell, comma).ok().flatten();
+            if parsed.is_some_and(|v| v < 0.0) && values[*key].is_some_and(|v| v < 0.0) {
+                return CoreError::Table {
+                    at: Location {
+                        path: t.path.clone(),
+                        line: *line,
+                        column: ci as u64 + 1,
+                    },
+                    column: t.headers[ci].clone(),
+                    message: format!(
+                        "`{}` is negative, but this column is {role}, a count that cannot be negative; correct it, or leave the cell empty (or `.`) for missing",
+                        excerpt(cell.trim())
+                    ),
+                };
+            }
+        }
+    }
+    CoreError::Empty(format!("a negative value in a column that is {role}"))
 }
 
 /// The numbers of column `ci` of table `t`, spread over `n` panel rows (`row_keys`: the panel

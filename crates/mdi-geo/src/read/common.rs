@@ -69,25 +69,51 @@ pub(super) fn feature_properties(
 }
 
 /// Without an override, coordinates read as WGS84 must be longitude/latitude: anything else is
-/// a projected file that does not say so.
+/// a projected file that does not say so. The bounds of all coordinates tell which CRS it
+/// probably is: inside the RD New grid (x −7,000 to 300,000 m, y 289,000 to 629,000 m) they look
+/// like RD New metres, otherwise within the Web Mercator square like Web Mercator.
 pub(super) fn check_lon_lat<'a>(
     path: &Path,
     what: &str,
     coords: impl IntoIterator<Item = &'a Coord<f64>>,
 ) -> Result<()> {
-    let outside = coords
-        .into_iter()
-        .find(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y));
-    match outside {
-        Some(c) => Err(GeoError::Crs {
-            path: path.to_path_buf(),
-            message: format!(
-                "{what} coordinates are read as WGS84 longitude/latitude, but ({}, {}) is not; pass --crs (e.g. EPSG:28992) if they are projected",
-                c.x, c.y
-            ),
-        }),
-        None => Ok(()),
+    let mut outside = None;
+    let (mut lo, mut hi) = (
+        Coord {
+            x: f64::INFINITY,
+            y: f64::INFINITY,
+        },
+        Coord {
+            x: f64::NEG_INFINITY,
+            y: f64::NEG_INFINITY,
+        },
+    );
+    for c in coords {
+        if outside.is_none() && (!(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
+        {
+            outside = Some(*c);
+        }
+        (lo.x, lo.y, hi.x, hi.y) = (lo.x.min(c.x), lo.y.min(c.y), hi.x.max(c.x), hi.y.max(c.y));
     }
+    let Some(c) = outside else { return Ok(()) };
+    let rd = lo.x >= -7_000.0 && hi.x <= 300_000.0 && lo.y >= 289_000.0 && hi.y <= 629_000.0;
+    let mercator = [lo.x, lo.y, hi.x, hi.y]
+        .iter()
+        .all(|v| v.abs() <= 20_037_508.35);
+    let guess = if rd {
+        "; these look like RD New (EPSG:28992) metres: pass --crs EPSG:28992"
+    } else if mercator {
+        "; they may be projected metres such as Web Mercator: pass --crs EPSG:3857 or EPSG:28992, whichever they are"
+    } else {
+        "; pass --crs (EPSG:28992, EPSG:4326 or EPSG:3857) if they are projected"
+    };
+    Err(GeoError::Crs {
+        path: path.to_path_buf(),
+        message: format!(
+            "{what} coordinates are read as WGS84 longitude/latitude, but ({}, {}) is not (bounds x {} to {}, y {} to {}){guess}",
+            c.x, c.y, lo.x, hi.x, lo.y, hi.y
+        ),
+    })
 }
 
 /// The message for a feature whose geometry is of type `kind` rather than an area.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 
-use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader, Header};
+use flatgeobuf::{ColumnType, FallibleStreamingIterator, FeatureProperties, FgbReader, Header};
 use geozero::{ColumnValue, PropertyProcessor, ToGeo};
 
 use super::common::areas_of;
@@ -17,7 +17,8 @@ use crate::model::{Feature, Source, Value};
 
 pub(crate) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Source> {
     let mut features = Vec::new();
-    let crs = each(path, Cursor::new(bytes), options, &mut |f| {
+    let len = bytes.len() as u64;
+    let crs = each(path, Cursor::new(bytes), len, options, &mut |f| {
         features.push(f);
         Ok(())
     })?;
@@ -39,17 +40,98 @@ pub fn each_fgb_feature(
     options: &ReadOptions,
     f: &mut dyn FnMut(Feature) -> Result<()>,
 ) -> Result<crate::Crs> {
-    let file = std::fs::File::open(path).map_err(|cause| GeoError::Io {
+    let io = |action, cause| GeoError::Io {
         path: path.to_path_buf(),
-        action: "cannot open",
+        action,
         cause,
-    })?;
-    each(path, std::io::BufReader::new(file), options, f)
+    };
+    let file = std::fs::File::open(path).map_err(|e| io("cannot open", e))?;
+    let len = file.metadata().map_err(|e| io("cannot read", e))?.len();
+    each(path, std::io::BufReader::new(file), len, options, f)
+}
+
+/// The size in bytes of a packed Hilbert R-tree of `items` features with nodes of `node_size`
+/// (as the FlatGeobuf specification computes it), or `None` where it overflows.
+fn index_bytes(items: u64, node_size: u16) -> Option<u64> {
+    let node_size = u64::from(node_size.max(2));
+    let (mut n, mut nodes) = (items, items);
+    while n > 1 {
+        n = n.div_ceil(node_size);
+        nodes = nodes.checked_add(n)?;
+    }
+    nodes.checked_mul(40)
+}
+
+/// Checks what the `flatgeobuf` crate trusts in the header before it reads on: the spatial
+/// index that the feature count and node size imply fits in the file (`len` bytes). A flipped
+/// byte in the count otherwise overflows or asserts inside the crate.
+fn check_index(header: &Header<'_>, len: u64) -> std::result::Result<(), String> {
+    let (count, node_size) = (header.features_count(), header.index_node_size());
+    if node_size == 0 || count == 0 {
+        return Ok(());
+    }
+    if node_size < 2 {
+        return Err(format!(
+            "the header gives a spatial index node size of {node_size}; FlatGeobuf needs 0 (no index) or at least 2"
+        ));
+    }
+    match index_bytes(count, node_size) {
+        Some(size) if size <= len => Ok(()),
+        _ => Err(format!(
+            "the header says {count} features, whose spatial index would not fit in the file's {len} bytes; the file is corrupt or truncated"
+        )),
+    }
+}
+
+/// Checks the encoded properties of a feature against the header's column types: every column
+/// index is a column, and every value (with its length prefix, for text and binary values)
+/// lies inside the buffer. The `flatgeobuf` crate slices the buffer by these lengths without
+/// checking them and panics on a corrupt one (`properties_reader.rs`).
+fn check_properties(bytes: &[u8], types: &[ColumnType]) -> std::result::Result<(), String> {
+    let read_u32 = |at: usize| -> Option<usize> {
+        let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        usize::try_from(u32::from_le_bytes(b)).ok()
+    };
+    let mut offset = 0usize;
+    while offset + 1 < bytes.len() {
+        let column = usize::from(u16::from_le_bytes([bytes[offset], bytes[offset + 1]]));
+        offset += 2;
+        let Some(&kind) = types.get(column) else {
+            return Err(format!(
+                "column index {column} at byte {} of the properties, but the header has {} columns",
+                offset - 2,
+                types.len()
+            ));
+        };
+        let size = match kind {
+            ColumnType::Byte | ColumnType::UByte | ColumnType::Bool => 1,
+            ColumnType::Short | ColumnType::UShort => 2,
+            ColumnType::Int | ColumnType::UInt | ColumnType::Float => 4,
+            ColumnType::Long | ColumnType::ULong | ColumnType::Double => 8,
+            ColumnType::String | ColumnType::Json | ColumnType::DateTime | ColumnType::Binary => {
+                let n = read_u32(offset).ok_or_else(|| {
+                    format!("the length of column {column}'s value at byte {offset} runs past the end of the properties ({} bytes)", bytes.len())
+                })?;
+                offset += 4;
+                n
+            }
+            _ => 0,
+        };
+        let end = offset.checked_add(size).filter(|&e| e <= bytes.len());
+        offset = end.ok_or_else(|| {
+            format!(
+                "column {column}'s value of {size} bytes at byte {offset} runs past the end of the properties ({} bytes)",
+                bytes.len()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn each<R: std::io::Read + std::io::Seek>(
     path: &Path,
     source: R,
+    len: u64,
     options: &ReadOptions,
     sink: &mut dyn FnMut(Feature) -> Result<()>,
 ) -> Result<crate::Crs> {
@@ -61,10 +143,15 @@ fn each<R: std::io::Read + std::io::Seek>(
         format(format!("not a valid FlatGeobuf file ({e}); expected the `fgb` magic bytes and a FlatGeobuf header"))
     })?;
     let header = reader.header();
+    check_index(&header, len).map_err(&format)?;
     let declared = declared_crs(&header);
     let columns: Vec<String> = header
         .columns()
         .map(|cs| cs.iter().map(|c| c.name().to_string()).collect())
+        .unwrap_or_default();
+    let types: Vec<ColumnType> = header
+        .columns()
+        .map(|cs| cs.iter().map(|c| c.type_()).collect())
         .unwrap_or_default();
     let crs = resolve_crs(path, options, declared.as_deref(), None)?;
 
@@ -84,6 +171,13 @@ fn each<R: std::io::Read + std::io::Seek>(
             message,
         };
         let mut props = Props(columns.iter().map(|c| (c.clone(), Value::Null)).collect());
+        if let Some(p) = f.fbs_feature().properties() {
+            check_properties(p.bytes(), &types).map_err(|e| {
+                format(format!(
+                    "FlatGeobuf feature {index}: corrupt properties ({e})"
+                ))
+            })?;
+        }
         f.process_properties(&mut props)
             .map_err(|e| format(format!("FlatGeobuf feature {index}: bad properties ({e})")))?;
         if f.geometry().is_none() {

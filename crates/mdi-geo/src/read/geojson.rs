@@ -238,7 +238,13 @@ fn polygon(json: &Json) -> std::result::Result<Polygon<f64>, String> {
                     .ok_or_else(|| format!("ring {r}, position {k} is not [x, y] with numbers"))
             })
             .collect::<std::result::Result<Vec<Coord<f64>>, String>>()
-            .map(LineString)
+            .and_then(|c| match (c.first(), c.last()) {
+                (Some(a), Some(b)) if a != b => Err(format!(
+                    "ring {r} is not closed: its last position ({}, {}) is not its first ({}, {}); GeoJSON rings end where they start (RFC 7946 §3.1.6)",
+                    b.x, b.y, a.x, a.y
+                )),
+                _ => Ok(LineString(c)),
+            })
     });
     let exterior = rings
         .next()

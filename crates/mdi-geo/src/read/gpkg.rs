@@ -155,6 +155,7 @@ fn read_features(path: &Path, conn: &Connection, layer: &Layer) -> Result<Vec<Fe
             .collect::<rusqlite::Result<_>>()
             .map_err(&sql)?
     };
+    check_column_names(path, conn, &layer.table)?;
     let mut stmt = conn
         .prepare(&format!("SELECT * FROM {}", quote(&layer.table)))
         .map_err(&sql)?;
@@ -212,6 +213,34 @@ fn read_features(path: &Path, conn: &Connection, layer: &Layer) -> Result<Vec<Fe
         });
     }
     Ok(features)
+}
+
+/// Checks that every column name of `table` is UTF-8, reading the names as bytes: rusqlite's
+/// `column_names` panics on one that is not.
+fn check_column_names(path: &Path, conn: &Connection, table: &str) -> Result<()> {
+    let sql = sql_error(path);
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info(?1)")
+        .map_err(&sql)?;
+    let mut rows = stmt.query([table]).map_err(&sql)?;
+    let mut index = 0;
+    while let Some(row) = rows.next().map_err(&sql)? {
+        if let ValueRef::Text(bytes) | ValueRef::Blob(bytes) = row.get_ref(0).map_err(&sql)?
+            && let Err(e) = std::str::from_utf8(bytes)
+        {
+            let at = e.valid_up_to();
+            return Err(GeoError::Format {
+                path: path.to_path_buf(),
+                message: format!(
+                    "table `{table}`: the name of column {index} (`{}`) is not valid UTF-8: byte {at} is 0x{:02X}; rename the column",
+                    String::from_utf8_lossy(bytes),
+                    bytes[at]
+                ),
+            });
+        }
+        index += 1;
+    }
+    Ok(())
 }
 
 /// Checks the SQLite header, and that the file is as long as the header says, so that a file

@@ -91,7 +91,7 @@ pub fn read_areas(path: &Path, options: &ReadOptions) -> Result<Source> {
         return gpkg::read(path, options);
     }
     let bytes = read_bytes(path, gz)?;
-    match format_of(ext, &bytes) {
+    let source = match format_of(ext, &bytes) {
         Some(Format::FlatGeobuf) => fgb::read(path, &bytes, options),
         Some(Format::GeoJson) => match geojson::read(path, &bytes, options)? {
             geojson::Document::Areas(source) => Ok(source),
@@ -106,7 +106,14 @@ pub fn read_areas(path: &Path, options: &ReadOptions) -> Result<Source> {
                 "unknown area file format `.{ext}`: expected .fgb, .geojson, .json, .topojson (optionally .gz) or .gpkg"
             ),
         }),
+    }?;
+    if source.features.is_empty() {
+        return Err(GeoError::Format {
+            path: path.to_path_buf(),
+            message: "the file holds no features; an area file needs at least one polygon".into(),
+        });
     }
+    Ok(source)
 }
 
 fn read_bytes(path: &Path, gz: bool) -> Result<Vec<u8>> {
@@ -115,7 +122,19 @@ fn read_bytes(path: &Path, gz: bool) -> Result<Vec<u8>> {
         action,
         cause: source,
     };
+    if path.is_dir() {
+        return Err(GeoError::Format {
+            path: path.to_path_buf(),
+            message: "is a folder; expected an area file".into(),
+        });
+    }
     let raw = std::fs::read(path).map_err(|e| io("cannot read", e))?;
+    if raw.is_empty() {
+        return Err(GeoError::Format {
+            path: path.to_path_buf(),
+            message: "the file is empty (0 bytes); expected an area file".into(),
+        });
+    }
     if gz || raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 8);
         flate2::read::MultiGzDecoder::new(&raw[..])
