@@ -9,11 +9,11 @@
 use std::collections::HashMap;
 
 use arbitrary::{Arbitrary, Unstructured};
+use geo_types::Geometry;
 use libfuzzer_sys::fuzz_target;
 use mdi_tiler::encode::{EncodeFeature, EncodeLayer, TileGeometry, encode_tile};
 use mdi_tiler::input::Prop;
 use mvt_reader::feature::Value;
-use geo_types::Geometry;
 
 const LIMIT: i32 = 1 << 20;
 
@@ -102,7 +102,11 @@ fn decoded_rings(g: &Geometry<f32>) -> Vec<Vec<[i32; 2]>> {
     match g {
         Geometry::Polygon(p) => polygon(p),
         Geometry::MultiPolygon(mp) => mp.0.iter().flat_map(polygon).collect(),
-        Geometry::MultiPoint(mp) => mp.0.iter().map(|p| vec![[p.x() as i32, p.y() as i32]]).collect(),
+        Geometry::MultiPoint(mp) => {
+            mp.0.iter()
+                .map(|p| vec![[p.x() as i32, p.y() as i32]])
+                .collect()
+        }
         other => panic!("decoded an unexpected geometry {other:?}"),
     }
 }
@@ -158,11 +162,20 @@ fuzz_target!(|data: &[u8]| {
     for (i, (name, feats)) in kept.iter().enumerate() {
         assert_eq!(meta[i].extent, 4096, "extent of layer {name:?}");
         let decoded = reader.get_features(i).expect("features decode");
-        assert_eq!(decoded.len(), feats.len(), "feature count of layer {name:?}");
+        assert_eq!(
+            decoded.len(),
+            feats.len(),
+            "feature count of layer {name:?}"
+        );
         for (f, d) in feats.iter().zip(&decoded) {
             assert_eq!(d.id, Some(f.id), "feature id");
             let props: HashMap<String, Value> = d.properties.clone().unwrap_or_default();
-            assert_eq!(props.len(), f.props.len(), "property count of feature {}", f.id);
+            assert_eq!(
+                props.len(),
+                f.props.len(),
+                "property count of feature {}",
+                f.id
+            );
             for (k, v) in &f.props {
                 let got = props.get(k);
                 assert!(

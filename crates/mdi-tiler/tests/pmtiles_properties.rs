@@ -48,27 +48,32 @@ fn meta_strategy() -> impl Strategy<Value = (ArchiveMeta, Map<String, Value>)> {
         (0.0f64..1.0, 0.0f64..1.0, 0.0f64..15.0),
         prop::collection::btree_map("[a-z_]{1,8}", "\\PC{0,12}", 0..4),
     )
-        .prop_map(|((name, description, attribution, version), (w, s, dw, dh), (fx, fy, cz), extra)| {
-            let (e, n) = ((w + dw).min(180.0), (s + dh).min(85.0));
-            let mut json = Map::new();
-            json.insert("vector_layers".into(), json!([{"id": "buurten", "fields": {"code": "String"}}]));
-            for (k, v) in extra {
-                // Keys of their own, not the ones the writer fills in from the fields.
-                json.insert(format!("x_{k}"), json!(v));
-            }
-            let meta = ArchiveMeta {
-                name,
-                description,
-                attribution,
-                version,
-                bounds: [w, s, e, n],
-                center: [w + fx * (e - w), s + fy * (n - s), cz],
-                min_zoom: 0,
-                max_zoom: 0,
-                json: json.clone(),
-            };
-            (meta, json)
-        })
+        .prop_map(
+            |((name, description, attribution, version), (w, s, dw, dh), (fx, fy, cz), extra)| {
+                let (e, n) = ((w + dw).min(180.0), (s + dh).min(85.0));
+                let mut json = Map::new();
+                json.insert(
+                    "vector_layers".into(),
+                    json!([{"id": "buurten", "fields": {"code": "String"}}]),
+                );
+                for (k, v) in extra {
+                    // Keys of their own, not the ones the writer fills in from the fields.
+                    json.insert(format!("x_{k}"), json!(v));
+                }
+                let meta = ArchiveMeta {
+                    name,
+                    description,
+                    attribution,
+                    version,
+                    bounds: [w, s, e, n],
+                    center: [w + fx * (e - w), s + fy * (n - s), cz],
+                    min_zoom: 0,
+                    max_zoom: 0,
+                    json: json.clone(),
+                };
+                (meta, json)
+            },
+        )
 }
 
 fn close(a: f64, b: f64, eps: f64) -> bool {

@@ -48,7 +48,13 @@ fn reference_clip(ring: &[GridPoint], lo: f64, hi: f64) -> (Vec<[f64; 2]>, usize
         .collect();
     let mut crossings = 0;
     for (axis, bound, above) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
-        let inside = |p: &[f64; 2]| if above { p[axis] >= bound } else { p[axis] <= bound };
+        let inside = |p: &[f64; 2]| {
+            if above {
+                p[axis] >= bound
+            } else {
+                p[axis] <= bound
+            }
+        };
         let mut out = Vec::new();
         for i in 0..pts.len() {
             let (p, q) = (pts[i], pts[(i + 1) % pts.len()]);
@@ -171,7 +177,11 @@ fn border(a: (f64, f64), b: (f64, f64), offsets: &[f64], amplitude: f64) -> Vec<
     (0..=n)
         .map(|k| {
             let t = k as f64 / n as f64;
-            let o = if k == 0 || k == n { 0.0 } else { offsets[k - 1] };
+            let o = if k == 0 || k == n {
+                0.0
+            } else {
+                offsets[k - 1]
+            };
             let w = o * amplitude * (t * PI).sin();
             (a.0 + t * dx - w * dy / len, a.1 + t * dy + w * dx / len)
         })
@@ -316,7 +326,12 @@ fn on_segment(p: [i64; 2], a: [i64; 2], b: [i64; 2]) -> bool {
 
 /// Whether segments `a–b` and `c–d` share any point.
 fn segments_meet(a: [i64; 2], b: [i64; 2], c: [i64; 2], d: [i64; 2]) -> bool {
-    let (d1, d2, d3, d4) = (cross(c, d, a), cross(c, d, b), cross(a, b, c), cross(a, b, d));
+    let (d1, d2, d3, d4) = (
+        cross(c, d, a),
+        cross(c, d, b),
+        cross(a, b, c),
+        cross(a, b, d),
+    );
     if ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) {
         return true;
     }
