@@ -173,3 +173,51 @@ proptest! {
         }
     }
 }
+
+/// The scores CSV of `rows` as a map from area code and year to the rest of the row.
+fn scores_by_code(out: &str) -> std::collections::BTreeMap<(String, String), Vec<String>> {
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let header = r.headers().unwrap().clone();
+    let code = header.iter().position(|h| h == "code").unwrap();
+    let year = header.iter().position(|h| h == "year").unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let rest = rec
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != code)
+                .map(|(_, v)| v.to_string())
+                .collect();
+            ((rec[code].to_string(), rec[year].to_string()), rest)
+        })
+        .collect()
+}
+
+proptest! {
+    /// Renaming the areas (a bijection of codes that also reorders them) renames the output and
+    /// changes nothing else: no score, rank or decile depends on what an area is called.
+    #[test]
+    fn renaming_codes_changes_nothing(rows in rows_strategy(), mult in 1u32..1000, shift in 0u32..1_000_000) {
+        // c -> (c * (2 * mult + 1) + shift) mod 10^8 is a bijection on 0..10^8 (the multiplier
+        // is odd and not a multiple of 5, after the fix-up), and it does not keep order.
+        let mut m = 2 * mult + 1;
+        if m % 5 == 0 { m += 2; }
+        let rename = |c: u32| ((u64::from(c) * u64::from(m) + u64::from(shift)) % 100_000_000) as u32;
+        let renamed: Vec<Row> = rows.iter().map(|(c, y, v)| (rename(*c), *y, v.clone())).collect();
+        let before = scores_by_code(&scores_csv(&rows));
+        let after = scores_by_code(&scores_csv(&renamed));
+        let back: std::collections::BTreeMap<(String, String), Vec<String>> = rows
+            .iter()
+            .flat_map(|(c, _, _)| {
+                let (old, new) = (format!("BU{c:08}"), format!("BU{:08}", rename(*c)));
+                after
+                    .iter()
+                    .filter(move |((code, _), _)| *code == new)
+                    .map(move |((_, year), rest)| ((old.clone(), year.clone()), rest.clone()))
+            })
+            .collect();
+        prop_assert_eq!(before.len(), after.len());
+        prop_assert_eq!(before, back);
+    }
+}
