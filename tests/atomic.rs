@@ -182,7 +182,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_atlas_whole() {
         Moment::Has("atlas.pmtiles"),       // the tiles are in the new generation
         Moment::Complete,                   // just before the switch
     ];
-    for share in [0.5, 0.9] {
+    for share in [0.5, 0.75, 0.9] {
         moments.push(Moment::After(share + 0.1 * (jitter(&mut seed) - 0.5)));
     }
     let mut killed_before_switch = 0;
