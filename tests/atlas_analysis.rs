@@ -41,7 +41,7 @@ fn num(row: &HashMap<String, String>, column: &str) -> Option<f64> {
 fn pooled_ranks_every_year_together_and_shows_the_planted_improvement() {
     let atlas = demo();
     let meta = json(&atlas.join("metadata.json"));
-    assert_eq!(meta["format_version"], "1.4");
+    assert_eq!(meta["format_version"], "1.5");
     assert_eq!(meta["files"]["pooled"], "pooled.csv");
     let years: Vec<i64> = meta["years"]
         .as_array()

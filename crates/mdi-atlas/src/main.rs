@@ -4,6 +4,7 @@
 mod crosswalk;
 mod demo;
 mod fetch;
+mod inputs;
 mod levels;
 
 use std::io::Write;
@@ -18,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mdi_core::profile::{ComparisonValues, Ranking};
 use mdi_core::{Options, Panel, Profile, Scores, Table, compute};
 use mdi_format::{FORMAT_VERSION, Metadata, StagedAtlas, files};
-use mdi_geo::atlas::{AtlasInfo, AtlasSummary, Extras, SourceInfo, write_atlas};
+use mdi_geo::atlas::{AtlasInfo, AtlasSummary, Extras, write_atlas};
 use mdi_geo::{Crs, ReadOptions, Source, read_area_layers};
 
 // The CLI sits at the end of the dependency chain core ← format ← geo ← tiler ← server ← cli.
@@ -636,6 +637,7 @@ fn demo_inputs(args: &BuildArgs) -> Result<BuildInputs> {
         synthetic: true,
         built_at: now_rfc3339(),
         tables: vec!["synthetic:demo-indicatoren.csv".into()],
+        table_files: Vec::new(),
         sources: Vec::new(),
     };
     Ok(BuildInputs {
@@ -718,7 +720,18 @@ fn file_inputs(args: &BuildArgs) -> Result<BuildInputs> {
         attribution: profile.attribution.clone(),
         synthetic: false,
         built_at: now_rfc3339(),
-        tables: table_args.iter().map(ToString::to_string).collect(),
+        tables: table_args
+            .iter()
+            .map(|t| {
+                let name = inputs::display_name(&t.path, &args.out);
+                t.year
+                    .map_or_else(|| name.clone(), |y| format!("{y}={name}"))
+            })
+            .collect(),
+        table_files: table_args
+            .iter()
+            .map(|t| inputs::input_file(&t.path, &args.out))
+            .collect::<Result<Vec<_>>>()?,
         sources: Vec::new(),
     };
     Ok(BuildInputs {
@@ -774,16 +787,7 @@ fn run_build(args: &BuildArgs) -> Result<()> {
         },
     )?;
     pb.finish_and_clear();
-    info.sources = sources
-        .iter()
-        .zip(&hierarchy.source_levels)
-        .map(|(s, level)| SourceInfo {
-            path: s.path.display().to_string(),
-            level: level.clone(),
-            epsg: s.crs.epsg(),
-            features: s.features.len(),
-        })
-        .collect();
+    info.sources = inputs::source_infos(&sources, &hierarchy.source_levels, &args.out)?;
     // Everything is written into a staged folder and swapped in whole at the end; any error
     // before the commit drops the stage and leaves a previous atlas as it was.
     let stage = StagedAtlas::create(&args.out)?;
@@ -803,11 +807,41 @@ fn run_build(args: &BuildArgs) -> Result<()> {
             args.tiles.mbtiles,
         )?)
     };
-    stage.commit()?;
+    let committed = stage.commit()?;
     // Printed only now, so a closed standard output never costs the atlas.
     stdout.write_all(&summary)?;
     print_build(&mut stdout, &atlas, info.synthetic, tiles.as_ref())?;
+    print_commit(&mut stdout, &committed)?;
     writeln!(stdout, "wrote {}", args.out.display())?;
+    Ok(())
+}
+
+/// What the switch did: the generation, the user's files carried over, the stale folders
+/// removed.
+fn print_commit(stdout: &mut impl Write, c: &mdi_format::Committed) -> Result<()> {
+    let name = |p: &Path| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    writeln!(stdout, "atlas generation: {}", name(&c.generation))?;
+    if !c.carried.is_empty() {
+        writeln!(
+            stdout,
+            "carried your files into the new atlas: {}",
+            c.carried.join(", ")
+        )?;
+    }
+    if !c.removed.is_empty() {
+        let names: Vec<String> = c.removed.iter().map(|p| name(p)).collect();
+        writeln!(
+            stdout,
+            "removed {} stale folder(s) of earlier builds: {}",
+            names.len(),
+            names.join(", ")
+        )?;
+    }
     Ok(())
 }
 
@@ -1178,8 +1212,10 @@ fn run_demo(args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to `path` through a temporary file in the same folder and a rename, so a
-/// failure never leaves a half-written file where a good one was.
+/// Write `bytes` to `path` through a temporary file `.<name>.<pid>.tmp` in the same folder and
+/// a rename, so a failure never leaves a half-written file where a good one was. The temporary
+/// file is removed on every error, and stale ones of processes that are gone (killed runs) are
+/// removed first.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -1190,9 +1226,41 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_tmp_files(&dir, &name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
-    Ok(())
+    let result = std::fs::write(&tmp, bytes)
+        .with_context(|| format!("cannot write {}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+        });
+    if result.is_err() {
+        // Best effort: the write's own error is the one to report.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes the files `.<name>.<pid>.tmp` in `dir` that [`write_atomically`] left when its
+/// process was killed (the process `pid` is gone).
+fn remove_stale_tmp_files(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for e in entries.filter_map(std::result::Result::ok) {
+        let file = e.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if is_file && !mdi_format::generation::process_alive(pid, None) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }

@@ -17,8 +17,10 @@
 //! - [`id`]: the stable numeric feature id of an area code;
 //! - [`pmtiles`]: the PMTiles v3 reader;
 //! - [`reason`]: [`Reason`], why an area has no MDI in a year (every grey area has one);
-//! - [`stage`]: [`StagedAtlas`], which writes a new atlas beside the old one and swaps it in
-//!   atomically.
+//! - [`stage`]: [`StagedAtlas`], which writes a new atlas generation beside the old one and
+//!   switches the atlas path (a link) to it atomically;
+//! - [`generation`]: the generation folders behind an atlas path, their markers, and the
+//!   removal of stale ones.
 //!
 //! Coordinates: bounds are WGS84 (EPSG:4326) longitude/latitude degrees; tiles are addressed in
 //! the XYZ scheme of Web Mercator (EPSG:3857).
@@ -28,6 +30,7 @@ pub mod comparison;
 pub mod contiguity;
 pub mod error;
 pub mod files;
+pub mod generation;
 pub mod id;
 pub mod metadata;
 pub mod pmtiles;
@@ -43,5 +46,5 @@ pub use metadata::{BandSource, FORMAT_VERSION, FormatVersion, LevelBand, Metadat
 pub use reason::Reason;
 pub use report::BuildReport;
 pub use scores::{ScoreRow, Unscored, read_scores, write_scores};
-pub use stage::StagedAtlas;
+pub use stage::{Committed, StagedAtlas};
 pub use tiles::{PropertySet, TileCoord};

@@ -32,8 +32,11 @@ pub struct FormatVersion {
 /// join per year in the build report;
 /// 1.3: `comparisons`, `clusters`, `files.pooled`, `files.comparison`, `files.contiguity`
 /// (`pooled.csv`, `comparison.csv`, `contiguity.gal`), the `cluster_<year>` columns and the
-/// contiguity islands in the build report.
-pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 4 };
+/// contiguity islands in the build report;
+/// 1.4: the level bands (`requested_zooms`, `band`, `tile_zooms`);
+/// 1.5: input files by name (or path relative to the atlas' parent folder) with their SHA-256
+/// (`sources[].sha256`, `table_files`), never absolute paths.
+pub const FORMAT_VERSION: FormatVersion = FormatVersion { major: 1, minor: 5 };
 
 impl FormatVersion {
     /// The version of an atlas written before `format_version` existed.
@@ -311,14 +314,28 @@ pub struct ClusterInfo {
 /// Where an area file came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceInfo {
-    /// The file (or `synthetic:demo`).
+    /// The file: its name, or its path relative to the atlas' parent folder where it lies in
+    /// that folder (or `synthetic:demo`); before 1.5 the path as given, possibly absolute.
     pub path: String,
+    /// The SHA-256 of the file, lower-case hex; empty for generated data; since 1.5.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sha256: String,
     /// The level it was read as.
     pub level: String,
     /// Its CRS, as an EPSG code.
     pub epsg: u32,
     /// Number of features.
     pub features: usize,
+}
+
+/// An input file of a build.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// Its name, or its path relative to the atlas' parent folder where it lies in that folder
+    /// (never an absolute path).
+    pub path: String,
+    /// The SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
 }
 
 /// `metadata.json`.
@@ -379,9 +396,12 @@ pub struct Metadata {
     /// How the `cluster_<year>` columns were computed; `None` when there are none; since 1.3.
     #[serde(default)]
     pub clusters: Option<ClusterInfo>,
-    /// The indicator tables used.
+    /// The indicator tables used, `[<year>=]<file>` with the file as in [`InputFile::path`].
     #[serde(default)]
     pub tables: Vec<String>,
+    /// The indicator table files read, with their SHA-256 (none for generated data); since 1.5.
+    #[serde(default)]
+    pub table_files: Vec<InputFile>,
     /// The area files used.
     #[serde(default)]
     pub sources: Vec<SourceInfo>,
@@ -549,7 +569,7 @@ mod tests {
             Some(FormatVersion { major: 2, minor: 0 })
         );
         assert_eq!(FormatVersion::parse("x.1"), None);
-        assert_eq!(FORMAT_VERSION.to_string(), "1.4");
+        assert_eq!(FORMAT_VERSION.to_string(), "1.5");
     }
 
     #[test]

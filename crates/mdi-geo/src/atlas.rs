@@ -24,7 +24,7 @@ use mdi_format::report::{
 };
 use mdi_format::{FORMAT_VERSION, Reason, Unscored, files};
 
-pub use mdi_format::metadata::SourceInfo;
+pub use mdi_format::metadata::{InputFile, SourceInfo};
 pub use mdi_format::stage::check_replaceable;
 
 use crate::error::{GeoError, Result};
@@ -46,6 +46,8 @@ pub struct AtlasInfo {
     pub built_at: String,
     /// The indicator tables used.
     pub tables: Vec<String>,
+    /// The indicator table files read, with their SHA-256.
+    pub table_files: Vec<InputFile>,
     /// The area files used.
     pub sources: Vec<SourceInfo>,
 }
@@ -815,6 +817,7 @@ fn metadata(
             fdr: false,
         }),
         tables: info.tables.clone(),
+        table_files: info.table_files.clone(),
         sources: info.sources.clone(),
         generator: generator(),
         built_at: info.built_at.clone(),
