@@ -128,9 +128,71 @@ fn check_properties(bytes: &[u8], types: &[ColumnType]) -> std::result::Result<(
     Ok(())
 }
 
+/// Whether the file starts with FlatGeobuf's magic bytes (`fgb`, version 3); rewinds `source`.
+/// Without them [`FgbReader::open`] gives its own error.
+fn bytes_start_with_magic<R: std::io::Read + std::io::Seek>(source: &mut R) -> bool {
+    let mut magic = [0u8; 3];
+    let ok = source.read_exact(&mut magic).is_ok() && magic == *b"fgb";
+    source.seek(std::io::SeekFrom::Start(0)).is_ok() && ok
+}
+
+/// Walks the size prefixes of the features (after the header and the spatial index) and checks
+/// that each feature lies inside the file, then rewinds `source`. The `flatgeobuf` crate
+/// allocates a buffer of the size a prefix gives before it reads the feature, so a corrupt prefix
+/// of up to 4 GB is otherwise an out-of-memory abort (found by `fuzz/` target `flatgeobuf`).
+fn check_feature_sizes<R: std::io::Read + std::io::Seek>(
+    source: &mut R,
+    len: u64,
+) -> std::result::Result<(), String> {
+    use std::io::SeekFrom;
+    let mut b4 = [0u8; 4];
+    let io = |e: std::io::Error| format!("cannot read the file ({e})");
+    source.seek(SeekFrom::Start(8)).map_err(io)?;
+    source.read_exact(&mut b4).map_err(io)?;
+    let header_len = u64::from(u32::from_le_bytes(b4));
+    if 12 + header_len > len {
+        return Err(format!(
+            "the header of {header_len} bytes runs past the end of the file ({len} bytes)"
+        ));
+    }
+    // with its size prefix, as the crate verifies it (the verifier checks alignment)
+    let mut header = vec![0u8; usize::try_from(header_len + 4).map_err(|e| e.to_string())?];
+    header[..4].copy_from_slice(&b4);
+    source.read_exact(&mut header[4..]).map_err(io)?;
+    let header = flatgeobuf::size_prefixed_root_as_header(&header)
+        .map_err(|e| format!("the header is not valid ({e})"))?;
+    let (count, node_size) = (header.features_count(), header.index_node_size());
+    let index = if node_size == 0 || count == 0 {
+        Some(0)
+    } else {
+        index_bytes(count, node_size)
+    };
+    let mut pos = index
+        .and_then(|i| (12 + header_len).checked_add(i))
+        .filter(|&p| p <= len)
+        .ok_or_else(|| {
+            format!(
+                "the spatial index of {count} features runs past the end of the file ({len} bytes)"
+            )
+        })?;
+    let mut feature = 0u64;
+    while pos < len {
+        source.seek(SeekFrom::Start(pos)).map_err(io)?;
+        source.read_exact(&mut b4).map_err(|_| format!("feature {feature}: its size prefix at byte {pos} runs past the end of the file ({len} bytes)"))?;
+        let size = u64::from(u32::from_le_bytes(b4));
+        pos = pos
+            .checked_add(4 + size)
+            .filter(|&end| end <= len)
+            .ok_or_else(|| format!("feature {feature} at byte {pos} says it is {size} bytes long, which runs past the end of the file ({len} bytes); the file is corrupt or truncated"))?;
+        feature += 1;
+    }
+    source.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(())
+}
+
 fn each<R: std::io::Read + std::io::Seek>(
     path: &Path,
-    source: R,
+    mut source: R,
     len: u64,
     options: &ReadOptions,
     sink: &mut dyn FnMut(Feature) -> Result<()>,
@@ -139,6 +201,9 @@ fn each<R: std::io::Read + std::io::Seek>(
         path: path.to_path_buf(),
         message,
     };
+    if len >= 12 && bytes_start_with_magic(&mut source) {
+        check_feature_sizes(&mut source, len).map_err(&format)?;
+    }
     let reader = FgbReader::open(source).map_err(|e| {
         format(format!("not a valid FlatGeobuf file ({e}); expected the `fgb` magic bytes and a FlatGeobuf header"))
     })?;
@@ -519,7 +584,7 @@ mod tests {
         let cut = &bytes[..bytes.len() - 20];
         let e = read(&p, cut, &ReadOptions::default()).unwrap_err();
         assert!(
-            matches!(&e, GeoError::Format { message, .. } if message.contains("feature 1 cannot be read")),
+            matches!(&e, GeoError::Format { message, .. } if message.contains("feature 1 at byte") && message.contains("runs past the end of the file")),
             "{e}"
         );
     }

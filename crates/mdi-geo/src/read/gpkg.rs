@@ -424,6 +424,103 @@ fn attribute(v: ValueRef<'_>, is_bool: bool) -> Value {
     }
 }
 
+/// Checks the structure of a WKB geometry (ISO or extended WKB, 2 to 4 dimensions) against its
+/// length: every count of points, rings or parts must fit in the bytes that are left. geozero
+/// reserves memory for the counts it reads before it reads the items, so a corrupt count is
+/// otherwise an allocation failure that aborts the process (found by `fuzz/` target
+/// `geopackage`). Returns the length of the geometry at the start of `wkb`.
+fn check_wkb(wkb: &[u8], depth: usize) -> std::result::Result<usize, String> {
+    if depth > 32 {
+        return Err("geometry collections nested more than 32 deep".into());
+    }
+    let little = match wkb.first() {
+        Some(1) => true,
+        Some(0) => false,
+        Some(b) => return Err(format!("byte order {b}, expected 0 or 1")),
+        None => return Err("it ends before its byte order".into()),
+    };
+    let u32_at = |at: usize| -> std::result::Result<usize, String> {
+        let b: [u8; 4] = wkb
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| format!("it ends at byte {at}, before a count"))?;
+        let v = if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        };
+        usize::try_from(v).map_err(|e| e.to_string())
+    };
+    let raw = u32_at(1)?;
+    let mut at = 5;
+    // extended WKB flags (Z, M, SRID), else ISO codes (1000s Z, 2000s M, 3000s ZM)
+    let (kind, dims) = if raw & 0xE000_0000 != 0 {
+        if raw & 0x2000_0000 != 0 {
+            at += 4;
+        }
+        (
+            raw & 0x0FFF_FFFF,
+            2 + usize::from(raw & 0x8000_0000 != 0) + usize::from(raw & 0x4000_0000 != 0),
+        )
+    } else {
+        (
+            raw % 1000,
+            2 + usize::from(matches!(raw / 1000, 1 | 3)) + usize::from(matches!(raw / 1000, 2 | 3)),
+        )
+    };
+    let point = dims * 8;
+    let points = |at: usize| -> std::result::Result<usize, String> {
+        let n = u32_at(at)?;
+        let end = n.checked_mul(point).and_then(|b| b.checked_add(at + 4));
+        end.filter(|&e| e <= wkb.len()).ok_or_else(|| {
+            format!(
+                "{n} points at byte {at} do not fit in the {} bytes left",
+                wkb.len() - at
+            )
+        })
+    };
+    let end = match kind {
+        1 => Some(at + point)
+            .filter(|&e| e <= wkb.len())
+            .ok_or("a point runs past the end")?,
+        2 => points(at)?,
+        3 => {
+            let rings = u32_at(at)?;
+            if rings > (wkb.len() - at) / 4 {
+                return Err(format!(
+                    "{rings} rings at byte {at} do not fit in the {} bytes left",
+                    wkb.len() - at
+                ));
+            }
+            let mut p = at + 4;
+            for _ in 0..rings {
+                p = points(p)?;
+            }
+            p
+        }
+        4..=7 => {
+            let parts = u32_at(at)?;
+            if parts > (wkb.len() - at) / 9 {
+                return Err(format!(
+                    "{parts} parts at byte {at} do not fit in the {} bytes left",
+                    wkb.len() - at
+                ));
+            }
+            let mut p = at + 4;
+            for _ in 0..parts {
+                p += check_wkb(&wkb[p..], depth + 1)?;
+            }
+            p
+        }
+        k => {
+            return Err(format!(
+                "geometry type {k}; expected a Polygon or MultiPolygon"
+            ));
+        }
+    };
+    Ok(end)
+}
+
 /// A GeoPackage geometry blob: `GP`, version 0, flags (bit 5 extended type, bit 4 empty,
 /// bits 1–3 envelope indicator, bit 0 little-endian header), `srs_id`, envelope, then WKB.
 fn geometry(blob: &[u8]) -> std::result::Result<MultiPolygon<f64>, String> {
@@ -463,7 +560,9 @@ fn geometry(blob: &[u8]) -> std::result::Result<MultiPolygon<f64>, String> {
     if blob.get(8 + envelope..).is_none_or(<[u8]>::is_empty) {
         return Err("has a GeoPackage geometry blob that ends before its WKB".into());
     }
-    // The header is checked above for clear messages; geozero decodes the whole blob.
+    check_wkb(&blob[8 + envelope..], 0).map_err(|e| format!("has a corrupt WKB geometry ({e})"))?;
+    // The header is checked above for clear messages, the WKB's counts against its length;
+    // geozero decodes the whole blob.
     let g = GpkgWkb(blob)
         .to_geo()
         .map_err(|e| format!("has a GeoPackage geometry that cannot be decoded ({e})"))?;
@@ -823,7 +922,7 @@ mod tests {
             (Some(b"not a geometry".to_vec()), "`GP` header"),
             (
                 Some(gp(28992, None, true, false, &[1, 3, 0])),
-                "cannot be decoded",
+                "corrupt WKB geometry (it ends at byte 1",
             ),
         ];
         for (k, (g, expected)) in cases.into_iter().enumerate() {
