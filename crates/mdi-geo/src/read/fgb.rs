@@ -128,6 +128,50 @@ fn check_properties(bytes: &[u8], types: &[ColumnType]) -> std::result::Result<(
     Ok(())
 }
 
+/// Checks what the `flatgeobuf` crate trusts in a geometry before it decodes it: the
+/// coordinates come in x, y pairs (and z, m, t, tm one per pair), the ring ends rise and lie
+/// within the coordinates, and the parts of a multi-geometry are sound. The crate indexes by
+/// these without checking and panics on a corrupt one (found by `fuzz/` target `flatgeobuf`).
+fn check_geometry(g: &flatgeobuf::Geometry<'_>, depth: usize) -> std::result::Result<(), String> {
+    if depth > 8 {
+        return Err("parts nested more than 8 deep".into());
+    }
+    let pairs = match g.xy() {
+        Some(xy) if xy.len() % 2 != 0 => {
+            return Err(format!("{} coordinates, not x, y pairs", xy.len()));
+        }
+        Some(xy) => xy.len() / 2,
+        None => 0,
+    };
+    for (name, n) in [
+        ("z", g.z().map(|v| v.len())),
+        ("m", g.m().map(|v| v.len())),
+        ("t", g.t().map(|v| v.len())),
+        ("tm", g.tm().map(|v| v.len())),
+    ] {
+        if let Some(n) = n.filter(|&n| n != pairs) {
+            return Err(format!("{n} {name} values for {pairs} points"));
+        }
+    }
+    if let Some(ends) = g.ends() {
+        let mut previous = 0u32;
+        for (i, end) in ends.iter().enumerate() {
+            if end < previous || end as usize > pairs {
+                return Err(format!(
+                    "ring {i} ends at point {end}, after point {previous} and within {pairs} points expected"
+                ));
+            }
+            previous = end;
+        }
+    }
+    if let Some(parts) = g.parts() {
+        for part in parts.iter() {
+            check_geometry(&part, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether the file starts with FlatGeobuf's magic bytes (`fgb`, version 3); rewinds `source`.
 /// Without them [`FgbReader::open`] gives its own error.
 fn bytes_start_with_magic<R: std::io::Read + std::io::Seek>(source: &mut R) -> bool {
@@ -250,6 +294,9 @@ fn each<R: std::io::Read + std::io::Seek>(
                 "has no geometry (null); area files must hold Polygon or MultiPolygon geometries"
                     .into(),
             ));
+        }
+        if let Some(g) = f.fbs_feature().geometry() {
+            check_geometry(&g, 0).map_err(|e| err(format!("has a corrupt geometry ({e})")))?;
         }
         let geometry = f
             .to_geo()
