@@ -37,6 +37,7 @@ conns=${CONNECTIONS:-16}
 port=${PORT:-3911}
 out_json=${OUT:-/tmp/soak.json}
 work=${WORK:-$(mktemp -d /tmp/mdi-soak.XXXXXX)}
+mkdir -p "$work"
 url=http://127.0.0.1:$port
 check=(python3 "$here/soak_check.py")
 [ -x "$bin" ] || { echo "no binary at $bin (cargo build --release, or set MDI_ATLAS_BIN)" >&2; exit 2; }
@@ -70,7 +71,8 @@ build A "$work/served"
 "$bin" serve --atlas "$work/served" --bind "127.0.0.1:$port" --watch 1 >"$work/serve.log" 2>&1 &
 server=$!
 pids+=("$server")
-for _ in $(seq 200); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
+# tiles answer at once, the API (503 until then) once the atlas has loaded
+for _ in $(seq 600); do curl -sf "$url/api/meta" >/dev/null && break; sleep 0.1; done
 curl -sf "$url/api/meta" >/dev/null || { echo "the server did not come up" >&2; cat "$work/serve.log" >&2; exit 1; }
 
 # RSS every 10 s
@@ -86,7 +88,8 @@ wrk_pid=$!
 
 # Rebuilds and killed builds, spread over the load.
 events=$((rebuilds + kills))
-gap=$(echo "($duration - 30) / ($events + 1)" | bc -l)
+# each event takes about one build: spread what time is left between them
+gap=$(echo "g = ($duration - 30 - $events * $build_s) / ($events + 1); if (g < 1) g = 1; g" | bc -l)
 order=$(python3 -c "import random; r = random.Random(16); e = ['r'] * $rebuilds + ['k'] * $kills; r.shuffle(e); print(' '.join(e))")
 variant=A
 reloads_ok=0
