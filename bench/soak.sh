@@ -145,7 +145,7 @@ python3 - "$work" "$out_json" "$stop_s" "$reloads_ok" "$kills_ok" "$rebuilds" "$
 import json, re, sys
 work, out, stop_s, reloads_ok, kills_ok, rebuilds, kills, leftovers, build_s = sys.argv[1:]
 wrk = open(f"{work}/wrk.txt").read()
-m = re.search(r"replay: (.*)", wrk)
+m = re.search(r"replay: (requests=.*)", wrk)
 replay = dict(kv.split("=") for kv in m.group(1).split()) if m else {"error": wrk[-500:]}
 rss = [int(l.split()[1]) for l in open(f"{work}/rss.txt") if len(l.split()) == 2]
 s = {
