@@ -11,12 +11,13 @@
 # 2. `mdi-atlas serve --watch 1` serves WORK/served, built as A. Then, for DURATION:
 #    - wrk replays the recorded tile list with CONNECTIONS connections (the rate the server
 #      sustains; any non-200 fails the replay);
-#    - the server's VmRSS is sampled every 10 s;
+#    - the server's VmRSS is sampled every 10 s, and before each event (no reload in flight);
 #    - a checker fetches the hashed tiles round and round: each answer must be A's tile or B's,
 #      never anything else, and never an error;
 #    - REBUILDS builds switch WORK/served between B and A (the server reloads each), and KILLS
 #      builds are killed with SIGKILL at a random moment of their run; after each kill the
 #      atlas at WORK/served must be complete and all A's or all B's (soak_check.py validate).
+#    After the load, /metrics must report `mdi_atlas_snapshots_held 1`: every old atlas freed.
 # 3. Then IDLE connections that send nothing or half a header are opened and /health is timed
 #    on a new connection 20 times: each must answer 200 within 100 ms.
 # 4. SIGTERM: the time the server takes to exit.
@@ -97,6 +98,9 @@ kills_ok=0
 fails=()
 for e in $order; do
   sleep "$gap"
+  # RSS between events: no reload in flight, one atlas in memory (the samples every 10 s also
+  # catch reloads, when the old and the new atlas are both held)
+  echo "$(date +%s) $(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")" >>"$work/settled.txt"
   next=$([ "$variant" = A ] && echo B || echo A)
   if [ "$e" = r ]; then
     build "$next" "$work/served"
@@ -131,6 +135,15 @@ done
 wait "$wrk_pid" || fails+=("wrk: a response was not 200")
 touch "$work/stop"
 wait "$checker" || fails+=("checker: $(cat "$work/check.log")")
+echo "$(date +%s) $(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")" >>"$work/settled.txt"
+# every old atlas freed once the load has stopped
+held=""
+for _ in $(seq 50); do
+  held=$(curl -sf "$url/metrics" | awk '$1 == "mdi_atlas_snapshots_held" { print $2 }')
+  [ "$held" = 1 ] && break
+  sleep 0.1
+done
+[ "$held" = 1 ] || fails+=("mdi_atlas_snapshots_held is $held after the load, not 1")
 
 echo "== idle connections"
 "${check[@]}" idle "$url" "$idle" "$work/idle.json" || fails+=("idle: /health slower than 100 ms or failed")
@@ -141,9 +154,9 @@ wait "$server" || true
 stop_s=$(echo "$(date +%s.%N) - $t" | bc)
 leftovers=$(find "$work" -maxdepth 1 -name '.served.*' | wc -l)
 
-python3 - "$work" "$out_json" "$stop_s" "$reloads_ok" "$kills_ok" "$rebuilds" "$kills" "$leftovers" "$build_s" <<'EOF'
+python3 - "$work" "$out_json" "$stop_s" "$reloads_ok" "$kills_ok" "$rebuilds" "$kills" "$leftovers" "$build_s" "$held" <<'EOF'
 import json, re, sys
-work, out, stop_s, reloads_ok, kills_ok, rebuilds, kills, leftovers, build_s = sys.argv[1:]
+work, out, stop_s, reloads_ok, kills_ok, rebuilds, kills, leftovers, build_s, held = sys.argv[1:]
 wrk = open(f"{work}/wrk.txt").read()
 m = re.search(r"replay: (requests=.*)", wrk)
 replay = dict(kv.split("=") for kv in m.group(1).split()) if m else {"error": wrk[-500:]}
@@ -151,6 +164,9 @@ rss = [int(l.split()[1]) for l in open(f"{work}/rss.txt") if len(l.split()) == 2
 s = {
     "replay": replay,
     "rss_kb": {"min": min(rss), "max": max(rss), "first": rss[0], "last": rss[-1], "samples": len(rss)},
+    # between events (no reload in flight), in MB, in order
+    "settled_rss_mb": [int(l.split()[1]) // 1024 for l in open(f"{work}/settled.txt") if len(l.split()) == 2],
+    "snapshots_held_after": int(held) if held.isdigit() else None,
     "checker": json.load(open(f"{work}/check.json")),
     "rebuilds": {"asked": int(rebuilds), "served_after_reload": int(reloads_ok)},
     "kills": {"asked": int(kills), "atlas_valid_after": int(kills_ok)},

@@ -1137,6 +1137,8 @@ async fn a_reload_swaps_the_atlas_without_failing_requests_in_flight() {
         m.contains("mdi_atlas_reloads_total 3") && m.contains("mdi_atlas_reload_failures_total 1"),
         "{m}"
     );
+    // The three atlases swapped out (and the broken one) are freed: only the served one is held.
+    assert!(m.contains("\nmdi_atlas_snapshots_held 1\n"), "{m}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

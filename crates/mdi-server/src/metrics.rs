@@ -91,13 +91,19 @@ impl Metrics {
     }
 
     /// The metrics in Prometheus text format; `atlas` adds the gauges of the loaded atlas
-    /// (tiles, areas, load time).
-    pub fn render(&self, atlas: &crate::atlas::MapAtlas, areas: Option<usize>) -> String {
+    /// (tiles, areas, load time), `held` the number of atlases in memory
+    /// ([`crate::state::Held::count`]).
+    pub fn render(
+        &self,
+        atlas: &crate::atlas::MapAtlas,
+        areas: Option<usize>,
+        held: usize,
+    ) -> String {
         let mut out = String::with_capacity(8192);
         self.render_requests(&mut out);
         self.render_latency(&mut out);
         self.render_counters(&mut out);
-        self.render_gauges(&mut out, atlas, areas);
+        self.render_gauges(&mut out, atlas, areas, held);
         out
     }
 
@@ -201,6 +207,7 @@ impl Metrics {
         out: &mut String,
         atlas: &crate::atlas::MapAtlas,
         areas: Option<usize>,
+        held: usize,
     ) {
         let loaded = atlas
             .loaded_at
@@ -231,6 +238,12 @@ impl Metrics {
                 "mdi_atlas_loaded_timestamp_seconds",
                 "When the loaded atlas was read (Unix time).",
                 loaded,
+            ),
+            (
+                "mdi_atlas_snapshots_held",
+                "Atlases in memory: the served one, plus old ones that requests in flight still \
+                 hold after a reload (back to 1 when they are done).",
+                held as f64,
             ),
             (
                 "mdi_uptime_seconds",

@@ -10,8 +10,9 @@
 //! ([`PendingLoad`]) and until it is there the API answers 503 with `Retry-After: 1`. A reload
 //! loads everything before it swaps, so it never goes back to 503.
 
+use std::any::Any;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
@@ -55,6 +56,36 @@ pub struct AppState {
     /// The permits of requests in flight ([`ServeConfig::max_concurrency`]); a request that
     /// finds none is answered 503.
     pub concurrency: Arc<tokio::sync::Semaphore>,
+    /// Every atlas loaded, held weakly: how many are still in memory ([`Held::count`]).
+    pub held: Held,
+}
+
+/// The atlases a server has loaded, held weakly, so that `/metrics` can tell how many are still
+/// in memory (`mdi_atlas_snapshots_held`): after a reload the old atlas is freed once the
+/// requests that hold it are done, so the count goes back to 1. A count that stays above 1
+/// means something keeps an old atlas alive.
+#[derive(Debug, Default)]
+pub struct Held(Mutex<Vec<(u64, Weak<dyn Any + Send + Sync>)>>);
+
+impl Held {
+    /// Records `part` (a [`MapAtlas`] or an [`Atlas`]) of load number `load`.
+    fn add<T: Any + Send + Sync>(&self, load: u64, part: &Arc<T>) {
+        let weak: Weak<dyn Any + Send + Sync> = Arc::downgrade(part) as Weak<dyn Any + Send + Sync>;
+        if let Ok(mut held) = self.0.lock() {
+            held.push((load, weak));
+        }
+    }
+
+    /// The number of loads with a part still in memory; forgets the freed ones.
+    pub fn count(&self) -> usize {
+        let Ok(mut held) = self.0.lock() else {
+            return 0;
+        };
+        held.retain(|(_, w)| w.strong_count() > 0);
+        let mut loads: Vec<u64> = held.iter().map(|(l, _)| *l).collect();
+        loads.dedup();
+        loads.len()
+    }
 }
 
 /// The shared state.
@@ -66,6 +97,8 @@ pub type Shared = Arc<AppState>;
 #[must_use = "the API answers 503 until the pending load is finished"]
 pub struct PendingLoad {
     served: Arc<Served>,
+    /// The state, to record the loaded atlas in [`AppState::held`].
+    state: Weak<AppState>,
 }
 
 impl PendingLoad {
@@ -76,8 +109,11 @@ impl PendingLoad {
     /// As [`Atlas::complete`] and [`crate::tiles::TileStore::load_into_memory`]; the API then
     /// keeps answering 503, so the caller should stop the server.
     pub fn finish(self) -> Result<(), ServerError> {
-        let atlas = complete_in_parallel(&self.served.map)?;
-        let _ = self.served.full.set(Arc::new(atlas));
+        let atlas = Arc::new(complete_in_parallel(&self.served.map)?);
+        if let Some(state) = self.state.upgrade() {
+            state.held.add(0, &atlas);
+        }
+        let _ = self.served.full.set(atlas);
         Ok(())
     }
 }
@@ -127,7 +163,10 @@ impl AppState {
         });
         let tile_cache = HeaderValue::from_str(&format!("public, max-age={}", config.tile_max_age))
             .unwrap_or(HeaderValue::from_static("public, max-age=3600"));
+        let held = Held::default();
+        held.add(0, &served.map);
         let state = Arc::new(AppState {
+            held,
             served: ArcSwap::new(served.clone()),
             bound: config.bind.clone(),
             concurrency: Arc::new(tokio::sync::Semaphore::new(config.max_concurrency)),
@@ -135,7 +174,13 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             tile_cache,
         });
-        Ok((state, PendingLoad { served }))
+        Ok((
+            state.clone(),
+            PendingLoad {
+                served,
+                state: Arc::downgrade(&state),
+            },
+        ))
     }
 
     /// The map part of the served atlas.
@@ -171,12 +216,15 @@ impl AppState {
         });
         match loaded {
             Ok((map, atlas)) => {
+                let (map, atlas) = (Arc::new(map), Arc::new(atlas));
+                let load = self.metrics.reloads.fetch_add(1, Relaxed) + 1;
+                self.held.add(load, &map);
+                self.held.add(load, &atlas);
                 self.served.store(Arc::new(Served {
-                    map: Arc::new(map),
-                    full: OnceLock::from(Arc::new(atlas)),
+                    map,
+                    full: OnceLock::from(atlas),
                     pending: Vec::new(),
                 }));
-                self.metrics.reloads.fetch_add(1, Relaxed);
                 Ok(())
             }
             Err(e) => {

@@ -264,8 +264,11 @@ pub async fn metrics(State(s): State<Shared>) -> impl IntoResponse {
             ),
             (header::CACHE_CONTROL, NO_STORE),
         ],
-        s.metrics
-            .render(&served.map, served.atlas().map(|a| a.areas.list.len())),
+        s.metrics.render(
+            &served.map,
+            served.atlas().map(|a| a.areas.list.len()),
+            s.held.count(),
+        ),
     )
 }
 
