@@ -1292,6 +1292,19 @@ fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
         );
     }
 
+    // OGC API – Features: GDAL's OAPIF driver, the requirements of the claimed conformance
+    // classes (with requests that must fail) and the OpenAPI document's validity:
+    // tests/gis/ogc_check.py.
+    if let Some(summary) = python_json("ogc_check.py", &[server.base.as_ref(), atlas.as_os_str()]) {
+        eprintln!("{summary:#}");
+        assert_eq!(
+            summary["failures"].as_array().map(Vec::len),
+            Some(0),
+            "{summary:#}"
+        );
+        assert!(summary["checked"].as_u64().unwrap() >= 50, "{summary:#}");
+    }
+
     // Every route over the socket (the Router tests above check the content).
     for (path, want) in [
         ("/", 200),
@@ -1307,6 +1320,12 @@ fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
         ("/api/point?lon=5.8&lat=52.0", 200),
         ("/api/breaks?weights=inkomen:0.5", 200),
         ("/download/metadata.json", 200),
+        ("/conformance", 200),
+        ("/collections", 200),
+        ("/collections/buurt/items?limit=1", 200),
+        ("/collections/buurt/items/BU99010101", 200),
+        ("/api", 200),
+        ("/openapi.json", 200),
         ("/health", 200),
         ("/metrics", 200),
         ("/no/such/route", 404),

@@ -1,6 +1,7 @@
 //! The areas of an atlas for the JSON API: every area of every level with its scores per year
 //! (from `areas.fgb`, plus the exclusion reasons of `scores.csv`), ranks within the gemeente,
-//! and an R-tree over the polygons of the index unit for point queries.
+//! the polygons of every area (for point queries through an R-tree over the index unit, and for
+//! the features of [`crate::ogc`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -95,6 +96,8 @@ type Indexed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 #[derive(Debug, Clone)]
 pub struct Shape {
     rings: Box<[Box<[[i32; 2]]>]>,
+    /// The number of rings of each polygon (its exterior, then its holes), in order.
+    parts: Box<[u32]>,
 }
 
 /// Degrees to the 10⁻⁷-degree grid of [`Shape`].
@@ -102,6 +105,11 @@ fn grid(deg: f64) -> i32 {
     (deg * 1e7)
         .round()
         .clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+}
+
+/// A value on the 10⁻⁷-degree grid of [`Shape`] back in degrees.
+pub fn degrees(grid: i32) -> f64 {
+    f64::from(grid) / 1e7
 }
 
 impl Shape {
@@ -112,7 +120,44 @@ impl Shape {
                 .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
                 .map(|r| r.0.iter().map(|c| [grid(c.x), grid(c.y)]).collect())
                 .collect();
-        Shape { rings }
+        let parts =
+            mp.0.iter()
+                .map(|p| 1 + p.interiors().len() as u32)
+                .collect();
+        Shape { rings, parts }
+    }
+
+    /// The polygons: per polygon its rings (exterior first, then holes), each a list of
+    /// WGS84 (EPSG:4326) longitude, latitude pairs in degrees.
+    pub fn polygons(&self) -> impl Iterator<Item = &[Box<[[i32; 2]]>]> {
+        let mut start = 0;
+        self.parts.iter().map(move |&n| {
+            let rings = &self.rings[start..start + n as usize];
+            start += n as usize;
+            rings
+        })
+    }
+
+    /// The polygons as a `geo` multipolygon in WGS84 (EPSG:4326) degrees.
+    pub fn to_geo(&self) -> MultiPolygon<f64> {
+        let ring = |r: &[[i32; 2]]| {
+            geo_types::LineString::from(
+                r.iter()
+                    .map(|&[x, y]| (degrees(x), degrees(y)))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        MultiPolygon(
+            self.polygons()
+                .filter_map(|rings| {
+                    let (outer, holes) = rings.split_first()?;
+                    Some(geo_types::Polygon::new(
+                        ring(outer),
+                        holes.iter().map(|h| ring(h)).collect(),
+                    ))
+                })
+                .collect(),
+        )
     }
 
     /// Whether the point `lon`, `lat` (WGS84 degrees) lies inside the polygons or on their
@@ -157,9 +202,10 @@ pub struct Areas {
     group_of: Vec<u32>,
     /// The areas of one level within one gemeente.
     groups: Vec<Box<[u32]>>,
-    /// The polygons of the index unit, for point queries (higher levels follow from the
-    /// hierarchy).
+    /// The polygons of each area (`None`: no polygon, or collapsed to nothing).
     shapes: Vec<Option<Shape>>,
+    /// The bounding boxes of the index unit's polygons, for point queries (higher levels
+    /// follow from the hierarchy).
     rtree: RTree<Indexed>,
     /// The level within which [`Areas::rank_within`] ranks areas (the `gemeente` level, else
     /// the top level); `None` with a single level.
@@ -270,7 +316,7 @@ struct ReadFeatures {
     list: Vec<Area>,
     /// The parent code of each area.
     parents: Vec<Option<String>>,
-    /// The polygons (and bounding box) of each area of the index unit with extent.
+    /// The polygons (and bounding box) of each area with extent.
     shapes: Vec<Option<(Shape, Option<[f64; 4]>)>>,
 }
 
@@ -362,9 +408,9 @@ fn read_features(path: &Path, schema: &Schema) -> Result<ReadFeatures, ServerErr
             bbox,
             years: area_years(p, &keys, level),
         });
-        let indexed = level == 0 && !flag(col::COLLAPSED) && !f.geometry.0.is_empty();
+        let extent = !flag(col::COLLAPSED) && !f.geometry.0.is_empty();
         read.shapes
-            .push(indexed.then(|| (Shape::new(&f.geometry), bbox)));
+            .push(extent.then(|| (Shape::new(&f.geometry), bbox)));
         Ok(())
     })?;
     match failure {
@@ -405,6 +451,7 @@ impl Areas {
                 read.shapes
                     .iter()
                     .enumerate()
+                    .filter(|(i, _)| read.list[*i].level == 0)
                     .filter_map(|(i, s)| {
                         let [w, s, e, n] = s.as_ref()?.1?;
                         Some(GeomWithData::new(
@@ -744,6 +791,11 @@ impl Areas {
             at = self.list[p].parent;
         }
         out
+    }
+
+    /// The polygons of area `i`; `None` without any (no polygon, or collapsed to nothing).
+    pub fn shape(&self, i: usize) -> Option<&Shape> {
+        self.shapes.get(i).and_then(Option::as_ref)
     }
 
     /// The areas at the point `lon`, `lat` (WGS84, EPSG:4326, degrees): the area of the index

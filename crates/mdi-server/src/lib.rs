@@ -31,6 +31,8 @@ pub mod http;
 pub mod lifecycle;
 pub mod listen;
 pub mod metrics;
+pub mod ogc;
+pub mod openapi;
 pub mod report;
 pub mod routes;
 pub mod search;

@@ -151,11 +151,15 @@ pub fn parse_range(value: &[u8], len: usize) -> ByteRange {
 }
 
 /// `/`: the web client's `index.html` (revalidated on every load, so that a new client build
-/// is picked up at once), or without a client a page listing the routes.
+/// is picked up at once), or without a client a page listing the routes; asked for as JSON
+/// (`f=json`, or an `Accept` of JSON and not HTML), the OGC API landing page.
 ///
 /// # Errors
 /// As [`serve_web_file`].
 pub async fn index(State(s): State<Shared>, request: Request) -> Result<Response, ApiError> {
+    if super::ogc::wants_json(request.headers(), request.uri()) {
+        return super::ogc::landing(&s, request.headers(), request.uri());
+    }
     match &s.config.web {
         Some(web) => serve_web_file(web.join("index.html"), JSON_CACHE, request).await,
         None => Ok(route_list(&s).into_response()),

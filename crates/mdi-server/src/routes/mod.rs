@@ -5,10 +5,13 @@
 //! - [`api`]: the JSON API (`/api/…`);
 //! - [`styles`]: the MapLibre style and its QGIS flavor;
 //! - [`report`]: the report of the atlas or an area (`/api/report`);
+//! - [`ogc`]: OGC API – Features (the landing page as JSON, conformance, collections, items)
+//!   and the OpenAPI definition;
 //! - [`files`]: downloads, the web client, health and metrics.
 
 pub mod api;
 pub mod files;
+pub mod ogc;
 pub mod report;
 pub mod styles;
 pub mod tiles;
@@ -43,6 +46,8 @@ pub enum Family {
     Styles,
     /// The JSON API.
     Api,
+    /// OGC API – Features and the API definition.
+    Ogc,
     /// Downloads and the web client.
     Files,
     /// Health and metrics.
@@ -51,10 +56,11 @@ pub enum Family {
 
 impl Family {
     /// Every family, in the order of the route list.
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 6] = [
         Family::Tiles,
         Family::Styles,
         Family::Api,
+        Family::Ogc,
         Family::Files,
         Family::Operations,
     ];
@@ -65,6 +71,7 @@ impl Family {
             Family::Tiles => "Tiles",
             Family::Styles => "Styles",
             Family::Api => "JSON API",
+            Family::Ogc => "OGC API – Features",
             Family::Files => "Files",
             Family::Operations => "Operations",
         }
@@ -101,7 +108,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the server.
-pub static ROUTES: [RouteSpec; 17] = [
+pub static ROUTES: [RouteSpec; 24] = [
     RouteSpec {
         path: "/tiles/{z}/{x}/{y}",
         family: Family::Tiles,
@@ -213,6 +220,70 @@ pub static ROUTES: [RouteSpec; 17] = [
         example: None,
         caching: Caching::Revalidate,
         handler: || get(report::area),
+    },
+    RouteSpec {
+        path: "/conformance",
+        family: Family::Ogc,
+        label: "/conformance",
+        description: "the OGC API conformance classes (the landing page is <code>/?f=json</code>)",
+        example: Some("/conformance"),
+        caching: Caching::Revalidate,
+        handler: || get(ogc::conformance),
+    },
+    RouteSpec {
+        path: "/collections",
+        family: Family::Ogc,
+        label: "/collections",
+        description: "the feature collections: one per level of areas",
+        example: Some("/collections"),
+        caching: Caching::Revalidate,
+        handler: || get(ogc::collections),
+    },
+    RouteSpec {
+        path: "/collections/{collection}",
+        family: Family::Ogc,
+        label: "/collections/{collection}",
+        description: "one collection",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(ogc::collection),
+    },
+    RouteSpec {
+        path: "/collections/{collection}/items",
+        family: Family::Ogc,
+        label: "/collections/{collection}/items",
+        description: "the areas of a level in one year as GeoJSON: <code>?limit=&amp;offset=\
+                      &amp;bbox=&amp;bbox-crs=&amp;datetime=&amp;crs=</code> (CRS84 or EPSG:28992)",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(ogc::items),
+    },
+    RouteSpec {
+        path: "/collections/{collection}/items/{feature}",
+        family: Family::Ogc,
+        label: "/collections/{collection}/items/{feature}",
+        description: "one area in one year as GeoJSON: <code>?datetime=&amp;crs=</code>",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(ogc::item),
+    },
+    RouteSpec {
+        path: "/api",
+        family: Family::Ogc,
+        label: "/api",
+        description: "the OpenAPI 3.0 definition of this server",
+        example: Some("/api"),
+        caching: Caching::Revalidate,
+        handler: || get(ogc::api_definition),
+    },
+    RouteSpec {
+        path: "/openapi.json",
+        family: Family::Ogc,
+        label: "/openapi.json",
+        description: "the same as <code>/api</code>",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(ogc::api_definition),
     },
     RouteSpec {
         path: "/download/{file}",
