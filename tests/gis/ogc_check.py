@@ -15,6 +15,10 @@ a. GDAL (pyogrio's bundled 3.12) as the client: the OAPIF driver lists one layer
 b. The requirements of OGC API – Features Part 1 (17-069r4) and Part 2 (18-058r1) that the
    conformance classes claimed at /conformance (core, geojson, oas30, crs) impose, checked from
    the specification's text, each named by its requirement id, with requests that must fail.
+d. OGC API – Tiles: landing page → tilesets → tileset → tile matrix set (WebMercatorQuad, its
+   scale set checked against OGC 17-083r4); tiles at the OGC template are the bytes of
+   /tiles/{z}/{x}/{y}.mvt; GDAL's OGCAPI driver on a collection either lists layers with
+   features, or (GDAL 3.12) discovers the tileset and lists none, which is recorded.
 c. The OpenAPI document at /api validates with openapi-spec-validator (OpenAPI 3.0), and
    names every path the checks above used.
 
@@ -67,6 +71,7 @@ CONF = {
 }
 
 failures: list[str] = []
+ref_levels: list[str] = []
 checked: list[str] = []
 used_paths: set[str] = set()
 
@@ -295,6 +300,67 @@ def spec_checks(base: str, meta, last, ref):
     return {"bbox_features": len(got), "pages": pages}
 
 
+def tiles_checks(base: str, atlas: str):
+    """d. OGC API – Tiles: the discovery chain, the WebMercatorQuad tiles with the bytes of
+    /tiles/{z}/{x}/{y}.mvt, and what GDAL's OGCAPI driver makes of them."""
+    s, _, landing = get_json(base, "/?f=json", template="/")
+    tl = rels(landing).get("http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", {}).get("href", "")
+    s, _, sets = get_json(base, tl.replace(base, ""), template="/tiles")
+    check("/req/tilesets-list/tilesets-list-success", s == 200 and len(sets.get("tilesets", [])) == 1, f"{s}")
+    ts = sets["tilesets"][0]
+    self_href = next((l["href"] for l in ts["links"] if l["rel"] == "self"), "")
+    s, _, tileset = get_json(base, self_href.replace(base, ""), template="/tiles/{tileMatrixSetId}")
+    check("/req/tileset/tileset-success", s == 200 and tileset.get("dataType") == "vector"
+          and tileset.get("tileMatrixSetURI", "").endswith("WebMercatorQuad"), f"{s}")
+    template = next((l["href"] for l in tileset["links"] if l["rel"] == "item"), "")
+    scheme = next((l["href"] for l in tileset["links"] if l["rel"].endswith("tiling-scheme")), "")
+    s, _, tms = get_json(base, scheme.replace(base, ""), template="/tileMatrixSets/{tileMatrixSetId}")
+    # OGC 17-083r4 Annex D: WebMercatorQuad level 0 is 559082264.0287178, one 256-px tile.
+    m0 = (tms or {}).get("tileMatrices", [{}])[0]
+    check("/req/tilematrixset (WebMercatorQuad)", s == 200 and abs(m0.get("scaleDenominator", 0) - 559082264.0287178) < 1e-3
+          and m0.get("matrixWidth") == 1 and tms.get("crs", "").endswith("3857"), f"{s} {m0}")
+    # Every tile of the limits at two zooms: the OGC tile is /tiles/{z}/{x}/{y}.mvt, byte for byte.
+    lim = tileset["tileMatrixSetLimits"]
+    compared = 0
+    for limit in (lim[0], lim[len(lim) // 2]):
+        z = limit["tileMatrix"]
+        for row in range(limit["minTileRow"], limit["maxTileRow"] + 1)[:3]:
+            for col in range(limit["minTileCol"], limit["maxTileCol"] + 1)[:3]:
+                url = template.replace(base, "").replace("{tileMatrix}", z).replace("{tileRow}", str(row)).replace("{tileCol}", str(col))
+                a = fetch(base, url, "*/*", "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}")
+                b = fetch(base, f"/tiles/{z}/{col}/{row}.mvt", "*/*", "/tiles/{z}/{x}/{y}.mvt")
+                check(f"/req/core/tc-success ({z}/{row}/{col})", a[0] == b[0] and a[0] in (200, 204) and a[2] == b[2],
+                      f"{a[0]} vs {b[0]}, {len(a[2])} vs {len(b[2])} bytes")
+                compared += 1
+    s, _, _ = fetch(base, "/tiles/WorldCRS84Quad", "application/json", "-")
+    check("/req/core (a tile matrix set not offered: 404)", s == 404, f"{s}")
+    # GDAL's OGCAPI driver on a collection: it follows tilesets-vector, the tileset and the tile
+    # matrix set. GDAL 3.12 computes the vector tile range from the collection's CRS84 extent
+    # without reprojecting it to the tile matrix set's CRS (EPSG:3857), so no tile matrix of
+    # WebMercatorQuad falls within the limits and it lists no layer; a GDAL that lists layers
+    # must read buurten from them.
+    import os
+    import tempfile
+    log = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
+    os.environ.update({"CPL_DEBUG": "ON", "CPL_LOG": log})
+    try:
+        layers = [str(l[0]) for l in pyogrio.list_layers(f"OGCAPI:{base}/collections/{next(iter(ref_levels))}")]
+    finally:
+        os.environ.pop("CPL_DEBUG")
+        os.environ.pop("CPL_LOG")
+    fetched = open(log).read()
+    os.unlink(log)
+    discovered = all(p in fetched for p in ("/tiles/WebMercatorQuad", "/tileMatrixSets/WebMercatorQuad"))
+    if layers:
+        _, _, geoms, fields = pyogrio.raw.read(f"OGCAPI:{base}/collections/{next(iter(ref_levels))}", layer=layers[-1], max_features=50)
+        check("gdal OGCAPI tiles: features from the tiles", len(geoms) > 0, f"{layers}")
+        gdal_tiles = f"{len(layers)} layers"
+    else:
+        check("gdal OGCAPI tiles: discovery (tilesets, tileset, tile matrix set fetched)", discovered, fetched[-2000:])
+        gdal_tiles = "discovered the tileset; no layers (GDAL 3.12 does not reproject the CRS84 extent for vector tiles)"
+    return {"tiles_compared": compared, "gdal_ogcapi_tiles": gdal_tiles}
+
+
 def openapi_checks(base: str):
     """c. /api."""
     s, h, doc = get_json(base, "/api", template="/api")
@@ -319,6 +385,9 @@ def main(argv):
     summary = {"gdal_version": pyogrio.__gdal_version_string__, "without_polygon": orphans}
     summary["gdal"] = gdal_reads(base, meta, last, ref)
     summary["spec"] = spec_checks(base, meta, last, ref)
+    global ref_levels
+    ref_levels = [l["id"] for l in meta["levels"]]
+    summary["tiles"] = tiles_checks(base, atlas)
     openapi_checks(base)
     summary["checked"] = len(checked)
     summary["failures"] = failures

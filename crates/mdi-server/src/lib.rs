@@ -32,6 +32,7 @@ pub mod lifecycle;
 pub mod listen;
 pub mod metrics;
 pub mod ogc;
+pub mod ogc_tiles;
 pub mod openapi;
 pub mod report;
 pub mod routes;

@@ -453,13 +453,20 @@ pub fn landing(atlas: &Atlas, base: &str) -> Value {
             link(format!("{base}/conformance"), "http://www.opengis.net/def/rel/ogc/1.0/conformance", "application/json", "the conformance classes"),
             link(format!("{base}/collections"), "data", "application/json", "the collections: one per level of areas"),
             link(format!("{base}/collections"), "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "the collections: one per level of areas"),
+            link(format!("{base}/tiles"), crate::ogc_tiles::REL_TILESETS_VECTOR, "application/json", "the vector tilesets (OGC API – Tiles)"),
+            link(format!("{base}/tileMatrixSets"), crate::ogc_tiles::REL_TILING_SCHEMES, "application/json", "the tile matrix sets"),
         ],
     })
 }
 
-/// `/conformance`.
+/// `/conformance`: OGC API – Features and OGC API – Tiles ([`crate::ogc_tiles::CONFORMANCE`]).
 pub fn conformance() -> Value {
-    json!({"conformsTo": CONFORMANCE})
+    let all: Vec<&str> = CONFORMANCE
+        .iter()
+        .chain(crate::ogc_tiles::CONFORMANCE.iter())
+        .copied()
+        .collect();
+    json!({"conformsTo": all})
 }
 
 /// The index of the level `id` in the atlas.
@@ -547,6 +554,7 @@ pub fn collection(atlas: &Atlas, level: usize, base: &str) -> Value {
         "links": [
             link(format!("{base}/collections/{}", l.id), "self", "application/json", &l.name),
             link(items.clone(), "items", GEOJSON, &format!("{}: the features", l.name)),
+            link(format!("{base}/tiles"), crate::ogc_tiles::REL_TILESETS_VECTOR, "application/json", "the vector tiles of every level"),
         ],
     })
 }

@@ -185,7 +185,47 @@ type Route = (
 );
 
 /// The routes outside OGC API – Features.
-const OTHER_ROUTES: [Route; 13] = [
+const OTHER_ROUTES: [Route; 18] = [
+    (
+        "/tiles",
+        "getTileSetsList",
+        "Tiles",
+        "OGC API – Tiles: the vector tilesets",
+        &[("f", "json", false)],
+        "application/json",
+    ),
+    (
+        "/tiles/{tileMatrixSetId}",
+        "describeTileSet",
+        "Tiles",
+        "The tileset's metadata (WebMercatorQuad)",
+        &[("f", "json", false)],
+        "application/json",
+    ),
+    (
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "getTileSetTile",
+        "Tiles",
+        "A tile (Mapbox Vector Tile; the bytes of /tiles/{z}/{x}/{y}.mvt)",
+        &[],
+        "application/vnd.mapbox-vector-tile",
+    ),
+    (
+        "/tileMatrixSets",
+        "getTileMatrixSetsList",
+        "Tiles",
+        "The tile matrix sets",
+        &[],
+        "application/json",
+    ),
+    (
+        "/tileMatrixSets/{tileMatrixSetId}",
+        "getTileMatrixSet",
+        "Tiles",
+        "One tile matrix set (WebMercatorQuad)",
+        &[],
+        "application/json",
+    ),
     (
         "/api",
         "getApiDefinition",
@@ -315,7 +355,7 @@ fn other_paths() -> serde_json::Map<String, Value> {
             .skip(1)
             .filter_map(|part| part.split_once('}').map(|(name, _)| name))
             .map(|name| {
-                let kind = if ["z", "x", "y"].contains(&name) {
+                let kind = if ["z", "x", "y", "tileRow", "tileCol"].contains(&name) {
                     json!({"type": "integer", "minimum": 0})
                 } else {
                     json!({"type": "string"})

@@ -108,7 +108,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the server.
-pub static ROUTES: [RouteSpec; 24] = [
+pub static ROUTES: [RouteSpec; 29] = [
     RouteSpec {
         path: "/tiles/{z}/{x}/{y}",
         family: Family::Tiles,
@@ -266,6 +266,52 @@ pub static ROUTES: [RouteSpec; 24] = [
         example: None,
         caching: Caching::Revalidate,
         handler: || get(ogc::item),
+    },
+    RouteSpec {
+        path: "/tiles",
+        family: Family::Ogc,
+        label: "/tiles",
+        description: "OGC API – Tiles: the vector tilesets (one, in WebMercatorQuad)",
+        example: Some("/tiles"),
+        caching: Caching::Revalidate,
+        handler: || get(ogc::tilesets),
+    },
+    RouteSpec {
+        path: "/tiles/{tms}",
+        family: Family::Ogc,
+        label: "/tiles/{tms}",
+        description: "the tileset's metadata: <code>/tiles/WebMercatorQuad</code>",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(ogc::tileset),
+    },
+    RouteSpec {
+        path: "/tiles/{tms}/{matrix}/{row}/{col}",
+        family: Family::Ogc,
+        label: "/tiles/{tms}/{matrix}/{row}/{col}",
+        description: "a tile at the OGC path, <code>/tiles/WebMercatorQuad/{z}/{y}/{x}</code>: \
+                      the bytes of <code>/tiles/{z}/{x}/{y}</code>",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(ogc::tile),
+    },
+    RouteSpec {
+        path: "/tileMatrixSets",
+        family: Family::Ogc,
+        label: "/tileMatrixSets",
+        description: "the tile matrix sets (WebMercatorQuad)",
+        example: Some("/tileMatrixSets"),
+        caching: Caching::Revalidate,
+        handler: || get(ogc::tile_matrix_sets),
+    },
+    RouteSpec {
+        path: "/tileMatrixSets/{tms}",
+        family: Family::Ogc,
+        label: "/tileMatrixSets/{tms}",
+        description: "one tile matrix set, <code>/tileMatrixSets/WebMercatorQuad</code>",
+        example: None,
+        caching: Caching::Revalidate,
+        handler: || get(ogc::tile_matrix_set),
     },
     RouteSpec {
         path: "/api",

@@ -1,6 +1,7 @@
 //! OGC API – Features ([`crate::ogc`]): the landing page (`/` asked for as JSON), `/conformance`,
-//! `/collections`, `/collections/{collectionId}`, its `items` and single items, and the API
-//! definition at `/api` (OpenAPI 3.0, [`crate::openapi`]). Every link is absolute, made from the
+//! `/collections`, `/collections/{collectionId}`, its `items` and single items; OGC API – Tiles
+//! ([`crate::ogc_tiles`]): `/tiles`, `/tiles/WebMercatorQuad` and its tiles, `/tileMatrixSets`;
+//! and the API definition at `/api` (OpenAPI 3.0, [`crate::openapi`]). Every link is absolute, made from the
 //! URL the client reached the server at ([`base_url`]).
 
 use axum::extract::{Path, Request, State};
@@ -180,4 +181,82 @@ pub async fn api_definition(
     let (base, vary) = base(&s, &headers, &uri);
     let doc = crate::openapi::document(&atlas, &base);
     Ok(respond(doc.to_string(), OPENAPI, vary, None))
+}
+
+/// `/tiles`: the vector tilesets (one).
+///
+/// # Errors
+/// 400 for query parameters other than `f`.
+pub async fn tilesets(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    check_plain_query(&query_pairs(uri.query())?, "/tiles")?;
+    let (base, vary) = base(&s, &headers, &uri);
+    Ok(json_response(
+        &crate::ogc_tiles::tilesets(&s.map(), &base),
+        vary,
+    ))
+}
+
+/// Checks that `tms` is the one tile matrix set offered.
+fn check_tms(tms: &str) -> Result<(), ApiError> {
+    if tms == crate::ogc_tiles::WEB_MERCATOR_QUAD {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no tile matrix set `{tms}`; the tiles are in {}",
+            crate::ogc_tiles::WEB_MERCATOR_QUAD
+        )))
+    }
+}
+
+/// `/tiles/{tileMatrixSetId}`: the tileset's metadata.
+///
+/// # Errors
+/// 404 for another tile matrix set than WebMercatorQuad.
+pub async fn tileset(
+    State(s): State<Shared>,
+    Path(tms): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    check_tms(&tms)?;
+    check_plain_query(&query_pairs(uri.query())?, "/tiles/{tileMatrixSetId}")?;
+    let (base, vary) = base(&s, &headers, &uri);
+    Ok(json_response(
+        &crate::ogc_tiles::tileset(&s.map(), &base),
+        vary,
+    ))
+}
+
+/// `/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}`: the tile of
+/// `/tiles/{z}/{x}/{y}` (row = y, column = x), the same bytes and headers.
+///
+/// # Errors
+/// 404 for another tile matrix set; else as [`super::tiles::tile`].
+pub async fn tile(
+    State(s): State<Shared>,
+    Path((tms, z, row, col)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_tms(&tms)?;
+    // The row takes the extension that `/tiles/{z}/{x}/{y}.mvt` carries.
+    super::tiles::tile(State(s), Path((z, col, format!("{row}.mvt"))), headers).await
+}
+
+/// `/tileMatrixSets`.
+pub async fn tile_matrix_sets(State(s): State<Shared>, headers: HeaderMap, uri: Uri) -> Response {
+    let (base, vary) = base(&s, &headers, &uri);
+    json_response(&crate::ogc_tiles::tile_matrix_sets(&base), vary)
+}
+
+/// `/tileMatrixSets/{tileMatrixSetId}`.
+///
+/// # Errors
+/// 404 for another tile matrix set than WebMercatorQuad.
+pub async fn tile_matrix_set(Path(tms): Path<String>) -> Result<Response, ApiError> {
+    check_tms(&tms)?;
+    Ok(json_response(&crate::ogc_tiles::tile_matrix_set(), None))
 }
