@@ -1525,6 +1525,10 @@ async fn tiles_answer_while_the_api_loads_and_the_api_answers_503_until_then() {
     let health = get(&app, "/health").await.json();
     assert_eq!(health["status"], "loading");
     assert!(health["areas"].is_null());
+    // Readiness: not before the API answers.
+    let ready = get(&app, "/ready").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.header("retry-after"), Some("1"));
 
     tokio::task::spawn_blocking(move || pending.finish())
         .await
@@ -1540,6 +1544,7 @@ async fn tiles_answer_while_the_api_loads_and_the_api_answers_503_until_then() {
     assert_eq!(late.header("etag"), early.header("etag"));
     assert_eq!(get(&app, "/api/meta").await.status, StatusCode::OK);
     assert_eq!(get(&app, "/health").await.json()["status"], "ok");
+    assert_eq!(get(&app, "/ready").await.status, StatusCode::OK);
 }
 
 /// One glyph of a MapLibre glyph protobuf, decoded by hand from the schema (glyphs.proto:

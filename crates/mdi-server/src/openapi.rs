@@ -185,7 +185,7 @@ type Route = (
 );
 
 /// The routes outside OGC API – Features.
-const OTHER_ROUTES: [Route; 18] = [
+const OTHER_ROUTES: [Route; 19] = [
     (
         "/tiles",
         "getTileSetsList",
@@ -340,7 +340,15 @@ const OTHER_ROUTES: [Route; 18] = [
         "/health",
         "health",
         "Operations",
-        "Status of the server and the atlas",
+        "Status of the server and the atlas (liveness)",
+        &[],
+        "application/json",
+    ),
+    (
+        "/ready",
+        "ready",
+        "Operations",
+        "Readiness: 200 once the whole atlas is loaded, 503 before",
         &[],
         "application/json",
     ),

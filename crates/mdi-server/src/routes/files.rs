@@ -257,6 +257,20 @@ pub async fn health(
     ([(header::CACHE_CONTROL, NO_STORE)], Json(body))
 }
 
+/// `/ready`: the readiness probe of a load balancer or orchestrator: 200 once the whole atlas
+/// is loaded (the API answers), else 503 with `Retry-After: 1` (tiles answer meanwhile; a
+/// replica that is not ready should get no API traffic). `/health` is the liveness probe.
+///
+/// # Errors
+/// 503 while the atlas loads.
+pub async fn ready(State(s): State<Shared>) -> Result<impl IntoResponse, ApiError> {
+    s.atlas()?;
+    Ok((
+        [(header::CACHE_CONTROL, NO_STORE)],
+        Json(serde_json::json!({"status": "ready"})),
+    ))
+}
+
 /// `/metrics`: the Prometheus text exposition format, never cached.
 pub async fn metrics(State(s): State<Shared>) -> impl IntoResponse {
     let served = s.served.load();

@@ -108,7 +108,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the server.
-pub static ROUTES: [RouteSpec; 29] = [
+pub static ROUTES: [RouteSpec; 30] = [
     RouteSpec {
         path: "/tiles/{z}/{x}/{y}",
         family: Family::Tiles,
@@ -369,6 +369,15 @@ pub static ROUTES: [RouteSpec; 29] = [
         handler: || get(files::health),
     },
     RouteSpec {
+        path: "/ready",
+        family: Family::Operations,
+        label: "/ready",
+        description: "readiness: 200 once the whole atlas is loaded, 503 before (<code>/health</code> is liveness)",
+        example: Some("/ready"),
+        caching: Caching::Own,
+        handler: || get(files::ready),
+    },
+    RouteSpec {
         path: "/metrics",
         family: Family::Operations,
         label: "/metrics",
@@ -514,10 +523,11 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
 }
 
 /// Answers 503 with `Retry-After` when [`crate::ServeConfig::max_concurrency`] requests are in flight,
-/// rather than queueing without bound; `/health` and `/metrics` are never refused.
+/// rather than queueing without bound; the probes and metrics (`/health`, `/ready`, `/metrics`)
+/// are never refused.
 pub async fn shed(State(s): State<Shared>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path == "/health" || path == "/metrics" {
+    if matches!(path, "/health" | "/ready" | "/metrics") {
         return next.run(request).await;
     }
     let Ok(permit) = s.concurrency.clone().try_acquire_owned() else {
