@@ -1265,21 +1265,10 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
-    let dir = tempfile::tempdir().unwrap();
-    let atlas = dir.path().join("atlas");
-    copy_dir(demo(), &atlas);
-    let server = Server::start(&[
-        "--atlas",
-        atlas.to_str().unwrap(),
-        "--watch",
-        "1",
-        "--access-log",
-    ]);
-    let (status, body) = server.get("/health");
-    assert_eq!(status, 200, "{body}");
-
+/// The independent clients against a running server: GDAL, pmtiles, mapbox_vector_tile and the
+/// TileJSON schema (tests/gis/serve_check.py); OGC API – Features and Tiles with GDAL and the
+/// spec's requirements (ogc_check.py); deploy/nginx.conf in front of it (nginx_check.py).
+fn gis_clients_read(server: &Server, atlas: &Path) {
     // GDAL (3.12 through pyogrio), the Python pmtiles reader, mapbox_vector_tile and the TileJSON
     // schema: tests/gis/serve_check.py.
     if let Some(summary) = python_json("serve_check.py", &[server.base.as_ref(), atlas.as_os_str()])
@@ -1305,6 +1294,35 @@ fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
         assert!(summary["checked"].as_u64().unwrap() >= 50, "{summary:#}");
     }
 
+    // deploy/nginx.conf, run by Debian's nginx in front of this server: proxying, the tile
+    // cache, URLs that point at nginx, PMTiles by range from a static folder
+    // (tests/gis/nginx_check.py).
+    let conf = common::repo().join("deploy/nginx.conf");
+    if let Some(summary) = python_json(
+        "nginx_check.py",
+        &[server.base.as_ref(), atlas.as_os_str(), conf.as_os_str()],
+    ) {
+        assert_eq!(summary["ok"], true, "{summary:#}");
+    }
+}
+
+#[test]
+fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = dir.path().join("atlas");
+    copy_dir(demo(), &atlas);
+    let server = Server::start(&[
+        "--atlas",
+        atlas.to_str().unwrap(),
+        "--watch",
+        "1",
+        "--access-log",
+    ]);
+    let (status, body) = server.get("/health");
+    assert_eq!(status, 200, "{body}");
+
+    gis_clients_read(&server, &atlas);
+
     // Every route over the socket (the Router tests above check the content).
     for (path, want) in [
         ("/", 200),
@@ -1326,6 +1344,11 @@ fn over_a_socket_gdal_reads_the_server_and_reloads_and_shutdown_work() {
         ("/collections/buurt/items/BU99010101", 200),
         ("/api", 200),
         ("/openapi.json", 200),
+        ("/tiles", 200),
+        ("/tiles/WebMercatorQuad", 200),
+        ("/tiles/WorldCRS84Quad", 404),
+        ("/tileMatrixSets/WebMercatorQuad", 200),
+        ("/ready", 200),
         ("/health", 200),
         ("/metrics", 200),
         ("/no/such/route", 404),
