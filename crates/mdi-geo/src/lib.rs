@@ -11,6 +11,7 @@ pub mod crosswalk;
 pub mod crs;
 pub mod dissolve;
 pub mod error;
+pub mod gpkg_write;
 pub mod hierarchy;
 pub mod join;
 pub mod model;
