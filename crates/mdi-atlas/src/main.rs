@@ -74,6 +74,25 @@ enum Command {
     /// persistence, divergence, correlations and spatial clusters (docs/REPORT.md), as
     /// Markdown, printable HTML or JSON.
     Report(ReportArgs),
+    /// Write the atlas as a static site for any web server, object store or CDN: the web
+    /// client, atlas.pmtiles (read by range requests) and the API's answers precomputed
+    /// (docs/DEPLOY.md, "Static site").
+    Publish(PublishArgs),
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// The atlas folder (`build --out`).
+    #[arg(long)]
+    atlas: PathBuf,
+    /// The site folder to write; an earlier site there is replaced as a whole, anything else
+    /// is refused.
+    #[arg(long)]
+    out: PathBuf,
+    /// The built web client (`npm run build --prefix web` writes `web/dist`). Default: the
+    /// `web/dist` of the source tree this binary was built from.
+    #[arg(long)]
+    web: Option<PathBuf>,
 }
 
 /// The form of `report`'s output.
@@ -435,6 +454,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(&args),
         Command::Crosswalk(args) => crosswalk::run(&args),
         Command::Report(args) => run_report(&args),
+        Command::Publish(args) => run_publish(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -1133,7 +1153,20 @@ fn web_client(args: &ServeArgs) -> Result<Option<PathBuf>> {
     if args.no_web {
         return Ok(None);
     }
-    if let Some(dir) = &args.web {
+    let dir = web_dir(args.web.as_ref())?;
+    if dir.is_none() {
+        eprintln!(
+            "note: the web client is not built (web/dist), so / lists the routes; build it with \
+             `npm ci --prefix web && npm run build --prefix web`, or pass --web DIR"
+        );
+    }
+    Ok(dir)
+}
+
+/// `--web DIR` if it holds a built client, else the source tree's `web/dist` if built (a note
+/// says how to build it if not).
+fn web_dir(web: Option<&PathBuf>) -> Result<Option<PathBuf>> {
+    if let Some(dir) = web {
         if !dir.join("index.html").is_file() {
             bail!(
                 "--web {}: no index.html there; build the client with `npm ci --prefix web && npm run build --prefix web`",
@@ -1146,12 +1179,36 @@ fn web_client(args: &ServeArgs) -> Result<Option<PathBuf>> {
     if built.join("index.html").is_file() {
         return Ok(Some(built.canonicalize().unwrap_or(built)));
     }
-    eprintln!(
-        "note: the web client is not built ({}), so / lists the routes; build it with \
-         `npm ci --prefix web && npm run build --prefix web`, or pass --web DIR",
-        built.display()
-    );
     Ok(None)
+}
+
+fn run_publish(args: &PublishArgs) -> Result<()> {
+    let web = web_dir(args.web.as_ref())?.with_context(|| {
+        "the web client is not built: run `npm ci --prefix web && npm run build --prefix web`, \
+         or pass --web DIR"
+    })?;
+    let started = std::time::Instant::now();
+    let options = mdi_server::publish::PublishOptions {
+        atlas: args.atlas.clone(),
+        out: args.out.clone(),
+        web,
+    };
+    let s = mdi_server::publish::publish(&options)
+        .with_context(|| format!("cannot publish {}", args.atlas.display()))?;
+    println!(
+        "published {} to {}: {} files, {:.1} MB ({:.1} MB atlas.pmtiles); {} areas in {} shards, \
+         {} reports; {:.1} s",
+        args.atlas.display(),
+        args.out.display(),
+        s.files,
+        s.bytes as f64 / 1e6,
+        s.archive_bytes as f64 / 1e6,
+        s.areas,
+        s.shards,
+        s.reports,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn run_report(args: &ReportArgs) -> Result<()> {

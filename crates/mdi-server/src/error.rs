@@ -61,6 +61,9 @@ pub enum ServerError {
         #[source]
         cause: std::io::Error,
     },
+    /// `mdi-atlas publish` could not make a file of the site (the message names it).
+    #[error("publish: {0}")]
+    Publish(String),
 }
 
 /// The body of every error response: `{"error": {"status": 400, "message": "…"}}`.

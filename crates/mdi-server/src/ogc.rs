@@ -820,7 +820,7 @@ fn fixed(v: i32) -> String {
 
 /// The properties of an area in year `y`: the same for every feature of a level, `null` where
 /// a value is missing.
-fn properties(atlas: &Atlas, area: &Area, y: usize) -> Map<String, Value> {
+pub(crate) fn properties(atlas: &Atlas, area: &Area, y: usize) -> Map<String, Value> {
     let areas = &atlas.areas;
     let year = &area.years[y];
     let mut p = Map::new();

@@ -185,7 +185,7 @@ type Route = (
 );
 
 /// The routes outside OGC API – Features.
-const OTHER_ROUTES: [Route; 19] = [
+const OTHER_ROUTES: [Route; 20] = [
     (
         "/tiles",
         "getTileSetsList",
@@ -337,6 +337,14 @@ const OTHER_ROUTES: [Route; 19] = [
         "application/octet-stream",
     ),
     (
+        "/downloads/{file}",
+        "areaDownload",
+        "Files",
+        "A gemeente's buurten, wijken and itself: {code}.csv, {code}_wgs84.gpkg, {code}_rd.gpkg",
+        &[],
+        "application/geopackage+sqlite3",
+    ),
+    (
         "/health",
         "health",
         "Operations",
@@ -372,12 +380,14 @@ fn other_paths() -> serde_json::Map<String, Value> {
             })
             .collect();
         parameters.extend(queries.iter().map(|(n, d, req)| query(n, d, *req)));
-        let schema =
-            if media.starts_with("application/vnd.mapbox") || media.ends_with("octet-stream") {
-                json!({"type": "string", "format": "binary"})
-            } else {
-                json!({"type": "object"})
-            };
+        let schema = if media.starts_with("application/vnd.mapbox")
+            || media.ends_with("octet-stream")
+            || media.ends_with("sqlite3")
+        {
+            json!({"type": "string", "format": "binary"})
+        } else {
+            json!({"type": "object"})
+        };
         paths.insert(
             p.to_string(),
             get(

@@ -163,6 +163,12 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
+    /// The entries (by their position in the slice given to [`SearchIndex::new`]) in rank
+    /// order: the query-independent order in which hits of one kind are listed.
+    pub fn ranked(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entry_at.iter().map(|&i| i as usize)
+    }
+
     /// Builds the index over `entries`. Hits refer to entries by their position in this slice.
     #[must_use]
     pub fn new(entries: &[Entry]) -> SearchIndex {

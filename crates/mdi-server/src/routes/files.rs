@@ -90,6 +90,37 @@ pub async fn download(
     Ok(res)
 }
 
+/// `/downloads/{file}`: an area's own downloads ([`crate::downloads`]): `{code}.csv`,
+/// `{code}_wgs84.gpkg` and `{code}_rd.gpkg` for an area of the top level (a gemeente), made on
+/// request (off the async threads).
+///
+/// # Errors
+/// 404 for a name of no such form or an area without downloads; 503 while the atlas loads.
+pub async fn area_download(
+    State(s): State<Shared>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let atlas = s.atlas()?;
+    let kind = crate::downloads::Kind::parse(&file).map(|(_, k)| k);
+    let name = file.clone();
+    let bytes = tokio::task::spawn_blocking(move || crate::downloads::download(&atlas, &name))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let mut res = (StatusCode::OK, bytes).into_response();
+    let h = res.headers_mut();
+    if let Some(k) = kind {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(k.content_type()),
+        );
+    }
+    h.insert(header::CACHE_CONTROL, JSON_CACHE);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
 /// The media type of a download, by its extension.
 fn content_type(file: &str) -> HeaderValue {
     HeaderValue::from_static(match file.rsplit_once('.').map(|(_, e)| e) {

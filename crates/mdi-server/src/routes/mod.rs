@@ -108,7 +108,7 @@ pub struct RouteSpec {
 }
 
 /// Every route of the server.
-pub static ROUTES: [RouteSpec; 30] = [
+pub static ROUTES: [RouteSpec; 31] = [
     RouteSpec {
         path: "/tiles/{z}/{x}/{y}",
         family: Family::Tiles,
@@ -340,6 +340,17 @@ pub static ROUTES: [RouteSpec; 30] = [
         example: None,
         caching: Caching::Own,
         handler: || get(files::download),
+    },
+    RouteSpec {
+        path: "/downloads/{file}",
+        family: Family::Files,
+        label: "/downloads/{file}",
+        description: "an area's own downloads, for a gemeente (an area of the top level): \
+                      {code}.csv, {code}_wgs84.gpkg and {code}_rd.gpkg with its wijken and \
+                      buurten and every score column",
+        example: None,
+        caching: Caching::Own,
+        handler: || get(files::area_download),
     },
     RouteSpec {
         path: "/",
