@@ -65,13 +65,7 @@ fn app(dir: &Path) -> Router {
 }
 
 async fn get_json(app: &Router, uri: &str) -> (StatusCode, serde_json::Value) {
-    let res = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let (status, body) = get_bytes(app, uri).await;
     (status, serde_json::from_slice(&body).unwrap_or_default())
 }
 
@@ -213,4 +207,115 @@ async fn every_grey_area_has_its_reason_in_the_api() {
     let (status, r) = get_json(&app, "/api/areas/BU0363KA05").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(r["polygon"], false, "{r}");
+}
+
+async fn get_bytes(app: &Router, uri: &str) -> (StatusCode, Vec<u8>) {
+    let res = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    (
+        status,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+/// Issue 17: a gemeente's downloads (`/downloads/GM0141_rd.gpkg`, `_wgs84.gpkg`, `.csv`; the
+/// same files `mdi-atlas publish` writes) read by GDAL: the declared CRS, a layer per level
+/// with as many features as the source geometry has buurten in Almelo (and their distinct wijk
+/// codes), the names StatLine gives those codes, coordinates inside the Netherlands in each CRS,
+/// and the CSV with one row per feature. Areas that are not gemeenten have no downloads.
+#[tokio::test]
+async fn a_gemeente_geopackage_opens_in_gdal_with_its_crs_names_and_counts() {
+    let Some(dir) = atlas() else { return };
+    let nl = data_dir().unwrap().join("nl");
+    let app = app(dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut paths = BTreeMap::new();
+    for file in ["GM0141_rd.gpkg", "GM0141_wgs84.gpkg", "GM0141.csv"] {
+        let (status, body) = get_bytes(&app, &format!("/downloads/{file}")).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{file}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let path = tmp.path().join(file);
+        std::fs::write(&path, body).unwrap();
+        paths.insert(file, path);
+    }
+    for (file, epsg, x, y) in [
+        (
+            "GM0141_rd.gpkg",
+            28992,
+            (0.0, 300_000.0),
+            (300_000.0, 625_000.0),
+        ),
+        ("GM0141_wgs84.gpkg", 4326, (3.0, 7.3), (50.7, 53.7)),
+    ] {
+        let epsg_text = epsg.to_string();
+        let geometry = nl.join("cbs_buurt_2020.topojson.gz");
+        let statline = nl.join("kwb_2024_statline_leeftijd.csv.gz");
+        let refs: [&std::ffi::OsStr; 6] = [
+            paths[file].as_os_str(),
+            epsg_text.as_ref(),
+            "GM0141".as_ref(),
+            geometry.as_os_str(),
+            statline.as_os_str(),
+            paths["GM0141.csv"].as_os_str(),
+        ];
+        let Some(r) = common::python_json("gpkg_check.py", &refs) else {
+            return;
+        };
+        let expected = &r["expected"];
+        assert!(expected["buurten"].as_u64().unwrap() > 50, "{r}");
+        for level in ["buurten", "wijken", "gemeenten"] {
+            let l = &r["layers"][level];
+            assert_eq!(l["features"], expected[level], "{file} {level}: {r}");
+            assert_eq!(l["crs"], format!("EPSG:{epsg}"), "{file} {level}");
+            assert_eq!(l["geometry_type"], "MultiPolygon", "{file} {level}");
+            assert_eq!(l["null_geometries"], 0, "{file} {level}");
+            assert_eq!(l["codes_outside"], serde_json::json!([]), "{file} {level}");
+            let b: Vec<f64> = serde_json::from_value(l["bounds"].clone()).unwrap();
+            assert!(
+                b[0] > x.0 && b[2] < x.1 && b[1] > y.0 && b[3] < y.1,
+                "{file} {level} bounds {b:?}"
+            );
+            let columns = l["columns"].as_array().unwrap();
+            for c in [
+                "code",
+                "name",
+                "parent",
+                "mdi_decile_2024",
+                "mdi_score_2024",
+            ] {
+                assert!(
+                    columns.iter().any(|x| x == c),
+                    "{file} {level} lacks {c}: {columns:?}"
+                );
+            }
+        }
+        assert!(r["names_compared"].as_u64().unwrap() >= 70, "{r}");
+        assert_eq!(r["name_mismatches"], serde_json::json!([]), "{r}");
+        assert_eq!(r["csv"]["rows"], r["features"], "{r}");
+        println!(
+            "{file} in GDAL: {} buurten, {} wijken, {} gemeente (source: {}), {} names equal StatLine",
+            r["layers"]["buurten"]["features"],
+            r["layers"]["wijken"]["features"],
+            r["layers"]["gemeenten"]["features"],
+            expected,
+            r["names_compared"]
+        );
+        let lon: Vec<f64> = serde_json::from_value(r["csv"]["lon_range"].clone()).unwrap();
+        assert!(
+            lon[0] > 6.0 && lon[1] < 7.0,
+            "Almelo lies near 6.65° E: {lon:?}"
+        );
+    }
+    for bad in ["BU01411000.csv", "GM9999_rd.gpkg", "GM0141.gpkg", "GM0141"] {
+        let (status, _) = get_bytes(&app, &format!("/downloads/{bad}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+    }
 }
