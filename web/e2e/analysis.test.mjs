@@ -35,7 +35,7 @@ after(async () => { await h?.close(); });
 
 /** GET a server path with Node's fetch: {status, body (JSON or text)}. */
 async function get(path) {
-  const r = await fetch(h.origin + path);
+  const r = await fetch(h.serverOrigin + path);
   const text = await r.text();
   let body = text;
   try { body = JSON.parse(text); } catch { /* not JSON */ }
@@ -184,7 +184,8 @@ test('the report link opens the printable report, whose HTML holds the headline'
   await openReport(code);
   const link = await page.$eval('#report-link', (a) => ({ href: a.href, text: a.textContent }));
   assert.equal(link.text, 'Afdrukbaar rapport');
-  assert.equal(link.href, `${h.origin}/api/report/${code}?format=html`);
+  // the static site links its copy of the printable report (`mdi-atlas publish`)
+  assert.equal(link.href, h.static ? `${h.origin}/data/reports/${code}.html` : `${h.origin}/api/report/${code}?format=html`);
   const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click('#report-link')]);
   await popup.waitForLoadState('load');
   const text = await popup.evaluate(() => document.body.textContent.replace(/\s+/g, ' '));

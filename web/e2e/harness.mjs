@@ -17,10 +17,17 @@
 //   MDI_E2E_ATLAS      an atlas directory to test instead of the demo (e.g. the national atlas);
 //                      assertions that hold only for the demo are then skipped with a printed
 //                      reason (Harness.demoOnly)
+//   MDI_E2E_STATIC     "1": test the static site instead of the server's pages: the atlas is
+//                      also written by `mdi-atlas publish` and served by Debian's nginx, whose
+//                      origin the browser opens (Harness.origin); `mdi-atlas serve` still runs as
+//                      the reference the tests ask (Harness.api, Harness.serverOrigin)
+//   NGINX              the nginx binary for MDI_E2E_STATIC (default /usr/sbin/nginx, else
+//                      `nginx` on the PATH)
 //   CI                 when set (and not "false"/"0"), a missing browser, binary or web/dist
 //                      fails the tests instead of skipping them
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +48,9 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--enable-unsafe-swiftshader',
+  // Shared memory in /tmp, not /dev/shm: a container's /dev/shm is often 64 MB, too small for
+  // the renderer, which then crashes ("Target crashed", seen in CI).
+  '--disable-dev-shm-usage',
 ];
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
@@ -61,6 +71,12 @@ export const webDist = () => process.env.MDI_WEB_DIST || join(REPO, 'web', 'dist
 export const cacheDir = () => process.env.MDI_E2E_CACHE || join(tmpdir(), 'mdi-atlas-e2e-cache');
 /** The atlas under test from MDI_E2E_ATLAS, or null for the demo. */
 export const envAtlas = () => (process.env.MDI_E2E_ATLAS ? resolve(process.env.MDI_E2E_ATLAS) : null);
+/** MDI_E2E_STATIC=1: the browser opens the static site (`mdi-atlas publish` behind nginx). */
+export const staticMode = () => !!process.env.MDI_E2E_STATIC && !['false', '0'].includes(process.env.MDI_E2E_STATIC.toLowerCase());
+/** Debian's nginx: NGINX, else /usr/sbin/nginx, else `nginx` on the PATH. */
+export const nginxPath = () => process.env.NGINX
+  || ['/usr/sbin/nginx', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'nginx'))].find((p) => existsSync(p))
+  || '/usr/sbin/nginx';
 
 /** Why the browser tests cannot run here, or null. */
 export function missingPrerequisite() {
@@ -77,6 +93,9 @@ export function missingPrerequisite() {
   const atlas = envAtlas();
   if (atlas && !existsSync(join(atlas, 'atlas.pmtiles'))) {
     return `MDI_E2E_ATLAS=${atlas} holds no atlas.pmtiles`;
+  }
+  if (staticMode() && !existsSync(nginxPath())) {
+    return `MDI_E2E_STATIC=1 needs nginx: none at ${nginxPath()} (apt-get install -y nginx, or set NGINX)`;
   }
   return null;
 }
@@ -168,6 +187,160 @@ export async function startServer({ timeoutMs = 180_000, atlas = envAtlas() } = 
 }
 
 // ---------------------------------------------------------------------------------------------
+// The static site (MDI_E2E_STATIC=1): `mdi-atlas publish` and nginx
+
+/**
+ * The atlas folder a server started by startServer serves: `atlas`, else the cached demo, named
+ * by the server's log (which may come in after its "listening on").
+ */
+async function servedAtlas(server, atlas, timeoutMs = 10_000) {
+  if (atlas) return atlas;
+  const t0 = Date.now();
+  for (;;) {
+    const m = server.log().match(/(?:using the demo atlas cached in|building the demo atlas into) (.+?)(?: \(once\))?$/m);
+    if (m) return m[1];
+    if (Date.now() - t0 > timeoutMs) throw new Error(`cannot tell from the server's log which atlas it serves:\n${server.log().slice(-2000)}`);
+    await sleep(20);
+  }
+}
+
+/** Run a command to its end: {code, out, err}. */
+function run(bin, args, { timeoutMs = 300_000 } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
+    proc.on('exit', (code, sig) => { clearTimeout(timer); resolvePromise({ code, sig, out, err }); });
+  });
+}
+
+/** `mdi-atlas publish --atlas <atlas> --out <dir>/site --web <web/dist>`; returns the site folder. */
+export async function publishSite(atlas, dir) {
+  const bin = serverBinary();
+  const site = join(dir, 'site');
+  const args = ['publish', '--atlas', atlas, '--out', site, '--web', webDist()];
+  const r = await run(bin, args);
+  if (r.code !== 0) throw new Error(`publish failed (code ${r.code}, signal ${r.sig})\n$ ${bin} ${args.join(' ')}\nstdout:\n${r.out.slice(-3000)}\nstderr:\n${r.err.slice(-3000)}`);
+  if (!existsSync(join(site, 'index.html'))) throw new Error(`publish wrote no index.html into ${site}\n${r.out}`);
+  return site;
+}
+
+/** A free loopback port (free when asked: nginx is started again on a clash). */
+function freePort() {
+  return new Promise((resolvePromise, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** The access log's format: `$request $status $http_range $body_bytes_sent`. */
+const NGINX_LOG = /^(\S+) (\S+) (\S+) (\d{3}) (\S+) (\d+)$/;
+
+/**
+ * Debian's nginx serving `site` on 127.0.0.1 and a free port, with a config of its own in `dir`
+ * (no system file is read or written). atlas.pmtiles is sent with `Cache-Control: no-store`, so
+ * that every range request the browser logs reaches nginx's access log (the tests compare the
+ * two). Returns {origin, log(): [{method, path, status, range, bytes}], logText(), stop()}.
+ */
+export async function startNginx(site, dir, { timeoutMs = 20_000 } = {}) {
+  const bin = nginxPath();
+  const accessLog = join(dir, 'access.log');
+  const errorLog = join(dir, 'error.log');
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const conf = join(dir, 'nginx.conf');
+    const root = process.geteuid?.() === 0;
+    writeFileSync(conf, `# written by web/e2e/harness.mjs for one test file
+${root ? 'user root;\n' : ''}worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${errorLog} warn;
+events { worker_connections 256; }
+http {
+  types {
+    text/html html;
+    application/json json;
+    text/javascript js mjs;
+    text/css css;
+    application/vnd.pmtiles pmtiles;
+    application/geopackage+sqlite3 gpkg;
+    text/csv csv;
+  }
+  default_type application/octet-stream;
+  log_format e2e '$request $status $http_range $body_bytes_sent';
+  access_log ${accessLog} e2e;
+  log_not_found off;
+  client_body_temp_path ${join(dir, 'client_body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  sendfile on;
+  gzip_static on;
+  server {
+    listen 127.0.0.1:${port};
+    root ${site};
+    index index.html;
+    location = /atlas.pmtiles {
+      add_header Cache-Control "no-store" always;
+    }
+  }
+}
+`);
+    const proc = spawn(bin, ['-p', dir, '-c', conf, '-e', errorLog, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // never leave nginx behind; SIGTERM lets its master stop the worker too
+    const killOnExit = () => { try { proc.kill('SIGTERM'); } catch { /* gone */ } };
+    process.once('exit', killOnExit);
+    let output = '';
+    proc.stdout.on('data', (d) => { output += d; });
+    proc.stderr.on('data', (d) => { output += d; });
+    let exited = null;
+    proc.on('exit', (code, sig) => { exited = { code, sig }; process.removeListener('exit', killOnExit); });
+    const origin = `http://127.0.0.1:${port}`;
+    const t0 = Date.now();
+    let up = false;
+    while (!exited && Date.now() - t0 < timeoutMs) {
+      try {
+        const r = await fetch(`${origin}/data/site.json`);
+        await r.arrayBuffer();
+        if (r.ok) { up = true; break; }
+      } catch { /* not listening yet */ }
+      await sleep(50);
+    }
+    const errors = () => `${output}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`.slice(-3000);
+    if (!up) {
+      try { proc.kill('SIGKILL'); } catch { /* gone */ }
+      if (attempt < 2 && /Address already in use/.test(errors())) continue;
+      throw new Error(`nginx did not serve ${origin}/data/site.json within ${timeoutMs} ms (exit ${JSON.stringify(exited)})\n$ ${bin} -p ${dir} -c ${conf}\n${errors()}`);
+    }
+    const logText = () => (existsSync(accessLog) ? readFileSync(accessLog, 'utf8') : '');
+    return {
+      origin,
+      proc,
+      logText,
+      errors,
+      log: () => logText().split('\n').map((l) => l.match(NGINX_LOG)).filter(Boolean)
+        .map(([, method, target, , status, range, bytes]) => ({ method, path: target.split('?')[0], status: +status, range: range === '-' ? null : range, bytes: +bytes })),
+      async stop() {
+        if (exited) return;
+        const done = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await done;
+        clearTimeout(t);
+      },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // One harness per test file: a server, a browser, the request log and the network guard.
 
 export class Harness {
@@ -177,6 +350,8 @@ export class Harness {
     this.atlas = atlas;
     /** True when the atlas under test is the demo (the default). */
     this.demo = !atlas;
+    /** True when the browser opens the static site (MDI_E2E_STATIC=1) instead of the server. */
+    this.static = staticMode();
     this.skipReason = null;
     this.requests = []; // {url, method, resourceType, page}
     this.blocked = []; // URLs aborted because they would leave 127.0.0.1
@@ -216,7 +391,18 @@ export class Harness {
       return this;
     }
     this.server = await startServer({ atlas: this.atlas });
+    /** The server's origin: the reference the tests ask (api(), meta()). */
+    this.serverOrigin = this.server.origin;
+    /** The origin the browser opens: the server's, or nginx's in static mode. */
     this.origin = this.server.origin;
+    if (this.static) {
+      this.tmp = mkdtempSync(join(tmpdir(), 'mdi-e2e-static-'));
+      const atlas = await servedAtlas(this.server, this.atlas);
+      const site = await publishSite(atlas, this.tmp);
+      this.nginx = await startNginx(site, this.tmp);
+      this.origin = this.nginx.origin;
+      console.log(`${this.name}: the static site of ${atlas} at ${this.origin} (nginx); the reference server at ${this.serverOrigin}`);
+    }
     this.browser = await chromium.launch({
       executablePath: chromiumPath(),
       headless: true,
@@ -229,16 +415,19 @@ export class Harness {
   async close() {
     for (const c of this.contexts) await c.close().catch(() => {});
     await this.browser?.close().catch(() => {});
+    await this.nginx?.stop();
     await this.server?.stop();
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
   }
+
 
   /** JSON from the server (Node's fetch, outside the browser). */
   async api(path) {
     // The server answers the API with 503 + Retry-After while its atlas loads.
-    let r = await fetch(this.origin + path);
+    let r = await fetch(this.serverOrigin + path);
     for (let tries = 0; r.status === 503 && tries < 120; tries++) {
       await sleep(500);
-      r = await fetch(this.origin + path);
+      r = await fetch(this.serverOrigin + path);
     }
     if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
     return r.json();
@@ -381,17 +570,38 @@ export class Harness {
   async serverLogSynced(timeout = 10_000) {
     this._sync = (this._sync ?? 0) + 1;
     const marker = `/e2e-log-sync-${this._sync}`;
+    // static mode: nginx's access log, which the browser's requests reach
+    const log = this.static ? () => this.nginx.logText() : () => this.server.log();
     await fetch(`${this.origin}${marker}`).then((r) => r.arrayBuffer()).catch(() => {});
     const t0 = Date.now();
-    while (!this.server.log().includes(marker)) {
-      if (Date.now() - t0 > timeout) throw new Error(`the server's access log never showed ${marker} within ${timeout} ms`);
+    while (!log().includes(marker)) {
+      if (Date.now() - t0 > timeout) throw new Error(`the ${this.static ? 'nginx' : 'server\'s'} access log never showed ${marker} within ${timeout} ms`);
       await sleep(5);
     }
   }
 
-  /** Tile requests in the server's access log (independent of the browser's instrumentation). */
+  /**
+   * Tile requests in the server's access log (independent of the browser's instrumentation); in
+   * static mode the range requests on atlas.pmtiles in nginx's (staticTileRanges).
+   */
   serverTileRequests() {
+    if (this.static) return this.staticTileRanges().length;
     return (this.server.log().match(/\/tiles\/\d+\/\d+\/\d+\.(mvt|pbf)/g) || []).length;
+  }
+
+  /**
+   * Static mode: the range requests nginx answered on atlas.pmtiles (206 with a Range header),
+   * as [{method, path, status, range, bytes}]: the header and directories of the archive, and
+   * the tiles.
+   */
+  staticTileRanges() {
+    if (!this.nginx) return [];
+    return this.nginx.log().filter((l) => /\/atlas\.pmtiles$/.test(l.path) && l.status === 206 && l.range);
+  }
+
+  /** Static mode: every request in nginx's access log (see startNginx). */
+  staticRequests() {
+    return this.nginx ? this.nginx.log() : [];
   }
 
   /** Assert that nothing left 127.0.0.1: a message listing offenders, or null. */
@@ -419,9 +629,11 @@ export function isLoopback(url) {
   }
 }
 
+/** A request for tile bytes: a server tile, or (the static site) a range of atlas.pmtiles. */
 export function isTileUrl(url) {
   try {
-    return /^\/tiles\/\d+\/\d+\/\d+\.(mvt|pbf)$/.test(new URL(url).pathname);
+    const path = new URL(url).pathname;
+    return /^\/tiles\/\d+\/\d+\/\d+\.(mvt|pbf)$/.test(path) || /\/atlas\.pmtiles$/.test(path);
   } catch {
     return false;
   }
@@ -454,13 +666,19 @@ export async function setup(name, opts = {}) {
 // Waiting
 
 export async function waitReady(page, timeout = 60_000) {
+  // A crashed renderer never becomes idle: fail at once rather than after the whole timeout.
+  const crashed = new Promise((_, reject) => page.once('crash', () => reject(new Error('the page crashed (its renderer process is gone)'))));
+  crashed.catch(() => {});
   try {
-    await page.waitForFunction(() => window.__mdiIdle === true && !!window.mdi && !!window.mdi.map, null, { timeout });
+    await Promise.race([
+      page.waitForFunction(() => window.__mdiIdle === true && !!window.mdi && !!window.mdi.map, null, { timeout }),
+      crashed,
+    ]);
   } catch (e) {
     const st = await page.evaluate(() => ({ mdi: !!window.mdi, idle: window.__mdiIdle ?? null,
       loaded: window.mdi?.map?.loaded?.() ?? null })).catch((x) => ({ evaluate: x.message }));
     const d = page.mdiDiag ?? { console: [], bad: [] };
-    throw new Error(`the app never set window.__mdiIdle within ${timeout} ms at ${page.url()}: ` +
+    throw new Error(`the app never set window.__mdiIdle within ${timeout} ms at ${page.url()} (${e.message.split('\n')[0]}): ` +
       `${JSON.stringify(st)}; page errors: ${JSON.stringify(page.mdiPageErrors?.() ?? [])}; ` +
       `console errors: ${JSON.stringify(d.console.slice(0, 5))}; failed responses: ${JSON.stringify(d.bad.slice(0, 8))}`);
   }

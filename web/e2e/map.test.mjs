@@ -285,9 +285,25 @@ test('a click opens the panel with the figures of /api/areas/{code}; Escape and 
 
 test('no request left 127.0.0.1 and no page errors (map)', { timeout: TEST_TIMEOUT }, async (t) => {
   if (h.skip(t)) return;
+  if (h.static) {
+    // The static site (MDI_E2E_STATIC=1): the tile bytes came from atlas.pmtiles by range
+    // requests (206 with a Range header in nginx's access log), and nothing asked for the
+    // server's API or tiles, neither in the browser's log nor in nginx's.
+    await h.serverLogSynced();
+    const ranges = h.staticTileRanges();
+    assert.ok(ranges.length >= 2, `nginx answered ${ranges.length} range request(s) on atlas.pmtiles: the header and at least one tile expected`);
+    assert.ok(ranges.every((r) => /^bytes=\d+-\d+$/.test(r.range) && r.bytes > 0), `odd range requests: ${JSON.stringify(ranges.slice(0, 5))}`);
+    const whole = h.staticRequests().filter((r) => /\/atlas\.pmtiles$/.test(r.path) && r.status !== 206);
+    assert.deepEqual(whole, [], 'atlas.pmtiles was requested without a range (or answered otherwise than 206)');
+    const server = (path) => /^\/(api|tiles)\//.test(path) || path === '/tiles.json' || path === '/style.json';
+    const browser = h.requests.filter((r) => r.page !== 'guard').map((r) => new URL(r.url)).filter((u) => u.origin === h.origin && server(u.pathname));
+    assert.deepEqual(browser.map((u) => u.pathname), [], 'the static site\'s pages asked for server paths');
+    assert.deepEqual(h.staticRequests().filter((r) => server(r.path)).map((r) => r.path), [], 'nginx was asked for server paths');
+    console.log(`map: static site: ${ranges.length} range requests on atlas.pmtiles (${ranges.reduce((a, r) => a + r.bytes, 0)} bytes), none for /api/ or /tiles/`);
+  }
   // the guard works: a request for another host is logged, aborted and counted
   const guard = await h.newPage({ label: 'guard' });
-  await guard.goto(`${h.origin}/api/meta`);
+  await guard.goto(`${h.origin}/${h.static ? 'data/meta.json' : 'api/meta'}`);
   const outcome = await guard.evaluate(() => fetch('http://192.0.2.1/leak').then(() => 'fetched', () => 'failed'));
   assert.equal(outcome, 'failed', 'a request to 192.0.2.1 was not aborted');
   assert.ok(h.blocked.includes('http://192.0.2.1/leak') && h.networkProblems()?.includes('192.0.2.1'), 'the guard did not count a request to 192.0.2.1');

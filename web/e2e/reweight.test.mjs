@@ -45,8 +45,9 @@ async function pressSliders(keys) {
   }
   await e2e.waitState(page, '(s) => s.weights !== null');
   // the app asks /api/breaks for these weights (debounced); on a slow machine the first key's
-  // request may go out before the second key: wait until the app has applied every change
-  await h.waitRequests(LABEL, /\/api\/breaks\?/, breaksSeen);
+  // request may go out before the second key: wait until the app has applied every change (the
+  // static site computes the breaks in the page from data/reweight/: no request per weights)
+  if (!h.static) await h.waitRequests(LABEL, /\/api\/breaks\?/, breaksSeen);
   await page.waitForFunction(() => !window.mdi.busy(), null, { timeout: 20_000 });
   await e2e.settle(page);
 }
@@ -62,14 +63,23 @@ async function checkReweighted(what) {
   const st = await e2e.state(page);
   assert.ok(st.weights, `${what}: state().weights is null while re-weighted`);
   assert.ok(proportional(st.weights, w), `${what}: state().weights ${JSON.stringify(st.weights)} not proportional to the sliders ${JSON.stringify(w)}`);
-  // the app's last breaks request names these weights and the year
-  const last = h.requests.filter((r) => r.page === LABEL && r.url.includes('/api/breaks')).at(-1);
-  assert.ok(last, `${what}: the app never requested /api/breaks`);
-  const q = new URL(last.url).searchParams;
-  const sent = Object.fromEntries((q.get('weights') ?? '').split(',').filter(Boolean).map((p) => p.split(':')).map(([k, v]) => [k, Number(v)]));
-  const sentFull = Object.fromEntries(meta.domains.map((d) => [d.id, sent[d.id] ?? d.weight]));
-  assert.ok(proportional(sentFull, w), `${what}: /api/breaks was asked for ${q.get('weights')}, the sliders say ${JSON.stringify(w)}`);
-  assert.equal(q.get('year'), String(Y), `${what}: /api/breaks year`);
+  if (h.static) {
+    // the static site: the scores to re-weight come from data/reweight/{year}.json (pooled.json
+    // for a pooled ranking), and the page asks no /api/breaks
+    const file = `/data/reweight/${meta.ranking === 'pooled' ? 'pooled' : Y}.json`;
+    const mine = h.requests.filter((r) => r.page === LABEL).map((r) => new URL(r.url).pathname);
+    assert.ok(mine.includes(file), `${what}: the static site's page never fetched ${file}`);
+    assert.ok(!mine.some((p) => p.startsWith('/api/')), `${what}: the static site's page asked the API`);
+  } else {
+    // the app's last breaks request names these weights and the year
+    const last = h.requests.filter((r) => r.page === LABEL && r.url.includes('/api/breaks')).at(-1);
+    assert.ok(last, `${what}: the app never requested /api/breaks`);
+    const q = new URL(last.url).searchParams;
+    const sent = Object.fromEntries((q.get('weights') ?? '').split(',').filter(Boolean).map((p) => p.split(':')).map(([k, v]) => [k, Number(v)]));
+    const sentFull = Object.fromEntries(meta.domains.map((d) => [d.id, sent[d.id] ?? d.weight]));
+    assert.ok(proportional(sentFull, w), `${what}: /api/breaks was asked for ${q.get('weights')}, the sliders say ${JSON.stringify(w)}`);
+    assert.equal(q.get('year'), String(Y), `${what}: /api/breaks year`);
+  }
 
   // expected classes from our own /api/breaks call and the tiles' domain scores
   const br = await h.api(`/api/breaks?year=${Y}&weights=${meta.domains.map((d) => `${d.id}:${w[d.id]}`).join(',')}`);

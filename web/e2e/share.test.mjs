@@ -144,24 +144,39 @@ test('"Connect from QGIS": XYZ URL, zooms, a style URL that returns a style, dow
   });
   const all = [info.text, ...info.values].join('\n');
   const origin = new URL(page.url()).origin;
-  assert.ok(all.includes(`${origin}/tiles/{z}/{x}/{y}.mvt`), `XYZ URL ${origin}/tiles/{z}/{x}/{y}.mvt not shown in #qgis-panel`);
-  const styleUrl = `${origin}/style.json?flavor=qgis`;
-  assert.ok(all.includes(styleUrl), `style URL ${styleUrl} not shown`);
-  assert.ok(all.includes(`${origin}/tiles.json`), 'TileJSON URL not shown');
+  if (h.static) {
+    // the static site has no tile server, style or TileJSON: the panel gives atlas.pmtiles
+    // (QGIS 3.32+ reads it), the zooms and the downloads
+    const pmtiles = `${origin}/atlas.pmtiles`;
+    assert.ok(info.values.includes(pmtiles), `the URL ${pmtiles} not shown in #qgis-panel (values: ${info.values.join(', ')})`);
+    assert.ok(!/\/tiles\/\{z\}|style\.json|tiles\.json/.test(all), `#qgis-panel shows a server URL the static site lacks: ${all}`);
+    const head = await fetch(pmtiles, { headers: { range: 'bytes=0-6' } });
+    assert.equal(head.status, 206, `a range of ${pmtiles}`);
+    assert.equal(Buffer.from(await head.arrayBuffer()).toString('latin1'), 'PMTiles', `${pmtiles} is not a PMTiles archive`);
+  } else {
+    assert.ok(all.includes(`${origin}/tiles/{z}/{x}/{y}.mvt`), `XYZ URL ${origin}/tiles/{z}/{x}/{y}.mvt not shown in #qgis-panel`);
+    const styleUrl = `${origin}/style.json?flavor=qgis`;
+    assert.ok(all.includes(styleUrl), `style URL ${styleUrl} not shown`);
+    assert.ok(all.includes(`${origin}/tiles.json`), 'TileJSON URL not shown');
+    const style = await (await fetch(styleUrl)).json();
+    assert.equal(style.version, 8, 'style URL does not return a MapLibre style');
+    assert.ok(Object.keys(style.sources ?? {}).length > 0 && style.layers?.length > 0, 'style without sources/layers');
+    const xyz = all.match(/http:\/\/127\.0\.0\.1:\d+\/tiles\/\{z\}\/\{x\}\/\{y\}\.mvt/)[0];
+    const tile = await fetch(xyz.replace('{z}', '10').replace('{x}', '528').replace('{y}', '337'));
+    assert.ok([200, 204].includes(tile.status), `a tile from the XYZ URL: ${tile.status}`);
+  }
   assert.ok(new RegExp(`\\b${meta.min_zoom}\\b`).test(info.text) && new RegExp(`\\b${meta.max_zoom}\\b`).test(info.text),
     `min/max zoom ${meta.min_zoom}/${meta.max_zoom} not shown`);
-  const style = await (await fetch(styleUrl)).json();
-  assert.equal(style.version, 8, 'style URL does not return a MapLibre style');
-  assert.ok(Object.keys(style.sources ?? {}).length > 0 && style.layers?.length > 0, 'style without sources/layers');
-  const xyz = all.match(/http:\/\/127\.0\.0\.1:\d+\/tiles\/\{z\}\/\{x\}\/\{y\}\.mvt/)[0];
-  const tile = await fetch(xyz.replace('{z}', '10').replace('{x}', '528').replace('{y}', '337'));
-  assert.ok([200, 204].includes(tile.status), `a tile from the XYZ URL: ${tile.status}`);
+  // (the static site has its atlas.pmtiles at the top, not under download/)
+  const linkOf = (f) => (h.static && f === 'atlas.pmtiles' ? `${origin}/atlas.pmtiles` : `${origin}/download/${f}`);
   for (const f of meta.downloads) {
-    const link = info.links.find((l) => l === `${origin}/download/${f}`);
-    assert.ok(link, `no link to /download/${f} in #qgis-panel (links: ${info.links.join(', ')})`);
+    const link = info.links.find((l) => l === linkOf(f));
+    assert.ok(link, `no link to ${linkOf(f)} in #qgis-panel (links: ${info.links.join(', ')})`);
   }
-  const head = await fetch(`${origin}/download/${meta.downloads[0]}`, { method: 'HEAD' });
-  assert.equal(head.status, 200, `HEAD /download/${meta.downloads[0]}`);
+  for (const f of h.static ? meta.downloads : meta.downloads.slice(0, 1)) {
+    const head = await fetch(linkOf(f), { method: 'HEAD' });
+    assert.equal(head.status, 200, `HEAD ${linkOf(f)}`);
+  }
   await page.keyboard.press('Escape');
 });
 

@@ -3,6 +3,7 @@
 
 import type * as G from './generated/api';
 import type * as R from './generated/report';
+import { codeFile, isStatic, staticApi } from './static';
 
 // The response types are generated from the server's Rust types (crates/mdi-server, ts-rs):
 // web/src/generated/api.ts. CI fails while that file is stale; regenerate it with
@@ -85,17 +86,35 @@ async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * The API. On the static site (`mdi-atlas publish`; index.html's `mdi-atlas-mode` meta tag) the
+ * same answers come from its files (static.ts); it has no `point`: see main.ts `codeAt`.
+ */
 export const api = {
-  meta: () => getJson<Meta>('api/meta'),
-  tilejson: () => getJson<TileJson>('tiles.json'),
-  area: (code: string) => getJson<Area>(`api/areas/${encodeURIComponent(code)}`),
+  meta: () => (isStatic() ? staticApi.meta() : getJson<Meta>('api/meta')),
+  tilejson: () => (isStatic() ? staticApi.tilejson() : getJson<TileJson>('tiles.json')),
+  area: (code: string) => (isStatic() ? staticApi.area(code) : getJson<Area>(`api/areas/${encodeURIComponent(code)}`)),
   search: (q: string, signal: AbortSignal, limit = 8) =>
-    getJson<SearchResponse>(
-      `api/search?q=${encodeURIComponent(q)}&limit=${limit}`,
-      signal,
-    ),
+    isStatic()
+      ? staticApi.search(q, signal, limit)
+      : getJson<SearchResponse>(
+          `api/search?q=${encodeURIComponent(q)}&limit=${limit}`,
+          signal,
+        ),
   breaks: (weights: string, year: number) =>
-    getJson<Breaks>(`api/breaks?weights=${encodeURIComponent(weights)}&year=${year}`),
-  report: (code: string) => getJson<Report>(`api/report/${encodeURIComponent(code)}`),
-  point: (lon: number, lat: number) => getJson<PointResult>(`api/point?lon=${lon}&lat=${lat}`),
+    isStatic()
+      ? staticApi.breaks(weights, year)
+      : getJson<Breaks>(`api/breaks?weights=${encodeURIComponent(weights)}&year=${year}`),
+  report: (code: string) => (isStatic() ? staticApi.report(code) : getJson<Report>(`api/report/${encodeURIComponent(code)}`)),
+  point: (lon: number, lat: number) =>
+    isStatic()
+      ? Promise.reject(new Error('a static site has no /api/point'))
+      : getJson<PointResult>(`api/point?lon=${lon}&lat=${lat}`),
 };
+
+/** The printable report of an area (`?format=html` of /api/report; a file of the static site). */
+export function reportHtmlUrl(code: string): string {
+  return isStatic()
+    ? serverUrl(`data/reports/${codeFile(code)}.html`)
+    : serverUrl(`api/report/${encodeURIComponent(code)}?format=html`);
+}

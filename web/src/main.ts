@@ -13,11 +13,12 @@ import { AUTO, levelPlan, type LevelPlan } from './levels';
 import { initBasemap } from './basemap';
 import { renderLegend } from './legend';
 import { fillReport, reportError } from './report';
-import { closePanel, panelError, panelLoading, renderPanel } from './panel';
+import { closePanel, panelError, panelLoading, renderAreaDownloads, renderPanel } from './panel';
 import { initQgis } from './qgis';
 import { initSearch } from './search';
 import { DWD, fromUrl, normalize, PALETTES, storeBasemap, VIEWS, weightsParam, writeUrl, type AppState } from './state';
 import { buildStyle, CONTEXT, fillId, levelLayers, SOURCE } from './style';
+import { isStatic, registerPmtiles, siteDownloads, staticCodeOf } from './static';
 import { initWeights } from './weights';
 import { renderAboutGrey, renderBreakNotice, renderDomainsNotice, yearInfo } from './yearinfo';
 
@@ -31,6 +32,8 @@ interface MdiHooks {
   setState(partial: Partial<AppState>): Promise<void>;
   /** True while a state change is still being applied (an API fetch, a debounced recolour). */
   busy(): boolean;
+  /** The client's API (the server's, or the static site's files: api.ts), for the tests. */
+  api: typeof api;
 }
 
 declare global {
@@ -57,6 +60,8 @@ readyPromise.catch(() => undefined); // reported by start()'s own catch; avoid a
 window.mdi = { ready: readyPromise } as MdiHooks;
 
 async function start(): Promise<void> {
+  // The static site reads its tiles from atlas.pmtiles (pmtiles:// sources, style.ts).
+  if (isStatic()) registerPmtiles();
   // tiles.json says which properties the tiles really carry (a national atlas may lack domains
   // that /api/meta lists); it is preloaded by index.html, like /api/meta.
   const [meta, tilejson] = await Promise.all([api.meta(), api.tilejson()]);
@@ -342,6 +347,20 @@ async function start(): Promise<void> {
       onCsv: () => current && download(new Blob([areaCsv(current, meta)], { type: 'text/csv;charset=utf-8' }), `${current.code}.csv`),
     });
     void showReport(current);
+    // A gemeente's own downloads (its buurten, wijken and itself as CSV and GeoPackage): the
+    // static site lists them in data/site.json; the server makes them for every area of the
+    // top level (/downloads/{file}, docs/API.md).
+    if (isStatic()) {
+      const shown = current;
+      void siteDownloads(shown.code)
+        .then((files) => {
+          if (files.length && current === shown) renderAreaDownloads(files);
+        })
+        .catch(() => undefined);
+    } else if (meta.levels.length > 1 && current.level === meta.levels[meta.levels.length - 1]?.layer) {
+      const c = current.code;
+      renderAreaDownloads([`${c}.csv`, `${c}_wgs84.gpkg`, `${c}_rd.gpkg`]);
+    }
   };
   const describeArea = (a: Area): string => {
     const y = a.years.find((x) => x.year === state.year);
@@ -655,9 +674,36 @@ async function start(): Promise<void> {
   const codeAt = async (f: MapGeoJSONFeature, lngLat: { lng: number; lat: number }): Promise<string | null> => {
     const code = (f.properties as Record<string, unknown>)['code'];
     if (typeof code === 'string') return code;
+    if (isStatic()) return staticCodeAt(f, lngLat);
     // The `minimal` property set has no code: ask the server which area of the drawn level is here.
     const res = await api.point(lngLat.lng, lngLat.lat);
     return (res.areas.find((a) => a.level === f.sourceLayer) ?? res.areas[0])?.code ?? null;
+  };
+  // The static site has no /api/point. The feature id names the area (docs/TILES.md), so
+  // data/search.json gives its code; a feature that stands for several areas (`coalesced`, at a
+  // dense zoom) or an id not found there: zoom in, centred on the click, to the first zoom whose
+  // tiles carry codes, and take the area drawn there under the click (of the level clicked if
+  // that level is still drawn).
+  const staticCodeAt = async (f: MapGeoJSONFeature, lngLat: { lng: number; lat: number }): Promise<string | null> => {
+    const props = f.properties as Record<string, unknown>;
+    if (typeof f.id === 'number' && !(typeof props['coalesced'] === 'number' && props['coalesced'] > 1)) {
+      const code = await staticCodeOf(f.sourceLayer ?? unit!, f.id);
+      if (code) return code;
+    }
+    const now = map.getZoom();
+    const coded = meta.properties_by_zoom
+      ? Object.entries(meta.properties_by_zoom).filter(([, set]) => set !== 'minimal').map(([z]) => Number(z))
+      : meta.full_from_zoom !== null ? [meta.full_from_zoom] : [];
+    const z = coded.filter((x) => x > Math.floor(now)).sort((a, b) => a - b)[0];
+    if (z === undefined) return null;
+    const moved = map.once('moveend');
+    map.easeTo({ center: [lngLat.lng, lngLat.lat], zoom: z, duration: reducedMotion() ? 0 : 500 });
+    await moved;
+    await nextIdle();
+    const hits = map.queryRenderedFeatures(map.project([lngLat.lng, lngLat.lat]), { layers: FILLS });
+    const codeOf = (x: MapGeoJSONFeature) => (x.properties as Record<string, unknown>)['code'];
+    const hit = hits.find((x) => x.sourceLayer === f.sourceLayer && typeof codeOf(x) === 'string') ?? hits.find((x) => typeof codeOf(x) === 'string');
+    return hit ? (codeOf(hit) as string) : null;
   };
   map.on('click', FILLS, async (ev: MapMouseEvent & { features?: MapGeoJSONFeature[] }) => {
     const f = ev.features?.[0];
@@ -717,6 +763,7 @@ async function start(): Promise<void> {
     exportPng: () => exportPng(map, shownNow(), meta),
     setState: (partial) => setState(partial),
     busy: () => applying > 0 || recoloursDone < recoloursAsked,
+    api,
   };
   // A background map from the URL, the browser or the server is part of the first complete map.
   const basemapShown = state.basemap ? basemap.set(state.basemap) : null;

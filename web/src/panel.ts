@@ -3,7 +3,7 @@
 // they are, 1 = most deprived) per the test contract (web/README.md), so tests and the CSV read
 // the same values people see.
 
-import type { Area, AreaYear, BBox, Meta } from './api';
+import { serverUrl, type Area, type AreaYear, type BBox, type Meta } from './api';
 import { classShares, domainBars, trendLine } from './charts';
 import { byId, h } from './dom';
 import { domainName, fmtInt, fmtPct, levelName, reasonText, t } from './i18n';
@@ -191,4 +191,23 @@ export function renderPanel(area: Area, ctx: PanelContext): void {
   document.getElementById('panel-zoom')?.addEventListener('click', () => area.bbox && ctx.onZoom(area.bbox));
   byId('download-csv').addEventListener('click', ctx.onCsv);
   openPanel();
+}
+
+/**
+ * Links to the area's own download files (`downloads/{file}`: on the static site, the files
+ * data/site.json lists for a gemeente: its buurten, wijken and itself as CSV and GeoPackage),
+ * added to the open panel's actions.
+ */
+export function renderAreaDownloads(files: string[]): void {
+  const actions = document.querySelector('#panel-body .panel-actions');
+  if (!actions) return;
+  document.getElementById('area-downloads')?.remove();
+  actions.after(
+    h(
+      'div',
+      { id: 'area-downloads', class: 'area-downloads' },
+      h('h3', {}, t('areaDownloads')),
+      h('ul', { class: 'downloads' }, ...files.map((f) => h('li', {}, h('a', { href: serverUrl(`downloads/${encodeURIComponent(f)}`), download: f }, f)))),
+    ),
+  );
 }

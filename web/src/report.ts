@@ -5,7 +5,7 @@
 // data-* with the raw number of the JSON (test contract, web/README.md), so tests compare exactly.
 
 import type { Report, ReportDistrict, ReportDivergence, ReportPersistence, ReportTrend } from './api';
-import { serverUrl } from './api';
+import { reportHtmlUrl } from './api';
 import { h, s } from './dom';
 import { fmtInt, fmtNum, fmtPct, t, type Key } from './i18n';
 
@@ -44,7 +44,7 @@ export function fillReport(section: HTMLElement, code: string, r: Report, levelL
     h(
       'p',
       { class: 'report-link' },
-      h('a', { id: 'report-link', href: serverUrl(`api/report/${encodeURIComponent(code)}?format=html`), target: '_blank', rel: 'noopener' }, t('reportLink')),
+      h('a', { id: 'report-link', href: reportHtmlUrl(code), target: '_blank', rel: 'noopener' }, t('reportLink')),
     ),
     r.district ? measures(r.district, r.year, levelLabel) : null,
     trendSection(r.trends),

@@ -4,6 +4,7 @@
 
 import type { LayerSpecification, StyleSpecification } from 'maplibre-gl';
 import { serverUrl, type Meta, type TileJson } from './api';
+import { isStatic, pmtilesUrl } from './static';
 import { TOP_ZOOM, type LevelPlan, type LevelRange } from './levels';
 import { BACKGROUND_COLOR, NODATA_COLOR, OUTLINE_COLORS, SELECTED_COLOR, WATER_COLOR, type ClassConfig } from './classes';
 
@@ -35,6 +36,19 @@ const labelPaint = {
  * MapLibre requests tiles at once instead of fetching /tiles.json again for each source first.
  */
 function vectorSource(tj: TileJson | undefined, credit = true): StyleSpecification['sources'][string] {
+  if (isStatic()) {
+    // The static site: tiles from atlas.pmtiles by range requests (the pmtiles:// protocol,
+    // static.ts). MapLibre reads zooms and bounds from the archive's header (the same as
+    // data/tiles.json's, given here too); the attribution is data/tiles.json's.
+    return {
+      type: 'vector',
+      url: `pmtiles://${pmtilesUrl()}`,
+      ...(tj?.minzoom !== undefined ? { minzoom: tj.minzoom } : {}),
+      ...(tj?.maxzoom !== undefined ? { maxzoom: tj.maxzoom } : {}),
+      ...(tj?.bounds ? { bounds: tj.bounds } : {}),
+      ...(tj?.attribution && credit ? { attribution: tj.attribution } : {}),
+    };
+  }
   if (!tj?.tiles?.length) return { type: 'vector', url: serverUrl('tiles.json') };
   return {
     type: 'vector',
