@@ -199,7 +199,12 @@ fn directory(mut buf: &[u8], what: &str) -> Result<Vec<TileEntry>, FormatError> 
     for e in &mut entries {
         let raw = varint(&mut buf, what)?;
         e.offset = if raw == 0 { next } else { raw - 1 };
-        next = e.offset + u64::from(e.length);
+        next = e.offset.checked_add(u64::from(e.length)).ok_or_else(|| {
+            bad(format!(
+                "{what}: the tile at offset {} with length {} ends beyond 2^64",
+                e.offset, e.length
+            ))
+        })?;
     }
     Ok(entries)
 }
@@ -401,6 +406,22 @@ mod tests {
         b[16] = 100;
         let err = read_pmtiles(&b).unwrap_err().to_string();
         assert!(err.contains("root directory"), "{err}");
+    }
+
+    /// Found by the `pmtiles` fuzz target (fuzz/regressions/pmtiles/): an entry whose offset
+    /// plus length passes 2^64 overflowed the running offset of the next entry.
+    #[test]
+    fn an_entry_ending_beyond_2_to_the_64_is_an_error() {
+        let mut dir = vec![2u8, 0, 1, 1, 1, 10, 10];
+        // Offset varint u64::MAX (stored as offset + 1, so offset = 2^64 - 2), then 0 for
+        // "right after the previous entry".
+        dir.extend([0xff; 9]);
+        dir.push(0x01);
+        dir.push(0);
+        let err = directory(&dir, "the root directory")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ends beyond 2^64"), "{err}");
     }
 
     #[test]
