@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::Path;
 
-use flatgeobuf::{ColumnType, FallibleStreamingIterator, FeatureProperties, FgbReader, Header};
+use flatgeobuf::{
+    ColumnType, FallibleStreamingIterator, FeatureProperties, FgbReader, GeometryType, Header,
+};
 use geozero::{ColumnValue, PropertyProcessor, ToGeo};
 
 use super::common::areas_of;
@@ -132,10 +134,22 @@ fn check_properties(bytes: &[u8], types: &[ColumnType]) -> std::result::Result<(
 /// coordinates come in x, y pairs (and z, m, t, tm one per pair), the ring ends rise and lie
 /// within the coordinates, and the parts of a multi-geometry are sound. The crate indexes by
 /// these without checking and panics on a corrupt one (found by `fuzz/` target `flatgeobuf`).
-fn check_geometry(g: &flatgeobuf::Geometry<'_>, depth: usize) -> std::result::Result<(), String> {
+/// `kind` is the type the crate will read the geometry as: the header's, or the geometry's own
+/// where the header says `Unknown` (a point with no coordinates panicked in the crate, found by
+/// a CI fuzz run on 2026-12-07).
+fn check_geometry(
+    g: &flatgeobuf::Geometry<'_>,
+    kind: GeometryType,
+    depth: usize,
+) -> std::result::Result<(), String> {
     if depth > 8 {
         return Err("parts nested more than 8 deep".into());
     }
+    let kind = if kind == GeometryType::Unknown {
+        g.type_()
+    } else {
+        kind
+    };
     let pairs = match g.xy() {
         Some(xy) if xy.len() % 2 != 0 => {
             return Err(format!("{} coordinates, not x, y pairs", xy.len()));
@@ -164,9 +178,18 @@ fn check_geometry(g: &flatgeobuf::Geometry<'_>, depth: usize) -> std::result::Re
             previous = end;
         }
     }
+    if kind == GeometryType::Point && pairs == 0 {
+        return Err("a point without coordinates".into());
+    }
     if let Some(parts) = g.parts() {
+        // The crate reads the parts of a MultiPolygon (and a PolyhedralSurface) as polygons,
+        // every other part as its own type.
+        let part_kind = match kind {
+            GeometryType::MultiPolygon | GeometryType::PolyhedralSurface => GeometryType::Polygon,
+            _ => GeometryType::Unknown,
+        };
         for part in parts.iter() {
-            check_geometry(&part, depth + 1)?;
+            check_geometry(&part, part_kind, depth + 1)?;
         }
     }
     Ok(())
@@ -253,6 +276,7 @@ fn each<R: std::io::Read + std::io::Seek>(
     })?;
     let header = reader.header();
     check_index(&header, len).map_err(&format)?;
+    let header_kind = header.geometry_type();
     let declared = declared_crs(&header);
     let columns: Vec<String> = header
         .columns()
@@ -296,7 +320,8 @@ fn each<R: std::io::Read + std::io::Seek>(
             ));
         }
         if let Some(g) = f.fbs_feature().geometry() {
-            check_geometry(&g, 0).map_err(|e| err(format!("has a corrupt geometry ({e})")))?;
+            check_geometry(&g, header_kind, 0)
+                .map_err(|e| err(format!("has a corrupt geometry ({e})")))?;
         }
         let geometry = f
             .to_geo()
