@@ -8,7 +8,9 @@
 #
 #   bash fuzz/run.sh SECONDS [TARGET…]      (no TARGET: every target)
 #
-# Environment: FUZZ_TOOLS (where cargo-fuzz is installed; default
+# Environment: FUZZ_SEED (libFuzzer's -seed; unset: a random seed per run. CI sets it, so that
+# its short runs follow nearly the path of a seeded run here; new crashes are hunted by longer
+# runs without it, see docs/RELIABILITY.md), FUZZ_TOOLS (where cargo-fuzz is installed; default
 # ~/.cache/mdi-atlas/fuzz-tools), CARGO_TARGET_DIR (default fuzz/target), FUZZ_OUT (crash
 # artifacts and logs; default $CARGO_TARGET_DIR/fuzz-out), FUZZ_MERGE=1 (merge what the run
 # found into fuzz/corpus/<target>/, minimised, for committing).
@@ -76,7 +78,9 @@ for t in "${TARGETS[@]}"; do
     fi
     rm -rf "/dev/shm/mdi-fuzz-$pid" "/tmp/mdi-fuzz-$pid"
   fi
-  "$BIN_DIR/$t" "${corpora[@]}" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
+  seed=()
+  [[ -n "${FUZZ_SEED:-}" ]] && seed=(-seed="$FUZZ_SEED")
+  "$BIN_DIR/$t" "${corpora[@]}" "${seed[@]}" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1 &
   pid=$!
   status=0
